@@ -1,0 +1,314 @@
+"""The durable store-and-forward buffer: one DuckDB file, one writer.
+
+Readings get their per-station sequence number here, in the same transaction
+that stores them. Batches are contiguous sequence ranges recorded *before* they
+are published, so a batch re-sent after a crash or reconnect has the same id and
+the same rows. Nothing unacknowledged is ever deleted.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from edge_agent.errors import BufferError_
+from shared.ids import make_batch_id
+from shared.schema import QUALITY_FIELDS, READING_COLUMNS, SENSOR_FIELDS, conform_readings
+from shared.sources import RawReading, readings_to_table
+
+log = logging.getLogger(__name__)
+
+_SENSOR_COLUMNS = ",\n".join(f"    {s} FLOAT" for s in SENSOR_FIELDS)
+_QUALITY_COLUMNS = ",\n".join(f"    {q} TINYINT NOT NULL" for q in QUALITY_FIELDS)
+
+_DDL = f"""
+CREATE TABLE IF NOT EXISTS readings (
+    station_id VARCHAR NOT NULL,
+    compressor_id VARCHAR NOT NULL,
+    seq BIGINT PRIMARY KEY,
+    "timestamp" TIMESTAMPTZ NOT NULL,
+    operating_state VARCHAR NOT NULL,
+{_SENSOR_COLUMNS},
+{_QUALITY_COLUMNS},
+    reading_flags INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS batches (
+    batch_id VARCHAR PRIMARY KEY,
+    first_seq BIGINT NOT NULL,
+    last_seq BIGINT NOT NULL,
+    row_count INTEGER NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    state VARCHAR NOT NULL,          -- pending | acked | rejected
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_sent_at TIMESTAMPTZ,
+    acked_at TIMESTAMPTZ,
+    reason VARCHAR
+);
+CREATE TABLE IF NOT EXISTS agent_state (
+    key VARCHAR PRIMARY KEY,
+    value BIGINT NOT NULL
+);
+INSERT INTO agent_state VALUES ('next_seq', 1), ('batched_through_seq', 0)
+    ON CONFLICT DO NOTHING;
+"""
+
+_SELECT_COLUMNS = ", ".join(f'"{c}"' if c == "timestamp" else c for c in READING_COLUMNS)
+
+
+class BatchState:
+    PENDING = "pending"
+    ACKED = "acked"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class BatchRecord:
+    batch_id: str
+    first_seq: int
+    last_seq: int
+    row_count: int
+    created_at: datetime
+    state: str = BatchState.PENDING
+    attempts: int = 0
+
+
+@dataclass(frozen=True)
+class BufferStats:
+    last_seq: int
+    readings_stored: int
+    unbatched_readings: int
+    pending_batches: int
+    pending_readings: int
+    rejected_batches: int
+    oldest_pending_at: datetime | None
+
+
+class Buffer:
+    """Owns the DuckDB connection; call it from one thread only."""
+
+    def __init__(self, path: Path, *, station_id: str) -> None:
+        self.path = path
+        self.station_id = station_id
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._con = duckdb.connect(str(path))
+        except duckdb.Error as exc:
+            raise BufferError_(f"cannot open buffer {path}: {exc}") from None
+        self._sql("SET TimeZone = 'UTC'")
+        for statement in _DDL.split(";"):
+            if statement.strip():
+                self._sql(statement)
+
+    def close(self) -> None:
+        self._con.close()
+
+    def _sql(self, sql: str, params: list[object] | None = None) -> list[tuple[object, ...]]:
+        """Run one statement and drain its result (DuckDB refuses new work on an unread result)."""
+        return self._con.execute(sql, params).fetchall()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._sql("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self._sql("ROLLBACK")
+            raise
+        self._sql("COMMIT")
+
+    def _one(self, sql: str, params: list[object] | None = None) -> tuple[Any, ...]:
+        rows = self._sql(sql, params)
+        return rows[0] if rows else ()
+
+    def _state(self, key: str) -> int:
+        return int(self._one("SELECT value FROM agent_state WHERE key = ?", [key])[0])
+
+    def _set_state(self, key: str, value: int) -> None:
+        self._sql("UPDATE agent_state SET value = ? WHERE key = ?", [value, key])
+
+    # -- writing readings -------------------------------------------------
+
+    def append(self, readings: Sequence[RawReading]) -> tuple[int, int] | None:
+        """Store readings with the next sequence numbers; return the (first, last) seq."""
+        if not readings:
+            return None
+        with self._transaction():
+            first = self._state("next_seq")
+            table = readings_to_table(readings, station_id=self.station_id, first_seq=first)
+            self._insert(table)
+            self._set_state("next_seq", first + table.num_rows)
+        return first, first + table.num_rows - 1
+
+    def append_table(self, table: pa.Table) -> tuple[int, int] | None:
+        """Store reading rows (any `seq` column is replaced by the next sequence numbers)."""
+        if table.num_rows == 0:
+            return None
+        with self._transaction():
+            first = self._state("next_seq")
+            seqs = pa.array(range(first, first + table.num_rows), pa.int64())
+            if "seq" in table.column_names:
+                table = table.set_column(table.column_names.index("seq"), "seq", seqs)
+            else:
+                table = table.append_column("seq", seqs)
+            self._insert(conform_readings(table))
+            self._set_state("next_seq", first + table.num_rows)
+        return first, first + table.num_rows - 1
+
+    def _insert(self, table: pa.Table) -> None:
+        self._con.register("incoming_readings", table)
+        try:
+            self._sql(
+                f"INSERT INTO readings ({_SELECT_COLUMNS}) "
+                f"SELECT {_SELECT_COLUMNS} FROM incoming_readings"
+            )
+        finally:
+            self._con.unregister("incoming_readings")
+
+    # -- batches ------------------------------------------------------------
+
+    def unbatched_count(self) -> int:
+        return self._state("next_seq") - 1 - self._state("batched_through_seq")
+
+    def cut_batches(self, *, max_rows: int, close_partial: bool) -> list[BatchRecord]:
+        """Record batches over unbatched readings, oldest first.
+
+        Full batches of `max_rows` are always cut; the remainder only when
+        `close_partial` (the caller's age rule says the oldest reading waited enough).
+        """
+        cut: list[BatchRecord] = []
+        with self._transaction():
+            batched_through = self._state("batched_through_seq")
+            last_seq = self._state("next_seq") - 1
+            now = datetime.now(UTC)
+            while last_seq - batched_through >= max_rows or (
+                close_partial and last_seq > batched_through
+            ):
+                last = min(last_seq, batched_through + max_rows)
+                record = self._record_batch(batched_through + 1, last, now)
+                if record is not None:
+                    cut.append(record)
+                batched_through = last
+            self._set_state("batched_through_seq", batched_through)
+        return cut
+
+    def _record_batch(self, first: int, last: int, created_at: datetime) -> BatchRecord | None:
+        count, lo, hi = self._one(
+            "SELECT count(*), min(seq), max(seq) FROM readings WHERE seq BETWEEN ? AND ?",
+            [first, last],
+        )
+        if not count:
+            return None
+        record = BatchRecord(
+            batch_id=make_batch_id(self.station_id, lo, hi),
+            first_seq=lo,
+            last_seq=hi,
+            row_count=int(count),
+            created_at=created_at,
+        )
+        self._sql(
+            "INSERT INTO batches (batch_id, first_seq, last_seq, row_count, created_at, state) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [record.batch_id, lo, hi, record.row_count, created_at, BatchState.PENDING],
+        )
+        return record
+
+    def split_batch(self, record: BatchRecord) -> list[BatchRecord]:
+        """Replace a pending batch by two halves (used when its payload is too large)."""
+        if record.row_count < 2:
+            return [record]
+        middle = record.first_seq + (record.last_seq - record.first_seq) // 2
+        with self._transaction():
+            self._sql("DELETE FROM batches WHERE batch_id = ?", [record.batch_id])
+            halves = [
+                self._record_batch(record.first_seq, middle, record.created_at),
+                self._record_batch(middle + 1, record.last_seq, record.created_at),
+            ]
+        return [h for h in halves if h is not None]
+
+    _BATCH_COLUMNS = "batch_id, first_seq, last_seq, row_count, created_at, state, attempts"
+
+    def pending_batches(self, *, after_first_seq: int = 0, limit: int = 100) -> list[BatchRecord]:
+        rows = self._sql(
+            f"SELECT {self._BATCH_COLUMNS} FROM batches "
+            "WHERE state = ? AND first_seq > ? ORDER BY first_seq LIMIT ?",
+            [BatchState.PENDING, after_first_seq, limit],
+        )
+        return [BatchRecord(*row) for row in rows]
+
+    def get_batch(self, batch_id: str) -> BatchRecord | None:
+        row = self._one(f"SELECT {self._BATCH_COLUMNS} FROM batches WHERE batch_id = ?", [batch_id])
+        return BatchRecord(*row) if row else None
+
+    def load_batch(self, record: BatchRecord) -> pa.Table:
+        table = self._con.sql(
+            f"SELECT {_SELECT_COLUMNS} FROM readings WHERE seq BETWEEN ? AND ? ORDER BY seq",
+            params=[record.first_seq, record.last_seq],
+        ).to_arrow_table()
+        return conform_readings(table)
+
+    def mark_sent(self, batch_id: str) -> None:
+        self._sql(
+            "UPDATE batches SET attempts = attempts + 1, last_sent_at = ? WHERE batch_id = ?",
+            [datetime.now(UTC), batch_id],
+        )
+
+    def mark_acked(self, batch_id: str) -> bool:
+        """Record the hub's durable ack; False if the batch is unknown or already settled."""
+        rows = self._sql(
+            "UPDATE batches SET state = ?, acked_at = ? WHERE batch_id = ? AND state = ? "
+            "RETURNING batch_id",
+            [BatchState.ACKED, datetime.now(UTC), batch_id, BatchState.PENDING],
+        )
+        return bool(rows)
+
+    def mark_rejected(self, batch_id: str, reason: str) -> bool:
+        """The hub quarantined this batch: keep its rows, stop sending it, remember why."""
+        rows = self._sql(
+            "UPDATE batches SET state = ?, reason = ? WHERE batch_id = ? AND state = ? "
+            "RETURNING batch_id",
+            [BatchState.REJECTED, reason, batch_id, BatchState.PENDING],
+        )
+        return bool(rows)
+
+    # -- housekeeping -------------------------------------------------------
+
+    def purge_acked(self, *, retention: timedelta) -> int:
+        """Delete readings of batches acknowledged longer than `retention` ago."""
+        cutoff = datetime.now(UTC) - retention
+        with self._transaction():
+            (deleted,) = self._one(
+                "DELETE FROM readings USING batches "
+                "WHERE batches.state = ? AND batches.acked_at < ? "
+                "AND readings.seq BETWEEN batches.first_seq AND batches.last_seq",
+                [BatchState.ACKED, cutoff],
+            )
+            self._sql(
+                "DELETE FROM batches WHERE state = ? AND acked_at < ?", [BatchState.ACKED, cutoff]
+            )
+        return int(deleted)
+
+    def stats(self) -> BufferStats:
+        pending, pending_rows, oldest = self._one(
+            "SELECT count(*), coalesce(sum(row_count), 0), min(created_at) FROM batches "
+            "WHERE state = ?",
+            [BatchState.PENDING],
+        )
+        (rejected,) = self._one("SELECT count(*) FROM batches WHERE state = ?", [BatchState.REJECTED])
+        (stored,) = self._one("SELECT count(*) FROM readings")
+        return BufferStats(
+            last_seq=self._state("next_seq") - 1,
+            readings_stored=int(stored),
+            unbatched_readings=self.unbatched_count(),
+            pending_batches=int(pending),
+            pending_readings=int(pending_rows),
+            rejected_batches=int(rejected),
+            oldest_pending_at=oldest,
+        )

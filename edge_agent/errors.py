@@ -1,0 +1,13 @@
+"""Errors of the edge agent (all subclasses of the shared root)."""
+
+from shared.errors import AltavizError
+
+
+class EdgeError(AltavizError):
+    """Root of the edge agent's own errors."""
+
+
+class BufferError_(EdgeError):  # noqa: N801 - `BufferError` is a builtin
+    """The DuckDB buffer cannot be opened or written."""
+
+    exit_code = 3

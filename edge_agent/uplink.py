@@ -1,0 +1,112 @@
+"""MQTT link to the hub. Callbacks only enqueue events; the agent thread acts on them."""
+
+from __future__ import annotations
+
+import logging
+import queue
+from dataclasses import dataclass
+from typing import Any
+
+import paho.mqtt.client as paho
+
+from edge_agent import __version__
+from shared.errors import MessageError
+from shared.messages import Ack, StationStatus, decode_message, encode_message
+from shared.mqtt import MqttSettings, make_client
+from shared.topics import Kind, topic
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Connected:
+    pass
+
+
+@dataclass(frozen=True)
+class Disconnected:
+    reason: str
+
+
+@dataclass(frozen=True)
+class AckReceived:
+    ack: Ack
+
+
+Event = Connected | Disconnected | AckReceived
+
+
+class Uplink:
+    def __init__(self, settings: MqttSettings, *, org_id: str, station_id: str) -> None:
+        self.org_id = org_id
+        self.station_id = station_id
+        self.events: queue.Queue[Event] = queue.Queue()
+        self.connected = False
+        self._stopping = False
+        self._ack_topic = topic(org_id, station_id, Kind.ACK)
+        self._status_topic = topic(org_id, station_id, Kind.STATUS)
+        self.telemetry_topic = topic(org_id, station_id, Kind.TELEMETRY)
+        self.alarms_topic = topic(org_id, station_id, Kind.ALARMS)
+        self._settings = settings
+        self._client = make_client(settings, client_id=f"altaviz-edge-{org_id}-{station_id}")
+        offline = StationStatus(online=False, agent_version=__version__)
+        self._client.will_set(self._status_topic, encode_message(offline), qos=1, retain=True)
+        self._client.on_connect = self._on_connect
+        self._client.on_disconnect = self._on_disconnect
+        self._client.on_message = self._on_message
+
+    def start(self) -> None:
+        self._client.connect_async(
+            self._settings.host, self._settings.port, keepalive=self._settings.keepalive_s
+        )
+        self._client.loop_start()
+
+    def stop(self, final_status: StationStatus | None = None) -> None:
+        self._stopping = True
+        if self.connected and final_status is not None:
+            info = self._client.publish(
+                self._status_topic, encode_message(final_status), qos=1, retain=True
+            )
+            try:
+                info.wait_for_publish(timeout=2)
+            except (RuntimeError, ValueError):
+                pass
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    def publish(self, topic_name: str, payload: bytes, *, retain: bool = False) -> bool:
+        """Publish at QoS 1; False if the link is down (the caller keeps the data)."""
+        if not self.connected:
+            return False
+        info = self._client.publish(topic_name, payload, qos=1, retain=retain)
+        return info.rc == paho.MQTT_ERR_SUCCESS
+
+    def publish_status(self, status: StationStatus) -> None:
+        self.publish(self._status_topic, encode_message(status), retain=True)
+
+    # paho callbacks (network thread) ------------------------------------
+
+    def _on_connect(self, client: paho.Client, _ud: Any, _flags: Any, reason: Any, _props: Any = None) -> None:
+        if getattr(reason, "is_failure", False):
+            log.warning("hub broker refused the connection: %s", reason)
+            return
+        client.subscribe(self._ack_topic, qos=1)
+        self.connected = True
+        log.info("connected to %s:%s", self._settings.host, self._settings.port)
+        self.events.put(Connected())
+
+    def _on_disconnect(self, _c: paho.Client, _ud: Any, _flags: Any, reason: Any, _props: Any = None) -> None:
+        was_connected, self.connected = self.connected, False
+        if was_connected and not self._stopping:
+            log.warning("link to the hub broker lost (%s); buffering", reason)
+        self.events.put(Disconnected(reason=str(reason)))
+
+    def _on_message(self, _c: paho.Client, _ud: Any, message: paho.MQTTMessage) -> None:
+        if message.topic != self._ack_topic:
+            return
+        try:
+            ack = decode_message(message.payload, Ack)
+        except MessageError as exc:
+            log.warning("ignoring malformed ack on %s: %s", message.topic, exc)
+            return
+        self.events.put(AckReceived(ack))

@@ -1,0 +1,1 @@
+"""Telemetry ingest: validate, land durably and idempotently, then acknowledge."""

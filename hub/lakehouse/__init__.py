@@ -1,0 +1,1 @@
+"""Spark + Delta Lake: bronze, silver, gold. Pure transforms apart from I/O."""

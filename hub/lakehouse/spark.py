@@ -1,0 +1,61 @@
+"""Build the one SparkSession a hub process uses, with Delta Lake from local jars."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from pathlib import Path
+
+from hub.errors import LakehouseError
+from hub.settings import SparkSettings
+
+log = logging.getLogger(__name__)
+
+_VERSION_SUFFIX = re.compile(r"-\d[^-]*\.jar$")
+
+
+def delta_jars(jars_dir: Path) -> list[str]:
+    """Jars from `make jars`, minus artifacts pyspark already ships (its versions win)."""
+    import pyspark
+
+    if not jars_dir.is_dir() or not any(jars_dir.glob("delta-spark_*.jar")):
+        raise LakehouseError(
+            f"Delta Lake jars not found in {jars_dir}; run `make jars` (it fetches them with Maven)"
+        )
+    bundled_dir = Path(pyspark.__file__).parent / "jars"
+    bundled = {_VERSION_SUFFIX.sub("", name) for name in os.listdir(bundled_dir)}
+    return sorted(
+        str(jar.resolve())
+        for jar in jars_dir.glob("*.jar")
+        if _VERSION_SUFFIX.sub("", jar.name) not in bundled
+    )
+
+
+def build_spark(settings: SparkSettings, *, app_name: str = "altaviz-hub"):  # type: ignore[no-untyped-def]
+    from pyspark.sql import SparkSession
+
+    conf = {
+        "spark.jars": ",".join(delta_jars(settings.jars_dir)),
+        "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+        "spark.sql.shuffle.partitions": str(settings.shuffle_partitions),
+        "spark.databricks.delta.snapshotPartitions": str(settings.shuffle_partitions),
+        "spark.sql.session.timeZone": "UTC",
+        "spark.driver.memory": settings.driver_memory,
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.streaming.schemaInference": "false",
+        "spark.databricks.delta.schema.autoMerge.enabled": "false",
+        **settings.conf,
+    }
+    builder = SparkSession.builder.master(settings.master).appName(app_name)
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    try:
+        spark = builder.getOrCreate()
+    except Exception as exc:  # py4j/JVM start-up failures have many types
+        raise LakehouseError(f"Spark could not start ({settings.master}): {exc}") from exc
+    spark.sparkContext.setLogLevel("WARN")
+    log.info("Spark %s ready on %s", spark.version, settings.master)
+    return spark

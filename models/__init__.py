@@ -1,0 +1,1 @@
+"""ML: features -> training -> evaluation -> ONNX export -> signed model bundles."""

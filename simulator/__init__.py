@@ -1,0 +1,1 @@
+"""Compressor fleet simulator: readings with ground truth, live streams, Modbus panels."""
