@@ -31,7 +31,7 @@ $(JARS)/.fetched: deploy/cloud/spark-jars/pom.xml
 demo: setup jars
 	$(VENV)/bin/altaviz demo $(if $(DURATION),--duration $(DURATION))
 
-test: setup jars
+test: setup jars lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: setup

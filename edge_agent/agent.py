@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 _TICK_S = 0.05
 _PURGE_INTERVAL_S = 60.0
+_STATS_INTERVAL_S = 0.25
 
 
 class Agent:
@@ -38,22 +39,30 @@ class Agent:
         uplink: Uplink | None = None,
     ) -> None:
         self.settings = settings
-        self.source = source or load_source(
-            settings.source.kind, station_id=settings.station_id, options=settings.source.options
-        )
         self.buffer = Buffer(settings.buffer.path, station_id=settings.station_id)
+        self.source = source or load_source(
+            settings.source.kind,
+            station_id=settings.station_id,
+            options=settings.source.options,
+            resume_after=self.buffer.newest_reading_time(),
+        )
         self.uplink = uplink or Uplink(
             settings.mqtt, org_id=settings.org_id, station_id=settings.station_id
         )
         self.stop_event = threading.Event()
         self._inflight: dict[str, float] = {}  # batch id -> monotonic time sent
         self._send_cursor = 0  # first_seq of the newest batch sent on this connection
-        self._unbatched_since: float | None = time.monotonic() if self.buffer.unbatched_count() else None
+        self._unbatched_since: float | None = (
+            time.monotonic() if self.buffer.unbatched_count() else None
+        )
         self._next_poll = 0.0
         self._next_status = 0.0
         self._next_purge = 0.0
         self.sent_batches = 0
         self.acked_batches = 0
+        #: Buffer state as of the last loop turn, safe to read from other threads.
+        self.stats: BufferStats = self.buffer.stats()
+        self._next_stats = 0.0
 
     # -- life cycle ---------------------------------------------------------
 
@@ -73,8 +82,23 @@ class Agent:
                 if deadline is not None and time.monotonic() >= deadline:
                     break
                 self._wait_for_event(_TICK_S)
+            self._drain(self.settings.uplink.drain_on_stop_s)
         finally:
             self.close()
+
+    def _drain(self, timeout_s: float) -> None:
+        """Clean stop: close the open batch and give in-flight batches a moment to be acked."""
+        if timeout_s <= 0 or not self.uplink.connected:
+            return
+        self.buffer.cut_batches(max_rows=self.settings.uplink.batch_max_rows, close_partial=True)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and self.uplink.connected:
+            self._drain_events()
+            self._send()
+            if not self._inflight:
+                break
+            self._wait_for_event(_TICK_S)
+        self._drain_events()
 
     def close(self) -> None:
         stats = self.buffer.stats()
@@ -82,7 +106,11 @@ class Agent:
         self._write_status_file(stats, online=False)
         self.source.close()
         self.buffer.close()
-        log.info("agent stopped: last seq %d, %d batch(es) awaiting ack", stats.last_seq, stats.pending_batches)
+        log.info(
+            "agent stopped: last seq %d, %d batch(es) awaiting ack",
+            stats.last_seq,
+            stats.pending_batches,
+        )
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -97,11 +125,13 @@ class Agent:
         self._drain_events()
         self._cut_batches()
         self._send()
+        if now >= self._next_stats:
+            self._next_stats = now + _STATS_INTERVAL_S
+            self.stats = self.buffer.stats()
         if now >= self._next_status:
             self._next_status = now + self.settings.uplink.status_interval_s
-            stats = self.buffer.stats()
-            self.uplink.publish_status(self._status(stats, online=True))
-            self._write_status_file(stats, online=True)
+            self.uplink.publish_status(self._status(self.stats, online=True))
+            self._write_status_file(self.stats, online=True)
         if now >= self._next_purge:
             self._next_purge = now + _PURGE_INTERVAL_S
             retention = timedelta(hours=self.settings.buffer.acked_retention_hours)
@@ -172,7 +202,11 @@ class Agent:
                 if record is None or record.state != "pending":
                     self._inflight.pop(batch_id, None)
                 else:
-                    log.warning("no ack for batch %s after %.0fs; sending again", batch_id, uplink.ack_timeout_s)
+                    log.warning(
+                        "no ack for batch %s after %.0fs; sending again",
+                        batch_id,
+                        uplink.ack_timeout_s,
+                    )
                     self._publish(record)
         room = uplink.inflight_batches - len(self._inflight)
         if room <= 0:
@@ -208,7 +242,9 @@ class Agent:
         payload = encode_batch(table, meta)
         if len(payload) > self.settings.uplink.batch_max_bytes and record.row_count > 1:
             halves = self.buffer.split_batch(record)
-            log.info("batch %s is %d bytes; split into %d", record.batch_id, len(payload), len(halves))
+            log.info(
+                "batch %s is %d bytes; split into %d", record.batch_id, len(payload), len(halves)
+            )
             self._send_cursor = min(self._send_cursor, record.first_seq - 1)
             return None
         return payload
@@ -233,7 +269,10 @@ class Agent:
             "station_id": self.settings.station_id,
             "link": "up" if self.uplink.connected else "down",
             "pid": os.getpid() if online else None,
-            "buffer": {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in asdict(stats).items()},
+            "buffer": {
+                k: (v.isoformat() if hasattr(v, "isoformat") else v)
+                for k, v in asdict(stats).items()
+            },
             "sent_batches": self.sent_batches,
             "acked_batches": self.acked_batches,
         }

@@ -18,6 +18,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from edge_agent.errors import BufferError_
 from shared.ids import make_batch_id
@@ -56,7 +57,8 @@ CREATE TABLE IF NOT EXISTS agent_state (
     key VARCHAR PRIMARY KEY,
     value BIGINT NOT NULL
 );
-INSERT INTO agent_state VALUES ('next_seq', 1), ('batched_through_seq', 0)
+INSERT INTO agent_state VALUES
+    ('next_seq', 1), ('batched_through_seq', 0), ('newest_reading_us', -1)
     ON CONFLICT DO NOTHING;
 """
 
@@ -110,7 +112,7 @@ class Buffer:
     def close(self) -> None:
         self._con.close()
 
-    def _sql(self, sql: str, params: list[object] | None = None) -> list[tuple[object, ...]]:
+    def _sql(self, sql: str, params: list[object] | None = None) -> list[tuple[Any, ...]]:
         """Run one statement and drain its result (DuckDB refuses new work on an unread result)."""
         return self._con.execute(sql, params).fetchall()
 
@@ -144,7 +146,7 @@ class Buffer:
             first = self._state("next_seq")
             table = readings_to_table(readings, station_id=self.station_id, first_seq=first)
             self._insert(table)
-            self._set_state("next_seq", first + table.num_rows)
+            self._advance(table)
         return first, first + table.num_rows - 1
 
     def append_table(self, table: pa.Table) -> tuple[int, int] | None:
@@ -158,9 +160,26 @@ class Buffer:
                 table = table.set_column(table.column_names.index("seq"), "seq", seqs)
             else:
                 table = table.append_column("seq", seqs)
-            self._insert(conform_readings(table))
-            self._set_state("next_seq", first + table.num_rows)
+            table = conform_readings(table)
+            self._insert(table)
+            self._advance(table)
         return first, first + table.num_rows - 1
+
+    def _advance(self, table: pa.Table) -> None:
+        """Move the sequence counter and the newest-reading time past `table` (same transaction)."""
+        self._set_state("next_seq", self._state("next_seq") + table.num_rows)
+        newest = pc.max(table.column("timestamp").cast(pa.int64())).as_py()
+        if newest is not None and newest > self._state("newest_reading_us"):
+            self._set_state("newest_reading_us", newest)
+
+    def newest_reading_time(self) -> datetime | None:
+        """The newest reading time ever stored (kept after acknowledged rows are purged)."""
+        micros = self._state("newest_reading_us")
+        return (
+            None
+            if micros < 0
+            else datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)
+        )
 
     def _insert(self, table: pa.Table) -> None:
         self._con.register("incoming_readings", table)
@@ -301,7 +320,9 @@ class Buffer:
             "WHERE state = ?",
             [BatchState.PENDING],
         )
-        (rejected,) = self._one("SELECT count(*) FROM batches WHERE state = ?", [BatchState.REJECTED])
+        (rejected,) = self._one(
+            "SELECT count(*) FROM batches WHERE state = ?", [BatchState.REJECTED]
+        )
         (stored,) = self._one("SELECT count(*) FROM readings")
         return BufferStats(
             last_seq=self._state("next_seq") - 1,

@@ -7,7 +7,7 @@ class EdgeError(AltavizError):
     """Root of the edge agent's own errors."""
 
 
-class BufferError_(EdgeError):  # noqa: N801 - `BufferError` is a builtin
+class BufferError_(EdgeError):
     """The DuckDB buffer cannot be opened or written."""
 
     exit_code = 3

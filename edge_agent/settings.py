@@ -43,6 +43,8 @@ class UplinkSettings(BaseModel):
     ack_timeout_s: float = Field(30.0, gt=0)
     #: Seconds between retained status messages.
     status_interval_s: float = Field(10.0, gt=0)
+    #: On a clean stop, send what is buffered and wait this long for acks (0 = stop at once).
+    drain_on_stop_s: float = Field(5.0, ge=0)
 
 
 class EdgeSettings(AltavizSettings):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 from dataclasses import dataclass
@@ -67,10 +68,8 @@ class Uplink:
             info = self._client.publish(
                 self._status_topic, encode_message(final_status), qos=1, retain=True
             )
-            try:
+            with contextlib.suppress(RuntimeError, ValueError):
                 info.wait_for_publish(timeout=2)
-            except (RuntimeError, ValueError):
-                pass
         self._client.disconnect()
         self._client.loop_stop()
 
@@ -86,7 +85,9 @@ class Uplink:
 
     # paho callbacks (network thread) ------------------------------------
 
-    def _on_connect(self, client: paho.Client, _ud: Any, _flags: Any, reason: Any, _props: Any = None) -> None:
+    def _on_connect(
+        self, client: paho.Client, _ud: Any, _flags: Any, reason: Any, _props: Any = None
+    ) -> None:
         if getattr(reason, "is_failure", False):
             log.warning("hub broker refused the connection: %s", reason)
             return
@@ -95,7 +96,9 @@ class Uplink:
         log.info("connected to %s:%s", self._settings.host, self._settings.port)
         self.events.put(Connected())
 
-    def _on_disconnect(self, _c: paho.Client, _ud: Any, _flags: Any, reason: Any, _props: Any = None) -> None:
+    def _on_disconnect(
+        self, _c: paho.Client, _ud: Any, _flags: Any, reason: Any, _props: Any = None
+    ) -> None:
         was_connected, self.connected = self.connected, False
         if was_connected and not self._stopping:
             log.warning("link to the hub broker lost (%s); buffering", reason)
@@ -105,7 +108,7 @@ class Uplink:
         if message.topic != self._ack_topic:
             return
         try:
-            ack = decode_message(message.payload, Ack)
+            ack = decode_message(bytes(message.payload), Ack)
         except MessageError as exc:
             log.warning("ignoring malformed ack on %s: %s", message.topic, exc)
             return

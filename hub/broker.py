@@ -21,7 +21,9 @@ class EmbeddedBroker:
         self.host = host
         self.port = port
         self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="mqtt-broker", daemon=True)
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="mqtt-broker", daemon=True
+        )
         self._broker: Any = None
 
     def start(self) -> None:
@@ -43,7 +45,9 @@ class EmbeddedBroker:
         try:
             self._broker = asyncio.run_coroutine_threadsafe(_start(), self._loop).result(timeout=10)
         except Exception as exc:
-            raise BrokerError(f"embedded MQTT broker could not listen on {self.host}:{self.port}: {exc}") from exc
+            raise BrokerError(
+                f"embedded MQTT broker could not listen on {self.host}:{self.port}: {exc}"
+            ) from exc
         log.info("embedded MQTT broker listening on %s:%d", self.host, self.port)
 
     def stop(self) -> None:

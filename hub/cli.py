@@ -17,7 +17,9 @@ PROG = "altaviz-hub"
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="Altaviz cloud hub.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
-    parser.add_argument("--config", type=Path, help="YAML file (default: config/hub.yaml if present)")
+    parser.add_argument(
+        "--config", type=Path, help="YAML file (default: config/hub.yaml if present)"
+    )
     parser.add_argument("--json-logs", action="store_true", help="log one JSON object per line")
     sub = parser.add_subparsers(dest="command", required=True)
 

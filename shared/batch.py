@@ -31,8 +31,8 @@ from shared.schema import (
     SCHEMA_VERSION,
     SENSOR_FIELDS,
     OperatingState,
-    conform_readings,
     Quality,
+    conform_readings,
 )
 
 META_PREFIX = "altaviz."

@@ -19,7 +19,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from shared.errors import ConfigError
 
-_yaml_data: ContextVar[dict[str, Any]] = ContextVar("altaviz_yaml_data", default={})
+_yaml_data: ContextVar[dict[str, Any] | None] = ContextVar("altaviz_yaml_data", default=None)
 
 #: Secrets that ship in examples and must never run outside development.
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "password", "dev"})
@@ -54,11 +54,11 @@ def settings_config(app_name: str) -> SettingsConfigDict:
 
 class _YamlSource(PydanticBaseSettingsSource):
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        data = _yaml_data.get()
+        data = _yaml_data.get() or {}
         return data.get(field_name), field_name, False
 
     def __call__(self) -> dict[str, Any]:
-        return dict(_yaml_data.get())
+        return dict(_yaml_data.get() or {})
 
 
 class AltavizSettings(BaseSettings):
@@ -98,7 +98,7 @@ class AltavizSettings(BaseSettings):
         try:
             return cls(**overrides)
         except ValidationError as exc:
-            raise ConfigError(_describe(exc, config_path, data, cls.env_prefix())) from None
+            raise ConfigError(_describe(exc, config_path, cls.env_prefix())) from None
         finally:
             _yaml_data.reset(token)
 
@@ -112,36 +112,24 @@ class AltavizSettings(BaseSettings):
         return cls.default_config_path if cls.default_config_path.exists() else None
 
 
-def _describe(
-    exc: ValidationError, path: Path | None, data: dict[str, Any], env_prefix: str
-) -> str:
+def _describe(exc: ValidationError, path: Path | None, env_prefix: str) -> str:
     first = exc.errors()[0]
     loc = [str(p) for p in first["loc"]]
     key = ".".join(loc) or "(top level)"
-    in_file = _has_key(data, loc)
-    if in_file and path is not None:
+    # The environment wins over the file, so name the variable when one is set.
+    env_names = [env_prefix + "__".join(p.upper() for p in loc[:n]) for n in range(len(loc), 0, -1)]
+    env_set = next((name for name in env_names if name in os.environ), None)
+    if env_set is not None:
+        source = f"environment {env_set}"
+    elif path is not None:
         source = str(path)
     else:
-        env_name = env_prefix + "__".join(p.upper() for p in loc)
-        source = f"{path} or environment {env_name}" if path is not None else f"environment {env_name}"
-        if env_name not in os.environ and path is not None:
-            source = str(path)
+        source = "settings"
     message = first["msg"]
     if "input" in first and first["type"] not in ("missing", "extra_forbidden"):
         message += f" (got {first['input']!r})"
     more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
     return f"{source}: {key}: {message}{more}"
-
-
-def _has_key(data: Any, loc: list[str]) -> bool:
-    for part in loc:
-        if isinstance(data, dict) and part in data:
-            data = data[part]
-        elif isinstance(data, list) and part.isdigit() and int(part) < len(data):
-            data = data[int(part)]
-        else:
-            return False
-    return True
 
 
 def refuse_placeholder_secret(name: str, value: str, *, development: bool) -> None:

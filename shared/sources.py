@@ -55,20 +55,35 @@ class ReadingSource(Protocol):
 
 
 class SourceFactory(Protocol):
-    def __call__(self, *, station_id: str, options: Mapping[str, Any]) -> ReadingSource: ...
+    def __call__(
+        self, *, station_id: str, options: Mapping[str, Any], resume_after: datetime | None
+    ) -> ReadingSource: ...
 
 
-def load_source(kind: str, *, station_id: str, options: Mapping[str, Any]) -> ReadingSource:
-    """Instantiate the source plugin registered as `kind`."""
+def load_source(
+    kind: str,
+    *,
+    station_id: str,
+    options: Mapping[str, Any],
+    resume_after: datetime | None = None,
+) -> ReadingSource:
+    """Instantiate the source plugin registered as `kind`.
+
+    `resume_after` is the newest reading time the agent has stored: a source with
+    its own clock (simulated or replayed time) continues after it, so a restart
+    never produces a second reading for the same compressor and instant.
+    """
     found = {ep.name: ep for ep in entry_points(group=SOURCE_ENTRY_POINT_GROUP)}
     if kind not in found:
         known = ", ".join(sorted(found)) or "none installed"
         raise ConfigError(f"source.kind: unknown source {kind!r} (installed: {known})")
     factory: SourceFactory = found[kind].load()
-    return factory(station_id=station_id, options=options)
+    return factory(station_id=station_id, options=options, resume_after=resume_after)
 
 
-def readings_to_table(readings: Iterable[RawReading], *, station_id: str, first_seq: int) -> pa.Table:
+def readings_to_table(
+    readings: Iterable[RawReading], *, station_id: str, first_seq: int
+) -> pa.Table:
     """Build reading rows, numbering them from `first_seq` in the order given."""
     rows = list(readings)
     columns: dict[str, list[Any]] = {name: [] for name in READING_SCHEMA.names}

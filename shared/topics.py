@@ -55,7 +55,9 @@ def shared_subscription(group: str, kind: Kind) -> str:
 def parse_topic(name: str) -> TopicAddress:
     parts = name.split("/")
     if len(parts) != 5 or parts[0] != ROOT or parts[1] != VERSION:
-        raise TopicError(f"topic {name!r} is not of the form {ROOT}/{VERSION}/<org>/<station>/<kind>")
+        raise TopicError(
+            f"topic {name!r} is not of the form {ROOT}/{VERSION}/<org>/<station>/<kind>"
+        )
     try:
         kind = Kind(parts[4])
     except ValueError:

@@ -1,7 +1,7 @@
 """The simulator as an edge reading source (entry point `altaviz.sources: simulated`).
 
 Time may run accelerated: each poll advances the simulated clock by
-`speed` × the wall-clock time since the previous poll and returns one reading
+`speed` times the wall-clock time since the previous poll and returns one reading
 per compressor per `interval_s` of simulated time.
 """
 
@@ -60,19 +60,29 @@ class SimulatedSource:
         }
 
     @classmethod
-    def from_options(cls, *, station_id: str, options: Mapping[str, Any]) -> SimulatedSource:
+    def from_options(
+        cls,
+        *,
+        station_id: str,
+        options: Mapping[str, Any],
+        resume_after: datetime | None = None,
+    ) -> SimulatedSource:
         compressors = options.get("compressors")
         if compressors is None:
             count = int(options.get("compressor_count", 3))
             compressors = [f"{station_id}-C{n:02d}" for n in range(1, count + 1)]
         start = options.get("start")
+        start_at = datetime.fromisoformat(start) if isinstance(start, str) else datetime.now(UTC)
+        if resume_after is not None and resume_after >= start_at:
+            # Accelerated time ran ahead of the wall clock last run: continue after it.
+            start_at = resume_after
         return cls(
             compressor_ids=list(compressors),
             seed=int(options.get("seed", 0)),
             speed=float(options.get("speed", 1.0)),
             interval_s=float(options.get("interval_s", 1.0)),
             poll_interval_s=float(options.get("poll_interval_s", 1.0)),
-            start=datetime.fromisoformat(start) if isinstance(start, str) else start,
+            start=start_at,
         )
 
     def poll(self) -> list[RawReading]:
@@ -102,5 +112,9 @@ class SimulatedSource:
         pass
 
 
-def SimulatedSourceFactory(*, station_id: str, options: Mapping[str, Any]) -> SimulatedSource:  # noqa: N802
-    return SimulatedSource.from_options(station_id=station_id, options=options)
+def SimulatedSourceFactory(
+    *, station_id: str, options: Mapping[str, Any], resume_after: datetime | None = None
+) -> SimulatedSource:
+    return SimulatedSource.from_options(
+        station_id=station_id, options=options, resume_after=resume_after
+    )

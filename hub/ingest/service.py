@@ -37,7 +37,9 @@ class IngestService:
                 raise TopicError(f"topic {topic_name!r} is not a telemetry topic")
         except TopicError as exc:
             self._quarantine(payload, topic_name, "bad_topic", str(exc))
-            return Outcome(None, Ack(batch_id=None, status=AckStatus.REJECTED, reason=f"bad_topic: {exc}"))
+            return Outcome(
+                None, Ack(batch_id=None, status=AckStatus.REJECTED, reason=f"bad_topic: {exc}")
+            )
         try:
             batch = decode_batch(
                 payload,
@@ -75,7 +77,13 @@ class IngestService:
     def _quarantine(self, payload: bytes, topic_name: str, reason: str, detail: str) -> None:
         self.rejected += 1
         where = self.zone.quarantine(payload, topic=topic_name, reason=reason, detail=detail)
-        log.warning("quarantined %d-byte payload from %s: %s (%s)", len(payload), topic_name, detail, where.name)
+        log.warning(
+            "quarantined %d-byte payload from %s: %s (%s)",
+            len(payload),
+            topic_name,
+            detail,
+            where.name,
+        )
 
 
 def _batch_id_if_readable(payload: bytes) -> str | None:

@@ -48,7 +48,9 @@ class IngestWorker:
         self._client.disconnect()
         self._client.loop_stop()
 
-    def _on_connect(self, client: paho.Client, _ud: Any, _flags: Any, reason: Any, _props: Any = None) -> None:
+    def _on_connect(
+        self, client: paho.Client, _ud: Any, _flags: Any, reason: Any, _props: Any = None
+    ) -> None:
         if getattr(reason, "is_failure", False):
             log.error("broker refused the ingest connection: %s", reason)
             return

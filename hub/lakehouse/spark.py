@@ -35,7 +35,10 @@ def delta_jars(jars_dir: Path) -> list[str]:
 def build_spark(settings: SparkSettings, *, app_name: str = "altaviz-hub"):  # type: ignore[no-untyped-def]
     from pyspark.sql import SparkSession
 
+    log_config = Path(__file__).with_name("log4j2.properties").resolve()
+    java_options = f"-Dlog4j2.configurationFile=file:{log_config}"
     conf = {
+        "spark.driver.extraJavaOptions": java_options,
         "spark.jars": ",".join(delta_jars(settings.jars_dir)),
         "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
         "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
