@@ -134,12 +134,15 @@ class Lake:
         """
         if deletes is not None and deletes.isEmpty():
             deletes = None
-        if deletes is None and NEW_ROW in upserts.columns:
-            if upserts.filter(~F.col(NEW_ROW)).isEmpty():
-                self.append(spec, upserts, txn=txn)
+        if deletes is None:
+            if NEW_ROW in upserts.columns:
+                counts = dict(upserts.groupBy(NEW_ROW).count().collect())
+                if not counts.get(False):  # nothing to update: append what is new
+                    if counts.get(True):
+                        self._append(spec, upserts, txn=txn)
+                    return
+            elif upserts.isEmpty():
                 return
-        elif deletes is None and upserts.isEmpty():
-            return
         spark = upserts.sparkSession
         source = conform(upserts, spec).withColumn(_DELETE_MARK, F.lit(False))
         if deletes is not None:
@@ -167,10 +170,8 @@ class Lake:
                 condition=keep
             ).execute()
 
-    def append(self, spec: TableSpec, rows: DataFrame, *, txn: Txn | None) -> None:
+    def _append(self, spec: TableSpec, rows: DataFrame, *, txn: Txn | None) -> None:
         """Append rows (idempotently, when `txn` is given: Delta skips a repeated version)."""
-        if rows.isEmpty():
-            return
         writer = conform(rows, spec).write.format("delta").mode("append")
         if txn is not None:
             writer = writer.option("txnAppId", txn.app_id).option("txnVersion", txn.version)

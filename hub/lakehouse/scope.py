@@ -29,6 +29,7 @@ class TimeRange:
     compressor_id: str | None
     start: datetime
     end: datetime
+    rows: int = 0
 
     @property
     def compressor(self) -> tuple[str, str, str | None]:
@@ -36,14 +37,18 @@ class TimeRange:
 
 
 def time_ranges(readings: DataFrame, time_column: str = "timestamp") -> list[TimeRange]:
-    """Earliest and latest time per compressor (a handful of rows, collected)."""
+    """Earliest and latest time per compressor, and its row count (a handful of rows)."""
     rows = (
         readings.groupBy(*COMPRESSOR)
-        .agg(F.min(time_column).alias("start"), F.max(time_column).alias("end"))
+        .agg(
+            F.min(time_column).alias("start"),
+            F.max(time_column).alias("end"),
+            F.count(F.lit(1)).alias("rows"),
+        )
         .collect()
     )
     return sorted(
-        (TimeRange(r.org_id, r.station_id, r.compressor_id, r.start, r.end) for r in rows),
+        (TimeRange(r.org_id, r.station_id, r.compressor_id, r.start, r.end, r.rows) for r in rows),
         key=lambda r: r.compressor,
     )
 

@@ -8,6 +8,7 @@ import pytest
 from pyspark.sql import functions as F
 
 from hub.lakehouse.episodes import condition_minutes, episodes, restart_points
+from hub.serving.sync import episode_id
 from hub.settings import AlertCondition, AlertSettings
 from tests.hub.lakehouse.frames import START, naive
 
@@ -87,6 +88,10 @@ def test_two_episodes_get_distinct_stable_ids(spark) -> None:  # type: ignore[no
     assert len(first) == 2
     assert [e.episode_id for e in first] == [e.episode_id for e in again]
     assert first[0].episode_id != first[1].episode_id
+    # The serving database derives the same id from the key (to mark superseded episodes).
+    e = first[0]
+    same = episode_id(e.org_id, e.station_id, e.compressor_id, e.condition, e.first_seen_at)
+    assert same == e.episode_id
 
 
 def test_recomputing_from_a_restart_point_matches_a_full_computation(spark) -> None:  # type: ignore[no-untyped-def]
