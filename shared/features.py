@@ -24,8 +24,6 @@ Pure numpy/pyarrow.
 
 from __future__ import annotations
 
-import itertools
-from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,22 +65,35 @@ class FeatureSpec:
         return FEATURE_NAMES
 
 
-def rolling_features(values: np.ndarray, times_s: np.ndarray, spec: FeatureSpec) -> np.ndarray:
-    """Features for every row of ONE compressor's series.
+def rolling_features(
+    values: np.ndarray,
+    times_s: np.ndarray,
+    spec: FeatureSpec,
+    *,
+    groups: np.ndarray | None = None,
+) -> np.ndarray:
+    """Features for every row of one or more compressors' series.
 
     `values` is (n, 6) float64 in `SENSOR_FIELDS` order, NaN where missing;
-    `times_s` is (n,) seconds, non-decreasing. Returns (n, len(FEATURE_NAMES)).
+    `times_s` is (n,) seconds, non-decreasing within each series. `groups` (n,)
+    labels the series (rows of one series contiguous); None means one series.
+    Windows never cross series. Returns (n, len(FEATURE_NAMES)).
     """
     n = len(times_s)
     out = np.full((n, len(FEATURE_NAMES)), np.nan)
     if n == 0:
         return out
     window = spec.window_s
-    start = np.searchsorted(times_s, times_s - window, side="right")
-    prev_start = np.searchsorted(times_s, times_s - 2 * window, side="right")
+    times = _separate_series(np.asarray(times_s, dtype=np.float64), groups, window)
+    start = np.searchsorted(times, times - window, side="right")
+    prev_start = np.searchsorted(times, times - 2 * window, side="right")
     valid = ~np.isnan(values)
     # Subtract a reference per sensor before the cumulative sums (keeps x^2 sums exact enough).
-    reference = np.where(valid.any(axis=0), np.nanmean(np.where(valid, values, np.nan), 0), 0.0)
+    with np.errstate(invalid="ignore"):
+        counts = valid.sum(axis=0)
+        reference = np.where(
+            counts > 0, np.where(valid, values, 0.0).sum(axis=0) / np.maximum(counts, 1), 0.0
+        )
     centred = np.where(valid, values - reference, 0.0)
     count = _cumsum(valid.astype(np.float64))
     total = _cumsum(centred)
@@ -99,21 +110,33 @@ def rolling_features(values: np.ndarray, times_s: np.ndarray, spec: FeatureSpec)
     trend = (mean_c - mean_prev_c) / (window / 60.0)
 
     enough = n_now >= spec.min_samples
-    mean_c = np.where(enough, mean_c, np.nan)
-    std = np.where(enough, std, np.nan)
-    trend = np.where(enough & (n_prev >= spec.min_samples), trend, np.nan)
-    for i in range(len(SENSOR_FIELDS)):
-        base = i * len(_PER_SENSOR)
-        out[:, base] = values[:, i]
-        out[:, base + 1] = mean_c[:, i] + reference[i]
-        out[:, base + 2] = std[:, i]
-        out[:, base + 3] = trend[:, i]
+    per_sensor = len(_PER_SENSOR)
+    out[:, 0 : per_sensor * len(SENSOR_FIELDS) : per_sensor] = values
+    out[:, 1 : per_sensor * len(SENSOR_FIELDS) : per_sensor] = np.where(
+        enough, mean_c + reference, np.nan
+    )
+    out[:, 2 : per_sensor * len(SENSOR_FIELDS) : per_sensor] = np.where(enough, std, np.nan)
+    out[:, 3 : per_sensor * len(SENSOR_FIELDS) : per_sensor] = np.where(
+        enough & (n_prev >= spec.min_samples), trend, np.nan
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = (values[:, _DISCHARGE] + ATMOSPHERIC_PSI) / (values[:, _SUCTION] + ATMOSPHERIC_PSI)
         specific = values[:, _HP] / (values[:, _FLOW] / 1000.0)
     out[:, -2] = np.where(np.isfinite(ratio), ratio, np.nan)
     out[:, -1] = np.where(np.isfinite(specific), specific, np.nan)
     return out
+
+
+def _separate_series(times: np.ndarray, groups: np.ndarray | None, window: float) -> np.ndarray:
+    """Shift each series onto its own stretch of the time axis, so windows never cross."""
+    if groups is None or len(times) == 0:
+        return times
+    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+    lengths = np.diff(np.r_[starts, len(times)])
+    first = np.repeat(times[starts], lengths)
+    relative = times - first
+    gap = float(relative.max()) + 4 * window + 1.0
+    return relative + np.repeat(np.arange(len(starts)) * gap, lengths)
 
 
 def _cumsum(array: np.ndarray) -> np.ndarray:
@@ -137,7 +160,8 @@ def sensor_matrix(table: pa.Table) -> np.ndarray:
     return np.column_stack(columns) if columns else np.empty((table.num_rows, 0))
 
 
-def _seconds(timestamps: pa.ChunkedArray | pa.Array) -> np.ndarray:
+def timestamps_s(timestamps: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Epoch seconds (float64) of a timestamp column."""
     micros = pc.cast(timestamps, pa.timestamp("us", tz="UTC")).cast(pa.int64())
     return micros.to_numpy(zero_copy_only=False).astype(np.float64) / 1e6
 
@@ -154,14 +178,10 @@ def features_table(table: pa.Table, spec: FeatureSpec | None = None) -> pa.Table
         keys.append(("seq", "ascending"))
     ordered = table.sort_by(keys)
     values = sensor_matrix(ordered)
-    times = _seconds(ordered.column("timestamp"))
+    times = timestamps_s(ordered.column("timestamp"))
     compressors = ordered.column("compressor_id").to_numpy(zero_copy_only=False)
-    result = np.full((ordered.num_rows, len(FEATURE_NAMES)), np.nan)
-    if ordered.num_rows:
-        boundaries = np.flatnonzero(compressors[1:] != compressors[:-1]) + 1
-        edges = [0, *boundaries.tolist(), ordered.num_rows]
-        for lo, hi in itertools.pairwise(edges):
-            result[lo:hi] = rolling_features(values[lo:hi], times[lo:hi], spec)
+    groups = np.r_[0, np.cumsum(compressors[1:] != compressors[:-1])] if len(compressors) else None
+    result = rolling_features(values, times, spec, groups=groups)
     columns: dict[str, pa.Array | pa.ChunkedArray] = {
         "compressor_id": ordered.column("compressor_id"),
         "timestamp": ordered.column("timestamp"),
@@ -182,32 +202,71 @@ def feature_matrix(
     ).astype(np.float32)
 
 
+class StreamingFeatures:
+    """Recent readings of every compressor; `update` gives the features of new ones.
+
+    Keeps the last ``2 * window_s`` seconds per compressor and runs `rolling_features`
+    once per update over the windows of all compressors that got readings.
+    """
+
+    def __init__(self, spec: FeatureSpec | None = None, *, max_rows: int = 10_000) -> None:
+        self.spec = spec or FeatureSpec()
+        self.max_rows = max_rows
+        self._times: dict[str, np.ndarray] = {}
+        self._values: dict[str, np.ndarray] = {}
+
+    def update(self, compressors: list[str], times_s: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """Add readings (any compressors, time order within each); return their features."""
+        times_s = np.asarray(times_s, dtype=np.float64)
+        order: dict[str, list[int]] = {}
+        for i, compressor in enumerate(compressors):
+            order.setdefault(compressor, []).append(i)
+        blocks_t, blocks_v, groups, positions = [], [], [], []
+        for g, (compressor, rows) in enumerate(order.items()):
+            new_t, new_v = times_s[rows], values[rows]
+            old_t = self._times.get(compressor, np.empty(0))
+            old_v = self._values.get(compressor, np.empty((0, values.shape[1])))
+            if len(old_t) and new_t[0] < old_t[-1]:
+                old_t, old_v = old_t[:0], old_v[:0]  # the clock went backwards: start afresh
+            all_t = np.concatenate([old_t, new_t])
+            all_v = np.concatenate([old_v, new_v])
+            keep = max(
+                int(np.searchsorted(all_t, all_t[-1] - 2 * self.spec.window_s, side="right")),
+                len(all_t) - self.max_rows,
+            )
+            all_t, all_v = all_t[keep:], all_v[keep:]
+            self._times[compressor], self._values[compressor] = all_t, all_v
+            blocks_t.append(all_t)
+            blocks_v.append(all_v)
+            groups.append(np.full(len(all_t), g))
+            positions.append((rows, len(all_t) - len(rows)))
+        features = rolling_features(
+            np.concatenate(blocks_v),
+            np.concatenate(blocks_t),
+            self.spec,
+            groups=np.concatenate(groups),
+        )
+        result = np.empty((len(compressors), len(FEATURE_NAMES)))
+        offset = 0
+        for (rows, first_new), block in zip(positions, blocks_t, strict=True):
+            result[rows] = features[offset + first_new : offset + len(block)]
+            offset += len(block)
+        return result
+
+    def window_length(self, compressor: str) -> int:
+        return len(self._times.get(compressor, ()))
+
+
 class FeatureWindow:
     """One compressor's recent readings; `push` returns the features of the newest one."""
 
     def __init__(self, spec: FeatureSpec | None = None, *, max_rows: int = 10_000) -> None:
-        self.spec = spec or FeatureSpec()
-        self._times: deque[float] = deque(maxlen=max_rows)
-        self._values: deque[np.ndarray] = deque(maxlen=max_rows)
+        self._stream = StreamingFeatures(spec, max_rows=max_rows)
 
     def push(self, time_s: float, values: np.ndarray) -> np.ndarray:
         """Add one reading ((6,) float64, NaN where missing) and return its features."""
-        if self._times and time_s < self._times[-1]:
-            self.reset()  # the clock went backwards: a window across it means nothing
-        self._times.append(time_s)
-        self._values.append(np.asarray(values, dtype=np.float64))
-        horizon = time_s - 2 * self.spec.window_s
-        while self._times and self._times[0] <= horizon:
-            self._times.popleft()
-            self._values.popleft()
-        features = rolling_features(
-            np.vstack(self._values), np.fromiter(self._times, np.float64), self.spec
-        )
-        return features[-1]
-
-    def reset(self) -> None:
-        self._times.clear()
-        self._values.clear()
+        row = np.asarray(values, dtype=np.float64).reshape(1, -1)
+        return self._stream.update(["c"], np.array([time_s]), row)[0]
 
     def __len__(self) -> int:
-        return len(self._times)
+        return self._stream.window_length("c")
