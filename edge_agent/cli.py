@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import signal
 import sys
 from pathlib import Path
@@ -37,6 +38,8 @@ def _run(args: argparse.Namespace) -> int:
 
     settings = EdgeSettings.load(args.config)
     configure_logging(settings.log_level, json_lines=args.json_logs)
+    # pymodbus logs every timeout at ERROR; the agent reports panel state itself.
+    logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
     agent = Agent(settings)
     signal.signal(signal.SIGTERM, lambda *_: agent.stop())
     signal.signal(signal.SIGINT, lambda *_: agent.stop())
