@@ -43,7 +43,7 @@ class UplinkSettings(BaseModel):
     #: Encoded batches above this are split (keep below the broker's max packet size).
     batch_max_bytes: int = Field(4 * 1024 * 1024, ge=4096)
     #: Batches published and not yet acknowledged, at most (backlog lane).
-    inflight_batches: int = Field(16, ge=1, le=1000)
+    inflight_batches: int = Field(4, ge=1, le=1000)
     #: A backlog (readings stored while the link was down) is cut into batches this large:
     #: fewer, bigger messages drain faster and compress better.
     backlog_batch_max_rows: int = Field(50_000, ge=1, le=1_000_000)
