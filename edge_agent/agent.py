@@ -42,7 +42,10 @@ from shared.sources import ReadingSource, load_source
 log = logging.getLogger(__name__)
 
 _TICK_S = 0.05
-_HOUSEKEEPING_S = 1.0
+#: Batches are cut and sent when something happened, and at least this often (age, timeouts).
+_SEND_CHECK_S = 0.2
+_ALARM_RETRY_S = 5.0
+_HOUSEKEEPING_S = 2.0
 _PURGE_INTERVAL_S = 60.0
 _STATUS_FILE_INTERVAL_S = 2.0
 
@@ -56,7 +59,12 @@ class Agent:
         uplink: Uplink | None = None,
     ) -> None:
         self.settings = settings
-        self.buffer = Buffer(settings.buffer.path, station_id=settings.station_id)
+        self.buffer = Buffer(
+            settings.buffer.path,
+            station_id=settings.station_id,
+            memory_limit_mb=settings.buffer.memory_limit_mb,
+            threads=settings.buffer.threads,
+        )
         self.alarm_store = AlarmStore(self.buffer.connection)
         self.tracker = AlarmTracker(org_id=settings.org_id, station_id=settings.station_id)
         self.tracker.restore(self.alarm_store.open_episodes())
@@ -84,6 +92,9 @@ class Agent:
         self._next_status = 0.0
         self._next_purge = 0.0
         self._next_cap = 0.0
+        self._next_send_check = 0.0
+        self._next_alarm_retry = 0.0
+        self._dirty = True  # something happened that may let a batch be cut or sent
         self._process = psutil.Process()
         #: Buffer state as of the last housekeeping, safe to read from other threads.
         self.stats: BufferStats = self.buffer.stats()
@@ -130,10 +141,15 @@ class Agent:
                 self.step()
                 if deadline is not None and time.monotonic() >= deadline:
                     break
-                self._wait_for_event(min(_TICK_S, max(0.0, self._next_poll - time.monotonic())))
+                self._wait_for_event(self._idle_time())
             self._drain(self.settings.uplink.drain_on_stop_s)
         finally:
             self.close()
+
+    def _idle_time(self) -> float:
+        """Sleep until the next scheduled work; network events wake the loop earlier."""
+        due = min(self._next_poll, self._next_send_check, self._next_housekeeping)
+        return min(_SEND_CHECK_S, max(0.0, due - time.monotonic()))
 
     def _drain(self, timeout_s: float) -> None:
         """Clean stop: close the open batch and give in-flight batches a moment to be acked."""
@@ -184,9 +200,14 @@ class Agent:
             self._acquire()
         self._drain_events()
         self.models.tick()
-        self.sender.cut()
-        self.sender.send()
-        self._publish_alarms()
+        if self._dirty or now >= self._next_send_check:
+            self._dirty = False
+            self._next_send_check = now + _SEND_CHECK_S
+            self.sender.cut()
+            self.sender.send()
+        if now >= self._next_alarm_retry:
+            self._next_alarm_retry = now + _ALARM_RETRY_S
+            self._publish_alarms()
         if now >= self._next_housekeeping:
             self._next_housekeeping = now + _HOUSEKEEPING_S
             self._housekeeping(now)
@@ -197,6 +218,7 @@ class Agent:
             return
         table = self.buffer.append_readings(readings)
         self.sender.on_stored()
+        self._dirty = True
         if table is None or self.scorer is None or not self.settings.scoring.enabled:
             return
         result = self.scorer.score(table)
@@ -280,10 +302,12 @@ class Agent:
             self._handle(event)
 
     def _handle(self, event: Event) -> None:
+        self._dirty = True
         if isinstance(event, Connected):
             self.sender.on_connected()
             self._alarm_inflight.clear()
             self._next_status = 0.0
+            self._next_alarm_retry = 0.0
         elif isinstance(event, Disconnected):
             self.sender.on_disconnected()
             self._alarm_inflight.clear()

@@ -118,7 +118,9 @@ class BufferStats:
 class Buffer:
     """Owns the DuckDB connection; call it from one thread only."""
 
-    def __init__(self, path: Path, *, station_id: str) -> None:
+    def __init__(
+        self, path: Path, *, station_id: str, memory_limit_mb: int = 256, threads: int = 1
+    ) -> None:
         self.path = path
         self.station_id = station_id
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -126,13 +128,20 @@ class Buffer:
             self._con = duckdb.connect(str(path))
         except duckdb.Error as exc:
             raise BufferError_(f"cannot open buffer {path}: {exc}") from None
+        self._cache: dict[str, int] = {}
         self._sql("SET TimeZone = 'UTC'")
+        # A gateway's memory and cores are shared with polling and scoring.
+        self._sql(f"SET memory_limit = '{memory_limit_mb}MB'")
+        self._sql(f"SET threads = {threads}")
         for statement in _DDL.split(";"):
             if statement.strip():
                 self._sql(statement)
 
     def close(self) -> None:
         self._con.close()
+
+    def set_threads(self, threads: int) -> None:
+        self._sql(f"SET threads = {int(threads)}")
 
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
@@ -149,6 +158,7 @@ class Buffer:
         try:
             yield
         except BaseException:
+            self._cache.clear()  # counters changed inside the transaction are void
             self._sql("ROLLBACK")
             raise
         self._sql("COMMIT")
@@ -158,10 +168,17 @@ class Buffer:
         return rows[0] if rows else ()
 
     def _state(self, key: str) -> int:
-        return int(self._one("SELECT value FROM agent_state WHERE key = ?", [key])[0])
+        # The buffer is the only writer: counters are cached and kept in step with the file.
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._cache[key] = int(
+                self._one("SELECT value FROM agent_state WHERE key = ?", [key])[0]
+            )
+        return cached
 
     def _set_state(self, key: str, value: int) -> None:
         self._sql("UPDATE agent_state SET value = ? WHERE key = ?", [value, key])
+        self._cache[key] = value
 
     # -- writing readings -------------------------------------------------
 

@@ -62,6 +62,7 @@ class Sender:
         self.boundary = self.buffer.batched_through() + (0 if small else unbatched)
         self._cursor = {_BACKLOG: 0, _LIVE: self.boundary}
         self._backlog_done = False
+        self.buffer.set_threads(self.settings.buffer.drain_threads)
         # Readings waited for the link, not for a batch: their age counts from now.
         self._unbatched_since = time.monotonic() if unbatched else None
 
@@ -149,8 +150,9 @@ class Sender:
             self._send_lane(_LIVE, batches)
 
     def _send_lane(self, lane: str, batches: list[BatchRecord]) -> None:
-        if lane == _BACKLOG and not batches:
+        if lane == _BACKLOG and not batches and not self._backlog_done:
             self._backlog_done = True
+            self.buffer.set_threads(self.settings.buffer.threads)
         for record in batches:
             if not self._publish(record, lane):
                 return

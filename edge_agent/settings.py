@@ -31,6 +31,11 @@ class BufferSettings(BaseModel):
     max_bytes: int = Field(8 * 1024**3, ge=1024 * 1024)
     #: How often the cap is checked (it may be exceeded by what arrives in between).
     cap_check_interval_s: float = Field(5.0, gt=0)
+    #: DuckDB's memory limit (it spills to disk past it) and worker threads: one for
+    #: live work (less CPU per query), more while a backlog drains (faster batch reads).
+    memory_limit_mb: int = Field(256, ge=32)
+    threads: int = Field(1, ge=1, le=64)
+    drain_threads: int = Field(2, ge=1, le=64)
 
 
 class UplinkSettings(BaseModel):

@@ -59,7 +59,7 @@ class ModbusOptions(BaseModel):
 
     maps_dir: Path | None = None
     #: How often the agent collects what the panels delivered.
-    poll_interval_s: float = Field(0.5, gt=0)
+    poll_interval_s: float = Field(1.0, gt=0)
     #: Gateway wall clock moving this much more or less than the monotonic clock is a jump.
     clock_jump_s: float = Field(2.0, gt=0)
     panels: list[PanelOptions] = Field(min_length=1)
