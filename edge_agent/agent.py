@@ -112,6 +112,11 @@ class Agent:
     # -- compatibility with callers of the thin agent ---------------------------
 
     @property
+    def snapshot(self) -> dict[str, Any]:
+        """The latest status document (safe to read from any thread)."""
+        return self._snapshot
+
+    @property
     def sent_batches(self) -> int:
         return self.sender.counters.sent_batches
 
