@@ -166,7 +166,7 @@ def test_large_fleet_schedule_is_quick_and_complete() -> None:
                     },
                 ]
             },
-            "overlaps another outage",
+            "overlaps another fault or outage",
         ),
         (
             {
@@ -202,7 +202,7 @@ def test_bad_scenarios_are_refused_with_a_reason(fields: dict[str, object], prob
 
 def test_durations_and_instants() -> None:
     assert parse_duration("6d10h") == 6 * 86400 + 36000
-    assert parse_duration("90m") == 5400 and parse_duration(45) == 45
+    assert parse_duration("90m") == 5400 and parse_duration(45) == 45 and parse_duration("60") == 60
     for bad in ("soon", "1w", "-3h", "1.5s"):
         with pytest.raises(ValueError):
             parse_duration(bad)
