@@ -28,6 +28,9 @@ def _parser() -> argparse.ArgumentParser:
     pipeline = sub.add_parser("pipeline", help="run landing -> bronze (-> silver -> gold)")
     pipeline.add_argument("--once", action="store_true", help="process what has landed, then stop")
 
+    db = sub.add_parser("db", help="serving database migrations")
+    db.add_argument("action", choices=["upgrade", "current"])
+
     broker = sub.add_parser("broker", help="run the embedded MQTT broker (demo and trials)")
     broker.add_argument("--host", default="127.0.0.1")
     broker.add_argument("--port", type=int, default=1883)
@@ -84,6 +87,21 @@ def _pipeline(args: argparse.Namespace) -> int:
         spark.stop()
 
 
+def _db(args: argparse.Namespace) -> int:
+    from alembic import command
+
+    from hub.db.migrate import alembic_config, upgrade
+    from hub.settings import HubSettings
+
+    settings = HubSettings.load(args.config)
+    configure_logging(settings.log_level, json_lines=args.json_logs)
+    if args.action == "upgrade":
+        upgrade(settings.database_url)
+    else:
+        command.current(alembic_config(settings.database_url), verbose=False)
+    return 0
+
+
 def _broker(args: argparse.Namespace) -> int:
     from hub.broker import EmbeddedBroker
 
@@ -99,7 +117,7 @@ def _broker(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"ingest": _ingest, "pipeline": _pipeline, "broker": _broker}
+    handlers = {"ingest": _ingest, "pipeline": _pipeline, "db": _db, "broker": _broker}
     return run_cli(PROG, lambda: handlers[args.command](args))
 
 

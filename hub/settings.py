@@ -52,6 +52,8 @@ class HubSettings(AltavizSettings):
     data_dir: Path = Path("var/hub")
     #: Root of the Delta tables and checkpoints: a path, or abfss:// / s3a:// on a cluster.
     lake_root: str = "var/hub/lake"
+    #: The serving database (SQLAlchemy URL): a SQLite file by default, PostgreSQL in production.
+    database_url: str = "sqlite:///var/hub/serving.db"
     mqtt: MqttSettings = Field(default_factory=MqttSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     spark: SparkSettings = Field(default_factory=SparkSettings)
