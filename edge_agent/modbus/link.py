@@ -2,8 +2,11 @@
 
 "The device refused" is not "the link failed": a Modbus exception response comes
 back as `DeviceRefused` (the caller flags the values device_exception); no answer
-after `retries` attempts raises `PanelCommError` and drops the connection, which
-is re-opened on a later poll after a backoff that doubles up to `reconnect_max_s`.
+after `retries` attempts raises `PanelCommError`. A request that timed out drops
+the connection (a late answer must not be taken for the next request's) and the
+next attempt reconnects at once; only a failed *connect* (the endpoint is down)
+backs off, doubling up to `reconnect_max_s`. One unit that stops answering behind
+a shared gateway is backed off by its `Panel`, not by the connection.
 """
 
 from __future__ import annotations
@@ -105,7 +108,7 @@ class ModbusLink:
                     raise
                 problem = str(exc)
             except (ModbusException, OSError) as exc:
-                problem = f"{self.endpoint}: {type(exc).__name__}: {exc}"
+                problem = f"{self.endpoint} unit {device_id}: {type(exc).__name__}: {exc}"
                 self.close()
             else:
                 if response.isError():
@@ -120,7 +123,6 @@ class ModbusLink:
                     return list(response.registers)
             if attempt + 1 < attempts and self.options.backoff_s:
                 time.sleep(self.options.backoff_s * (2**attempt))
-        self._fail()
         self.last_problem = f"no answer after {attempts} attempt(s): {problem}"
         raise PanelCommError(self.last_problem)
 

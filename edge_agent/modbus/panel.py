@@ -32,6 +32,10 @@ class Panel:
         self.status = PanelStatus()
         self._last_value: dict[str, tuple[float | None, float]] = {}
         self.next_due = 0.0
+        # A unit that stopped answering is asked again after a backoff, so that on a
+        # shared bus or gateway it does not hold up the units that still answer.
+        self._backoff_s = 0.0
+        self._skip_until = 0.0
 
     @property
     def compressor_id(self) -> str:
@@ -44,6 +48,12 @@ class Panel:
         state = OperatingState.UNKNOWN
         errors: list[str] = []
         comm_failed = refused = False
+        if time.monotonic() < self._skip_until:
+            comm_failed = True
+            errors.append(
+                f"{self.status.last_error or 'no answer'} (retrying in "
+                f"{self._skip_until - time.monotonic():.1f}s)"
+            )
         for block in self.blocks:
             names = [p.name for p in block.points]
             if comm_failed:
@@ -78,6 +88,13 @@ class Panel:
                 quality[name] = self._staleness(name, decoded)
         for sensor in SENSOR_FIELDS:
             quality.setdefault(sensor, Quality.COMM_ERROR)
+        if comm_failed and time.monotonic() >= self._skip_until:
+            self._backoff_s = min(
+                max(self._backoff_s * 2, self.options.poll_interval_s), self.options.reconnect_max_s
+            )
+            self._skip_until = time.monotonic() + self._backoff_s
+        elif not comm_failed:
+            self._backoff_s = 0.0
         self._account(at, errors, comm_failed=comm_failed, refused=refused)
         return RawReading(
             compressor_id=self.compressor_id,
@@ -106,7 +123,8 @@ class Panel:
         status.polls += 1
         if comm_failed or refused:
             status.failed_polls += 1
-            status.last_error = "; ".join(errors)[:300]
+            if "retrying in" not in errors[0]:
+                status.last_error = "; ".join(errors)[:300]
             new_state = PanelState.COMM_ERROR if comm_failed else PanelState.DEVICE_EXCEPTION
             if status.state != new_state:
                 log.warning(
