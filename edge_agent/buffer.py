@@ -34,7 +34,7 @@ _DDL = f"""
 CREATE TABLE IF NOT EXISTS readings (
     station_id VARCHAR NOT NULL,
     compressor_id VARCHAR NOT NULL,
-    seq BIGINT PRIMARY KEY,
+    seq BIGINT NOT NULL,  -- unique by construction (one writer), no index: half the disk
     "timestamp" TIMESTAMPTZ NOT NULL,
     operating_state VARCHAR NOT NULL,
 {_SENSOR_COLUMNS},
@@ -415,25 +415,28 @@ class Buffer:
         Deleting rows the hub has not acknowledged is data loss; it is counted per
         range (table `forced_out`), in the stats, and logged at ERROR by the caller.
         """
-        usage = self.usage_bytes()
+        # Checkpoint first: rows in the WAL or in optimistic writes are not yet counted.
+        usage = self._checkpoint_usage()
         if usage <= cap_bytes:
             return CapReport(usage_bytes=usage)
         target = int(cap_bytes * (1 - headroom))
-        early = self._purge_acked_oldest(self._rows_to_free(usage - target))
-        usage = self._checkpoint_usage()
+        early = forced_rows = 0
         forced: list[tuple[int, int]] = []
-        forced_rows = 0
-        for _attempt in range(8):  # deleted rows free blocks only per row group: bounded
+        for _attempt in range(16):  # deleted rows free blocks per row group: bounded
             if usage <= cap_bytes:
                 break
             rows = self._rows_to_free(usage - target)
             if rows <= 0:
                 break
-            freed = self._force_out_oldest(rows)
-            if freed is None:
-                break
-            forced.append(freed[:2])
-            forced_rows += freed[2]
+            purged = self._purge_acked_oldest(rows)
+            if purged:
+                early += purged
+            else:  # nothing acknowledged is left: now it is data loss
+                freed = self._force_out_oldest(rows)
+                if freed is None:
+                    break
+                forced.append(freed[:2])
+                forced_rows += freed[2]
             usage = self._checkpoint_usage()
         return CapReport(
             usage_bytes=usage,
