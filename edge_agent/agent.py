@@ -224,7 +224,7 @@ class Agent:
         table = self.buffer.append_readings(readings)
         self.sender.on_stored()
         self._dirty = True
-        if table is None or self.scorer is None or not self.settings.scoring.enabled:
+        if table is None or not self.settings.scoring.enabled:
             return
         result = self.scorer.score(table)
         for alarm in result.alarms:

@@ -10,7 +10,6 @@ so alarms are raised at the station with no uplink and reach the hub later.
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -247,7 +246,3 @@ class AlarmStore:
     def pending_count(self) -> int:
         row = self._con.execute("SELECT count(*) FROM alarm_outbox WHERE NOT published").fetchone()
         return int(row[0]) if row else 0
-
-
-def alarm_payload(alarm: Alarm) -> bytes:
-    return json.dumps(alarm.model_dump(mode="json")).encode()

@@ -148,12 +148,11 @@ class ModelControl:
                 store.roll_back()
         self.scorer.set_model(model)
         model_id, _, version = failing.partition("@")
-        report = store.report((model_id, version), UpdateOutcome.ROLLED_BACK, reason)
+        store.report((model_id, version), UpdateOutcome.ROLLED_BACK, reason)
         log.error(
             "model %s rolled back to %s: %s", failing, model.label if model else "none", reason
         )
         self.changed = True
-        del report
 
     def _discard(self, label: str) -> None:
         assert self.updater is not None
