@@ -229,3 +229,17 @@ def test_wrong_typed_register_map_stops_the_agent_with_one_clear_error(tmp_path:
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr
     assert "bad.yaml" in lines[0] and "vibration_mms" in lines[0] and "type" in lines[0]
+
+
+def test_a_frozen_value_is_flagged_stale() -> None:
+    with PanelServer(find_register_map("standard-scaled"), HEALTHY) as panel:
+        source = _source(_panel(panel.port, stale_after_s=0.3))
+        try:
+            readings = _collect(
+                source, lambda r: any(x.quality["vibration_mms"] == Quality.STALE for x in r)
+            )
+        finally:
+            source.close()
+    assert readings[0].quality["vibration_mms"] == Quality.OK
+    stale = next(r for r in readings if r.quality["vibration_mms"] == Quality.STALE)
+    assert stale.values["vibration_mms"] == pytest.approx(3.12)
