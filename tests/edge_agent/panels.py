@@ -143,3 +143,79 @@ class SilentServer:
         for client in self._clients:
             client.close()
         self._sock.close()
+
+
+class PtyBridge:
+    """Two pseudo-terminals wired together, like a null-modem cable (socat without socat).
+
+    `server_port` and `client_port` are /dev/pts/N paths a serial server and client open.
+    """
+
+    def __init__(self) -> None:
+        import os
+        import tty
+
+        self._pairs = [os.openpty() for _ in range(2)]
+        for master, slave in self._pairs:
+            tty.setraw(master)
+            tty.setraw(slave)
+        self.server_port = os.ttyname(self._pairs[0][1])
+        self.client_port = os.ttyname(self._pairs[1][1])
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._pump, daemon=True)
+
+    def _pump(self) -> None:
+        import os
+        import select
+
+        a, b = self._pairs[0][0], self._pairs[1][0]
+        while not self._stop.is_set():
+            ready, _, _ = select.select([a, b], [], [], 0.1)
+            for fd in ready:
+                try:
+                    data = os.read(fd, 4096)
+                except OSError:
+                    continue
+                os.write(b if fd == a else a, data)
+
+    def __enter__(self) -> PtyBridge:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        import os
+
+        self._stop.set()
+        self._thread.join(5)
+        for master, slave in self._pairs:
+            os.close(master)
+            os.close(slave)
+
+
+class RtuPanelServer(PanelServer):
+    """The same panel served as Modbus RTU on a serial line (`port`, e.g. a PtyBridge end)."""
+
+    def __init__(
+        self,
+        serial_port: str,
+        register_map: RegisterMap,
+        values: Mapping[str, float | str | None],
+        **kwargs: int,
+    ) -> None:
+        super().__init__(register_map, values, **kwargs)
+        self.serial_port = serial_port
+
+    def start(self) -> PanelServer:
+        from pymodbus.server import ModbusSerialServer
+
+        async def serve_async() -> None:
+            self._server = ModbusSerialServer(self.device, port=self.serial_port, baudrate=19200)  # type: ignore[assignment]
+            await self._server.serve_forever()  # type: ignore[union-attr]
+
+        def serve() -> None:
+            asyncio.set_event_loop(self._loop)
+            self._loop.run_until_complete(serve_async())
+
+        self._thread = threading.Thread(target=serve, daemon=True)
+        self._thread.start()
+        return self

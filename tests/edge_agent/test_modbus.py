@@ -243,3 +243,34 @@ def test_a_frozen_value_is_flagged_stale() -> None:
     assert readings[0].quality["vibration_mms"] == Quality.OK
     stale = next(r for r in readings if r.quality["vibration_mms"] == Quality.STALE)
     assert stale.values["vibration_mms"] == pytest.approx(3.12)
+
+
+def test_rtu_panel_over_a_serial_line() -> None:
+    from tests.edge_agent.panels import PtyBridge, RtuPanelServer
+
+    with (
+        PtyBridge() as line,
+        RtuPanelServer(
+            line.server_port, find_register_map("standard-scaled"), HEALTHY, device_id=7
+        ),
+    ):
+        options = {
+            "compressor_id": "C01",
+            "register_map": "standard-scaled",
+            "transport": "rtu",
+            "serial_port": line.client_port,
+            "baudrate": 19200,
+            "device_id": 7,
+            "poll_interval_s": 0.1,
+            "timeout_s": 0.5,
+        }
+        source = _source(options)
+        try:
+            readings = _collect(
+                source, lambda r: any(x.quality["vibration_mms"] == Quality.OK for x in r)
+            )
+        finally:
+            source.close()
+    reading = next(r for r in readings if r.quality["vibration_mms"] == Quality.OK)
+    assert reading.values["gas_flow_mcf"] == pytest.approx(9000.5)
+    assert reading.operating_state == OperatingState.RUNNING
