@@ -19,7 +19,10 @@ class IngestSettings(BaseModel):
     max_batch_bytes: int = Field(DEFAULT_MAX_BATCH_BYTES, ge=1024)
     #: MQTT shared-subscription group so several ingest workers split the load; None = plain.
     shared_group: str | None = "altaviz-ingest"
+    #: Unique per ingest worker (the broker keeps a persistent session under this id).
     client_id: str = "altaviz-hub-ingest"
+    #: How long the broker keeps queueing for a disconnected worker (MQTT 5 session expiry).
+    session_expiry_s: int = Field(300, ge=0)
 
 
 class SparkSettings(BaseModel):
