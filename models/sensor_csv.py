@@ -41,7 +41,7 @@ def read_table(path: Path) -> pd.DataFrame:
 
 
 def sensor_columns(frame: pd.DataFrame, requested: list[str] | None) -> list[str]:
-    """Requested columns (coerced to numbers), or every column that is numeric already."""
+    """Requested columns (coerced to numbers), or every numeric column that is not a counter."""
     if requested:
         missing = [name for name in requested if name not in frame.columns]
         if missing:
@@ -49,9 +49,19 @@ def sensor_columns(frame: pd.DataFrame, requested: list[str] | None) -> list[str
         return list(requested)
     numeric = [name for name in frame.columns if pd.api.types.is_numeric_dtype(frame[name])]
     numeric = [name for name in numeric if frame[name].notna().any()]
+    counters = [name for name in numeric if _is_counter(frame[name])]
+    if counters:
+        logger.warning("ignoring strictly increasing columns (time or row counters): %s", counters)
+        numeric = [name for name in numeric if name not in counters]
     if not numeric:
         raise InputDataError("the file has no numeric columns (name them with --columns)")
     return numeric
+
+
+def _is_counter(values: pd.Series) -> bool:
+    """A strictly increasing column is a clock or row number, not a sensor."""
+    present = values.dropna()
+    return len(present) > 2 and bool((present.diff().iloc[1:] > 0).all())
 
 
 def clean_readings(frame: pd.DataFrame, columns: list[str], *, label: str) -> np.ndarray:
