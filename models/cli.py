@@ -28,6 +28,7 @@ def _build_parser() -> argparse.ArgumentParser:
     cmapss.add_argument("--folds", type=int, default=5, help="GroupKFold folds (default 5)")
     cmapss.add_argument("--units", type=int, help="use only the first N training engines")
     cmapss.add_argument("--seed", type=int, default=0, help="truncation points and model seed")
+    cmapss.add_argument("--threads", type=int, default=1, help="OpenMP threads for tree fits")
 
     score = commands.add_parser("score-csv", help="fit on normal rows, score every row")
     score.add_argument("--input", type=Path, required=True)
@@ -58,7 +59,13 @@ def _benchmark_cmapss(args: argparse.Namespace) -> int:
     from models.cmapss import run_benchmark
 
     report = run_benchmark(
-        args.train, args.test, args.out, folds=args.folds, units=args.units, seed=args.seed
+        args.train,
+        args.test,
+        args.out,
+        folds=args.folds,
+        units=args.units,
+        seed=args.seed,
+        threads=args.threads,
     )
     for line in report.lines():
         print(line)
