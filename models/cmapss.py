@@ -34,6 +34,7 @@ def make_regressor(seed: int) -> HistGradientBoostingRegressor:
     return HistGradientBoostingRegressor(
         max_iter=300,
         learning_rate=0.05,
+        max_leaf_nodes=15,
         min_samples_leaf=50,
         l2_regularization=1.0,
         random_state=seed,

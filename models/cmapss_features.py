@@ -7,24 +7,11 @@ import pandas as pd
 
 MEAN_WINDOWS = (5, 10, 20, 30)
 EWM_ALPHAS = (0.1, 0.05)
-SLOPE_WINDOWS = (10, 20, 40)
 BASELINE_CYCLES = 20  # early cycles that define an engine's own starting point
 
 
-def _rolling_slope(
-    values: pd.Series, units: pd.Series, cycles: pd.Series, window: int
-) -> pd.Series:
-    """Least-squares slope per cycle over the last `window` cycles of the same unit."""
-    grouped = pd.DataFrame({"x": values, "t": cycles, "xt": values * cycles}).groupby(units)
-    means = grouped.rolling(window, min_periods=3).mean().reset_index(level=0, drop=True)
-    variance = grouped["t"].rolling(window, min_periods=3).var(ddof=0)
-    variance = variance.reset_index(level=0, drop=True)
-    slope = (means["xt"] - means["x"] * means["t"]) / variance
-    return slope.sort_index().fillna(0.0)
-
-
 def build_features(frame: pd.DataFrame, sensors: list[str]) -> pd.DataFrame:
-    """Cycle, raw sensors, rolling means, EWMAs, deviations from the engine's early baseline, slopes."""
+    """Cycle, raw sensors, rolling means, EWMAs, and their drift from the engine's early baseline."""
     units = frame["unit"]
     columns: dict[str, pd.Series] = {"cycle": frame["cycle"].astype(float)}
     cycle_in_unit = frame.groupby("unit").cumcount()
@@ -44,9 +31,5 @@ def build_features(frame: pd.DataFrame, sensors: list[str]) -> pd.DataFrame:
             smoothed = by_unit.transform(lambda series, a=alpha: series.ewm(alpha=a).mean())
             columns[f"{name}_ewm{alpha}"] = smoothed
             columns[f"{name}_ewmdrift{alpha}"] = smoothed - baseline
-        for window in SLOPE_WINDOWS:
-            columns[f"{name}_slope{window}"] = _rolling_slope(
-                values, units, frame["cycle"].astype(float), window
-            )
     features = pd.DataFrame(columns, index=frame.index)
     return features.astype(np.float64)
