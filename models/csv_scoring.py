@@ -30,6 +30,17 @@ class CsvScoreSummary:
     threshold: float
 
 
+def _shared_columns(columns: list[str], normal_table: pd.DataFrame, normal: Path) -> list[str]:
+    """Auto-detected columns the normal file also has (labels like `anomaly` often are not)."""
+    shared = [name for name in columns if name in normal_table.columns]
+    if not shared:
+        raise InputDataError(f"{normal} has none of the input's numeric columns {columns}")
+    if len(shared) < len(columns):
+        dropped = [name for name in columns if name not in shared]
+        logger.warning("not scoring %s: absent from %s", dropped, normal)
+    return shared
+
+
 def _fit_readings(
     table: pd.DataFrame, columns: list[str], normal: Path | None, fit_rows: int | None
 ) -> tuple[np.ndarray, int]:
@@ -62,6 +73,8 @@ def score_csv(
     if table.empty:
         raise InputDataError(f"{input_path} has no data rows")
     chosen = sensor_columns(table, columns)
+    if normal_path is not None and not columns:
+        chosen = _shared_columns(chosen, read_table(normal_path), normal_path)
     fit_readings, in_file_fit_rows = _fit_readings(table, chosen, normal_path, fit_rows)
     detector = fit_detector(fit_readings, chosen, config)
     scorer = OnnxDetector(export_bytes(detector))

@@ -90,3 +90,16 @@ def test_errors_are_one_line_with_an_exit_code(tmp_path: Path) -> None:
     beyond = _run("score-csv", "--input", str(small), "--fit-rows", "400", "--out", out)
     assert beyond.returncode == 4
     assert "exceeds" in beyond.stderr
+
+
+def test_auto_columns_missing_from_the_normal_file_are_not_scored(tmp_path: Path) -> None:
+    normal, source, out = tmp_path / "normal.csv", tmp_path / "in.csv", tmp_path / "out.csv"
+    _write_sensor_csv(normal, rows=300)
+    labelled = _write_sensor_csv(source).assign(anomaly=0)
+    labelled.to_csv(source, sep=";", index=False)
+    assert (
+        main(["score-csv", "--input", str(source), "--normal", str(normal), "--out", str(out)]) == 0
+    )
+    scored = pd.read_csv(out)
+    assert "anomaly" in scored.columns  # passed through, not used as a sensor
+    assert scored["flag"].iloc[410:450].mean() > 0.9
