@@ -9,7 +9,7 @@ edge and a whole file at the hub. Fitting needs numpy only; `models.onnx_graph` 
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -140,7 +140,7 @@ def fit_detector(
     fit_scores = score_reference(unfinished, readings)[config.window_rows - 1 :]
     threshold = float(np.quantile(fit_scores, config.threshold_quantile)) * config.threshold_factor
     logger.debug("fitted detector on %d rows, threshold %.4g", readings.shape[0], threshold)
-    return FittedDetector(**{**unfinished.__dict__, "threshold": threshold})
+    return replace(unfinished, threshold=threshold)
 
 
 def score_reference(detector: FittedDetector, readings: FloatArray) -> FloatArray:
