@@ -5,7 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import pool
 
-import hub.db.models  # noqa: F401 - registers the core tables on Base.metadata
+import hub.db.models
+import hub.portal.models  # noqa: F401 - the portal's tables (users, memberships, tokens, ...)
 from hub.db.base import Base
 from hub.db.session import make_engine
 

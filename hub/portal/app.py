@@ -1,0 +1,81 @@
+"""Assemble the portal: settings, database, middleware, error mapping, domain routers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+from starlette.middleware.sessions import SessionMiddleware
+
+from hub.db.session import make_engine, session_factory
+from hub.portal.auth.dependencies import csrf_guard
+from hub.portal.auth.oidc import build_registry
+from hub.portal.errors import install_handlers
+from hub.portal.security import SecurityHeadersMiddleware
+from hub.settings import HubSettings
+
+STATIC_DIR = Path(__file__).parent / "static"
+API_PREFIX = "/api/v1"
+
+
+def _routers() -> tuple[list[APIRouter], list[APIRouter]]:
+    """(page routers, API routers) of every domain package."""
+    from hub.portal.alerts import views as alerts
+    from hub.portal.audit import views as audit
+    from hub.portal.auth import views as auth
+    from hub.portal.billing import views as billing
+    from hub.portal.fleet import views as fleet
+    from hub.portal.models_view import views as models_view
+    from hub.portal.orgs import views as orgs
+    from hub.portal.quality import views as quality
+    from hub.portal.tokens import views as tokens
+
+    pages = [auth.router, orgs.pages, tokens.pages, audit.pages, billing.pages]
+    api = [orgs.api, tokens.api, audit.api, billing.api]
+    for module in (fleet, alerts, quality, models_view):
+        pages.append(module.pages)
+        api.append(module.api)
+    return pages, api
+
+
+def create_app(settings: HubSettings, *, engine: Engine | None = None) -> FastAPI:
+    app = FastAPI(
+        title="Altaviz portal API",
+        version="1.0.0",
+        description=(
+            "Fleet, alerts, data quality, models and administration of one organisation. "
+            "Authenticate with `Authorization: Bearer <personal API token>`; every path "
+            "names the organisation, and a token works only for its own. Errors have one "
+            "shape: `{error: {code, message, request_id}}`."
+        ),
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine or make_engine(settings.database_url)
+    app.state.session_factory = session_factory(app.state.engine)
+    app.state.oauth = build_registry(settings.portal)
+    install_handlers(app)
+
+    pages, api = _routers()
+    guard = [Depends(csrf_guard)]
+    for router in pages:
+        app.include_router(router, dependencies=guard)
+    for router in api:
+        app.include_router(router, prefix=API_PREFIX, dependencies=guard)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    # Only Authlib's OAuth state lives here (a signed, short-lived cookie during sign-in).
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.portal.secret_key.get_secret_value(),
+        session_cookie="altaviz_oauth",
+        max_age=600,
+        same_site="lax",
+        https_only=settings.cookie_secure,
+    )
+    app.add_middleware(SecurityHeadersMiddleware, development=settings.development)
+    return app
