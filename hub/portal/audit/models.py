@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Index, Integer, String
+from sqlalchemy import JSON, DateTime, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.db.base import ID_LENGTH, Base, utc_now
@@ -20,9 +21,8 @@ class AuditEvent(Base):
     __tablename__ = "audit_log"
     __table_args__ = (Index("ix_audit_log_org_id_at", "org_id", "at"),)
 
-    id: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
-    )
+    #: Made by the portal, so inserting needs no RETURNING (which RLS would filter).
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: uuid.uuid4().hex)
     org_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
     action: Mapped[str] = mapped_column(String(64))

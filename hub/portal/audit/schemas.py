@@ -11,7 +11,7 @@ from hub.portal.pagination import Page
 class AuditEventRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    id: int
+    id: str
     at: datetime
     action: str
     actor_email: str | None

@@ -45,4 +45,4 @@ def list_for_org(
     query = select(AuditEvent).where(AuditEvent.org_id == org_id)
     if action:
         query = query.where(AuditEvent.action == action)
-    return paginate(session, query.order_by(AuditEvent.id.desc()), params)
+    return paginate(session, query.order_by(AuditEvent.at.desc(), AuditEvent.id), params)

@@ -148,13 +148,14 @@ def create_session(
     *, session: Session, user: User, client_ip: str, hours: float, org_id: str | None = None
 ) -> NewSession:
     token = new_secret()
+    now = utc_now()
     record = UserSession(
         token_hash=sha256_hex(token),
         user_id=user.id,
         csrf_token=new_secret(24),
         org_id=org_id,
-        created_at=utc_now(),
-        expires_at=utc_now() + timedelta(hours=hours),
+        created_at=now,
+        expires_at=now + timedelta(hours=hours),
         client_ip=client_ip,
     )
     set_db_scope(session, user_id=user.id)

@@ -93,7 +93,7 @@ def login(
     session: DbSession,
     email: Annotated[str, Form(max_length=320)],
     password: Field,
-    csrf_token: Field,
+    csrf_token: Field = "",
     next: Annotated[str, Form(max_length=500)] = "/",
 ) -> Response:
     csrf.verify_anonymous(request, csrf_token)
@@ -151,7 +151,7 @@ def forgot(
     request: Request,
     session: DbSession,
     email: Annotated[str, Form(max_length=320)],
-    csrf_token: Field,
+    csrf_token: Field = "",
 ) -> Response:
     csrf.verify_anonymous(request, csrf_token)
     settings = request.app.state.settings
@@ -187,7 +187,7 @@ def reset_form(request: Request, session: DbSession, token: str) -> Response:
 
 @router.post("/reset-password/{token}")
 def reset(
-    request: Request, session: DbSession, token: str, password: Field, csrf_token: Field
+    request: Request, session: DbSession, token: str, password: Field, csrf_token: Field = ""
 ) -> Response:
     csrf.verify_anonymous(request, csrf_token)
     try:
@@ -269,7 +269,7 @@ def register_from_invitation(
     token: str,
     name: Annotated[str, Form(max_length=200)],
     password: Field,
-    csrf_token: Field,
+    csrf_token: Field = "",
 ) -> Response:
     """A new person: create the account for the invited address, then join."""
     csrf.verify_anonymous(request, csrf_token)

@@ -87,6 +87,8 @@ def authenticate(*, session: Session, secret: str) -> ApiToken | None:
         return None
     if token.expires_at is not None and _as_utc(token.expires_at) <= utc_now():
         return None
+    # A token acts only in its own org: that is its tenant scope from here on.
+    set_db_scope(session, org_id=token.org_id)
     now = utc_now()
     # Coarse, so that a busy client does not turn every request into a write.
     if token.last_used_at is None or _as_utc(token.last_used_at) < now - timedelta(minutes=5):

@@ -112,12 +112,7 @@ def _disable_policies() -> None:
 def upgrade() -> None:
     op.create_table(
         "audit_log",
-        sa.Column(
-            "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=True,
-            nullable=False,
-        ),
+        sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("org_id", sa.String(length=64), nullable=True),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("action", sa.String(length=64), nullable=False),
