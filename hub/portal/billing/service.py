@@ -6,6 +6,7 @@ the org comes from metadata the portal itself put on the Stripe objects.
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +27,9 @@ from hub.settings import StripeSettings
 from shared.ids import check_id
 
 log = logging.getLogger(__name__)
+
+#: Stripe's default: events signed more than 5 minutes ago are refused (replay protection).
+WEBHOOK_TOLERANCE_S = 300
 
 SUBSCRIPTION_EVENTS = (
     "customer.subscription.created",
@@ -122,15 +126,21 @@ def portal_session(
     return str(portal.url)
 
 
-def verify_webhook(*, payload: bytes, signature: str, settings: StripeSettings) -> Any:
-    """The event, if the Stripe-Signature header matches; InvalidInput otherwise."""
+def verify_webhook(*, payload: bytes, signature: str, settings: StripeSettings) -> dict[str, Any]:
+    """The event (plain JSON), if the Stripe-Signature header matches; InvalidInput otherwise."""
     secret = settings.webhook_secret.get_secret_value()
     if not secret:
         raise ServiceUnavailable("Billing webhooks are not configured on this portal.")
     try:
-        return stripe.Webhook.construct_event(payload, signature, secret)
-    except (ValueError, stripe.SignatureVerificationError) as exc:
+        stripe.WebhookSignature.verify_header(
+            payload.decode("utf-8"), signature, secret, tolerance=WEBHOOK_TOLERANCE_S
+        )
+        event = json.loads(payload)
+    except (ValueError, UnicodeDecodeError, stripe.SignatureVerificationError) as exc:
         raise InvalidInput("The webhook signature does not verify.") from exc
+    if not isinstance(event, dict) or not isinstance(event.get("data"), dict):
+        raise InvalidInput("The webhook payload is not a Stripe event.")
+    return event
 
 
 def _plan_of(subscription: Any, settings: StripeSettings) -> str:
@@ -143,9 +153,9 @@ def _plan_of(subscription: Any, settings: StripeSettings) -> str:
     return "trial"
 
 
-def apply_event(*, session: Session, event: Any, settings: StripeSettings) -> bool:
+def apply_event(*, session: Session, event: dict[str, Any], settings: StripeSettings) -> bool:
     """Apply a verified event once; False when ignored or already applied."""
-    obj = event["data"]["object"]
+    obj = event["data"].get("object") or {}
     metadata = obj.get("metadata") or {}
     org_id = metadata.get("org_id") or obj.get("client_reference_id")
     if not org_id or event["type"] not in (*SUBSCRIPTION_EVENTS, "checkout.session.completed"):
