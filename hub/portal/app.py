@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -40,6 +41,23 @@ def _routers() -> tuple[list[APIRouter], list[APIRouter]]:
     return pages, api
 
 
+def _document_security(app: FastAPI) -> None:
+    """Declare the bearer token in the OpenAPI document (the dependency reads it itself)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = build()
+            document.setdefault("components", {})["securitySchemes"] = {
+                "apiToken": {"type": "http", "scheme": "bearer", "description": "avz_… token"}
+            }
+            document["security"] = [{"apiToken": []}]
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(settings: HubSettings, *, engine: Engine | None = None) -> FastAPI:
     app = FastAPI(
         title="Altaviz portal API",
@@ -67,6 +85,7 @@ def create_app(settings: HubSettings, *, engine: Engine | None = None) -> FastAP
     for router in api:
         app.include_router(router, prefix=API_PREFIX, dependencies=guard)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    _document_security(app)
 
     # Only Authlib's OAuth state lives here (a signed, short-lived cookie during sign-in).
     app.add_middleware(

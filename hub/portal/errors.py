@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hub.errors import HubError
@@ -91,6 +92,41 @@ class ServiceUnavailable(PortalError):
 
     status = 503
     code = "unavailable"
+
+
+class ErrorDetail(BaseModel):
+    loc: list[str]
+    message: str
+
+
+class ErrorInfo(BaseModel):
+    code: str
+    message: str
+    request_id: str
+    details: list[ErrorDetail] | None = None
+
+
+class ErrorBody(BaseModel):
+    """Every error the API returns has this shape."""
+
+    error: ErrorInfo
+
+
+_ERROR_STATUSES = {
+    400: "Bad request",
+    401: "Not signed in, or the API token is invalid",
+    402: "Not included in the organisation's plan",
+    403: "The caller's role does not allow this",
+    404: "Not found (or not visible to the caller)",
+    409: "Conflicts with the current state",
+    422: "The request is not valid",
+    429: "Too many attempts",
+    503: "A service the portal needs is not configured",
+}
+#: Documented on every API router, so clients (and schemathesis) know the error shape.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": text} for status, text in _ERROR_STATUSES.items()
+}
 
 
 def request_id(request: Request) -> str:

@@ -11,10 +11,11 @@ from hub.portal.audit import service
 from hub.portal.audit.schemas import AuditEventRead, AuditPage
 from hub.portal.auth.dependencies import CurrentPrincipal, DbSession
 from hub.portal.auth.permissions import AuditViewer
+from hub.portal.errors import ERROR_RESPONSES
 from hub.portal.pages import page
 from hub.portal.pagination import PageParams, make_page, page_params
 
-api = APIRouter(tags=["audit"])
+api = APIRouter(tags=["audit"], responses=ERROR_RESPONSES)
 pages = APIRouter(include_in_schema=False)
 
 Params = Annotated[PageParams, Depends(page_params)]

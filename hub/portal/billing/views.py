@@ -18,10 +18,11 @@ from hub.portal.billing.schemas import (
     RedirectRead,
     WebhookAck,
 )
+from hub.portal.errors import ERROR_RESPONSES
 from hub.portal.orgs import service as orgs
 from hub.portal.pages import page
 
-api = APIRouter(tags=["billing"])
+api = APIRouter(tags=["billing"], responses=ERROR_RESPONSES)
 pages = APIRouter(include_in_schema=False)
 
 

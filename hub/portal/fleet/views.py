@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from hub.portal.auth.dependencies import CurrentPrincipal, DbSession, Principal
 from hub.portal.auth.permissions import StationManager, Viewer
+from hub.portal.errors import ERROR_RESPONSES
 from hub.portal.fleet import service
 from hub.portal.fleet.schemas import (
     CompressorPage,
@@ -25,7 +26,7 @@ from hub.portal.pagination import PageParams, make_page, page_params
 from hub.portal.tenancy import OrgScope
 from shared.ids import ID_PATTERN
 
-api = APIRouter(tags=["fleet"])
+api = APIRouter(tags=["fleet"], responses=ERROR_RESPONSES)
 pages = APIRouter(include_in_schema=False)
 
 Params = Annotated[PageParams, Depends(page_params)]

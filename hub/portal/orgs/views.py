@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from hub.portal.auth.dependencies import CurrentPrincipal, DbSession
 from hub.portal.auth.permissions import OrgDeleter, TeamManager, Viewer
+from hub.portal.errors import ERROR_RESPONSES
 from hub.portal.orgs import service
 from hub.portal.orgs.schemas import (
     InvitationCreate,
@@ -25,7 +26,7 @@ from hub.portal.pages import page
 from hub.portal.pagination import PageParams, make_page, page_params
 from hub.portal.tenancy import OrgScope, Role
 
-api = APIRouter(tags=["organisation"])
+api = APIRouter(tags=["organisation"], responses=ERROR_RESPONSES)
 pages = APIRouter(include_in_schema=False)
 
 Params = Annotated[PageParams, Depends(page_params)]

@@ -9,14 +9,14 @@ from fastapi.responses import RedirectResponse, Response
 
 from hub.portal.auth.dependencies import CurrentPrincipal, DbSession, Principal
 from hub.portal.auth.permissions import TokenManager, Viewer
-from hub.portal.errors import NotFound
+from hub.portal.errors import ERROR_RESPONSES, NotFound
 from hub.portal.pages import page
 from hub.portal.pagination import PageParams, make_page, page_params
 from hub.portal.tenancy import OrgScope
 from hub.portal.tokens import service
 from hub.portal.tokens.schemas import ApiTokenCreate, ApiTokenCreated, ApiTokenPage, ApiTokenRead
 
-api = APIRouter(tags=["api tokens"])
+api = APIRouter(tags=["api tokens"], responses=ERROR_RESPONSES)
 pages = APIRouter(include_in_schema=False)
 
 Params = Annotated[PageParams, Depends(page_params)]
