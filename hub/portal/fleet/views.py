@@ -7,13 +7,19 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from hub.portal.alerts.service import summaries_for_compressor as alert_summaries
 from hub.portal.auth.dependencies import CurrentPrincipal, DbSession, Principal
 from hub.portal.auth.permissions import StationManager, Viewer
 from hub.portal.errors import ERROR_RESPONSES
-from hub.portal.fleet import service
+from hub.portal.fleet import overview, service
+from hub.portal.fleet.gauges import gauges
 from hub.portal.fleet.schemas import (
+    CompressorDetail,
     CompressorPage,
     CompressorRead,
+    FleetOverview,
+    PredictionsRead,
+    SeriesRead,
     StationCreate,
     StationCredentialIssued,
     StationCredentialRead,
@@ -21,6 +27,8 @@ from hub.portal.fleet.schemas import (
     StationRead,
     StationUpdate,
 )
+from hub.portal.fleet.sensors import SENSORS
+from hub.portal.fleet.telemetry import RANGES
 from hub.portal.pages import page
 from hub.portal.pagination import PageParams, make_page, page_params
 from hub.portal.tenancy import OrgScope
@@ -31,6 +39,15 @@ pages = APIRouter(include_in_schema=False)
 
 Params = Annotated[PageParams, Depends(page_params)]
 StationFilter = Annotated[str | None, Query(pattern=ID_PATTERN, max_length=64)]
+
+
+RangeName = Annotated[str, Query(pattern="^(1h|24h|7d|30d)$")]
+
+
+@api.get("/orgs/{org_id}/fleet", response_model=FleetOverview, summary="Fleet overview")
+def fleet(session: DbSession, scope: Viewer) -> FleetOverview:
+    """Stations with their health and the fleet's counts of critical, warning and stale units."""
+    return overview.fleet_overview(session=session, org_id=scope.org_id)
 
 
 @api.get("/orgs/{org_id}/stations", response_model=StationPage)
@@ -101,6 +118,40 @@ def rotate_credentials(
     )
 
 
+@api.get("/orgs/{org_id}/stations/{station_id}/compressors", response_model=list[CompressorDetail])
+def station_compressors(
+    session: DbSession, scope: Viewer, station_id: str
+) -> list[CompressorDetail]:
+    return overview.station_units(session=session, org_id=scope.org_id, station_id=station_id)
+
+
+@api.get("/orgs/{org_id}/compressors/{compressor_id}", response_model=CompressorDetail)
+def get_compressor(session: DbSession, scope: Viewer, compressor_id: str) -> CompressorDetail:
+    return overview.compressor_detail(
+        session=session, org_id=scope.org_id, compressor_id=compressor_id
+    )
+
+
+@api.get("/orgs/{org_id}/compressors/{compressor_id}/series", response_model=SeriesRead)
+def compressor_series(
+    session: DbSession, scope: Viewer, compressor_id: str, range: RangeName = "24h"
+) -> SeriesRead:
+    """Mean, min and max per bucket of the six sensors, with their alarm thresholds."""
+    return overview.compressor_series(
+        session=session, org_id=scope.org_id, compressor_id=compressor_id, range_name=range
+    )
+
+
+@api.get("/orgs/{org_id}/compressors/{compressor_id}/predictions", response_model=PredictionsRead)
+def compressor_predictions(
+    session: DbSession, scope: Viewer, compressor_id: str
+) -> PredictionsRead:
+    """Anomaly score, discharge-temperature drift forecast and remaining useful life."""
+    return overview.compressor_predictions(
+        session=session, org_id=scope.org_id, compressor_id=compressor_id
+    )
+
+
 @api.get("/orgs/{org_id}/compressors", response_model=CompressorPage)
 def list_compressors(
     session: DbSession, scope: Viewer, params: Params, station_id: StationFilter = None
@@ -108,6 +159,68 @@ def list_compressors(
     rows = service.list_compressors(session=session, org_id=scope.org_id, station_id=station_id)
     window = rows[params.offset : params.offset + params.limit]
     return make_page([CompressorRead.model_validate(c) for c in window], len(rows), params)
+
+
+# -- pages -----------------------------------------------------------------------------
+
+
+@pages.get("/o/{org_id}/fleet")
+def fleet_page(
+    request: Request, session: DbSession, scope: Viewer, found: CurrentPrincipal
+) -> Response:
+    data = overview.fleet_overview(session=session, org_id=scope.org_id)
+    attention = [
+        unit
+        for station in data.stations
+        if station.critical or station.warning or station.stale
+        for unit in overview.station_units(
+            session=session, org_id=scope.org_id, station_id=station.id
+        )
+        if unit.status.health in ("critical", "warning", "stale")
+    ]
+    return page(
+        request, "fleet/overview.html", session=session, scope=scope, principal=found,
+        nav="fleet", fleet=data, attention=attention,
+        stations_json=[s.model_dump(mode="json") for s in data.stations],
+    )  # fmt: skip
+
+
+@pages.get("/o/{org_id}/stations/{station_id}")
+def station_page(
+    request: Request, session: DbSession, scope: Viewer, found: CurrentPrincipal, station_id: str
+) -> Response:
+    station = service.get_station(session=session, org_id=scope.org_id, station_id=station_id)
+    units = overview.station_units(session=session, org_id=scope.org_id, station_id=station_id)
+    return page(
+        request, "fleet/station.html", session=session, scope=scope, principal=found,
+        nav="fleet", station=station, units=units,
+    )  # fmt: skip
+
+
+@pages.get("/o/{org_id}/compressors/{compressor_id}")
+def compressor_page(
+    request: Request,
+    session: DbSession,
+    scope: Viewer,
+    found: CurrentPrincipal,
+    compressor_id: str,
+    range: RangeName = "24h",
+) -> Response:
+    detail = overview.compressor_detail(
+        session=session, org_id=scope.org_id, compressor_id=compressor_id
+    )
+    station = service.get_station(
+        session=session, org_id=scope.org_id, station_id=detail.station_id
+    )
+    predictions = overview.compressor_predictions(
+        session=session, org_id=scope.org_id, compressor_id=compressor_id
+    )
+    return page(
+        request, "fleet/compressor.html", session=session, scope=scope, principal=found,
+        nav="fleet", unit=detail, station=station, predictions=predictions, range=range,
+        ranges=list(RANGES), sensors=SENSORS, gauges=gauges(detail.status.values),
+        alerts=alert_summaries(session=session, org_id=scope.org_id, compressor_id=compressor_id),
+    )  # fmt: skip
 
 
 # -- settings page ---------------------------------------------------------------------
