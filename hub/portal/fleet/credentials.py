@@ -35,3 +35,16 @@ def username_for(org_id: str, station_id: str) -> str:
 
 def topic_prefix(org_id: str, station_id: str) -> str:
     return f"altaviz/v1/{org_id}/{station_id}/"
+
+
+def mosquitto_files(credentials: list[tuple[str, str, str, str]]) -> tuple[str, str]:
+    """(password_file, acl_file) for mosquitto from (org, station, username, hash) rows.
+
+    Each station may publish and subscribe under its own topic prefix only.
+    """
+    passwords = "".join(f"{username}:{hashed}\n" for _, _, username, hashed in credentials)
+    acl = "".join(
+        f"user {username}\ntopic readwrite {topic_prefix(org, station)}#\n\n"
+        for org, station, username, _ in credentials
+    )
+    return passwords, acl
