@@ -21,7 +21,7 @@ def test_repository_defaults_are_development_defaults() -> None:
 
 
 def test_placeholder_secret_key_is_refused_outside_development() -> None:
-    with pytest.raises(ConfigError, match="portal.secret_key is a placeholder"):
+    with pytest.raises(ConfigError, match=r"portal\.secret_key is a placeholder"):
         HubSettings.load(REPO / "config" / "hub.yaml", development=False)
 
 
@@ -30,7 +30,7 @@ def test_placeholder_provider_secret_is_refused(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("ALTAVIZ_HUB_PORTAL__SECRET_KEY", "k" * 48)
     monkeypatch.setenv("ALTAVIZ_HUB_PORTAL__OIDC__GOOGLE__CLIENT_ID", "client")
     monkeypatch.setenv("ALTAVIZ_HUB_PORTAL__OIDC__GOOGLE__CLIENT_SECRET", "changeme")
-    with pytest.raises(ConfigError, match="oidc.google.client_secret"):
+    with pytest.raises(ConfigError, match=r"oidc\.google\.client_secret"):
         HubSettings.load(REPO / "config" / "hub.yaml")
     monkeypatch.setenv("ALTAVIZ_HUB_PORTAL__OIDC__GOOGLE__CLIENT_SECRET", "a-real-secret-value")
     settings = HubSettings.load(REPO / "config" / "hub.yaml")
