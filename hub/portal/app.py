@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine
 from starlette.middleware.sessions import SessionMiddleware
 
 from hub.db.session import make_engine, session_factory
@@ -39,6 +39,14 @@ def _routers() -> tuple[list[APIRouter], list[APIRouter]]:
         pages.append(module.pages)
         api.append(module.api)
     return pages, api
+
+
+def portal_engine(url: str) -> Engine:
+    """The portal's engine: on PostgreSQL a pool sized for the worker threads, recycled
+    rather than pinged before every checkout (one round trip less per request)."""
+    if not url.startswith("postgresql"):
+        return make_engine(url)
+    return create_engine(url, pool_size=20, max_overflow=20, pool_recycle=300, pool_timeout=10)
 
 
 def _document_security(app: FastAPI) -> None:
@@ -73,7 +81,7 @@ def create_app(settings: HubSettings, *, engine: Engine | None = None) -> FastAP
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.engine = engine or make_engine(settings.database_url)
+    app.state.engine = engine or portal_engine(settings.database_url)
     app.state.session_factory = session_factory(app.state.engine)
     app.state.oauth = build_registry(settings.portal)
     install_handlers(app)

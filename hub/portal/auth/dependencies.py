@@ -66,7 +66,8 @@ def optional_principal(request: Request, session: DbSession) -> Principal | None
 OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
 
 
-def principal(found: OptionalPrincipal) -> Principal:
+async def principal(found: OptionalPrincipal) -> Principal:
+    # async: pure logic, so FastAPI runs it on the event loop instead of a worker thread.
     if found is None:
         raise NotAuthenticated()
     return found

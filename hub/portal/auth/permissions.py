@@ -81,7 +81,7 @@ class PermissionsDependency:
     def __init__(self, *permissions: type[BasePermission]) -> None:
         self.permissions = [permission() for permission in permissions]
 
-    def __call__(self, scope: Annotated[OrgScope, Depends(tenant_scope)]) -> OrgScope:
+    async def __call__(self, scope: Annotated[OrgScope, Depends(tenant_scope)]) -> OrgScope:
         for permission in self.permissions:
             if not permission.has_required_permissions(scope):
                 raise Forbidden(f"Your role ({scope.role.value}) cannot do this.")

@@ -29,30 +29,31 @@ def _status(compressor_id: str, station_id: str, statuses: dict) -> telemetry.Un
 
 
 def fleet_overview(*, session: Session, org_id: str) -> FleetOverview:
+    """Aggregated in SQL (GROUP BY station): cheap with a thousand compressors."""
     stations = service.list_stations(session=session, org_id=org_id)
-    compressors = service.list_compressors(session=session, org_id=org_id)
-    statuses = telemetry.unit_statuses(session=session, org_id=org_id)
-    by_station: dict[str, list[str]] = {s.id: [] for s in stations}
+    units = service.compressor_counts(session=session, org_id=org_id)
+    by_health = telemetry.health_counts(session=session, org_id=org_id)
     counts = HealthCounts()
-    for compressor in compressors:
-        health = _status(compressor.id, compressor.station_id, statuses).health
-        by_station.setdefault(compressor.station_id, []).append(health)
-        setattr(counts, health, getattr(counts, health) + 1)
-        counts.total += 1
-    return FleetOverview(
-        counts=counts,
-        stations=[
+    rows = []
+    for station in stations:
+        total = units.get(station.id, 0)
+        health = dict(by_health.get(station.id, {}))
+        health["unknown"] = total - sum(n for h, n in health.items() if h != "unknown")
+        for name, n in health.items():
+            setattr(counts, name, getattr(counts, name) + n)
+        counts.total += total
+        present = [name for name, n in health.items() if n > 0]
+        rows.append(
             StationHealth(
-                **StationRead.model_validate(s).model_dump(),
-                health=telemetry.worst(by_station[s.id]),
-                compressors=len(by_station[s.id]),
-                critical=by_station[s.id].count("critical"),
-                warning=by_station[s.id].count("warning"),
-                stale=by_station[s.id].count("stale"),
+                **StationRead.model_validate(station).model_dump(),
+                health=telemetry.worst(present) if total else "unknown",
+                compressors=total,
+                critical=health.get("critical", 0),
+                warning=health.get("warning", 0),
+                stale=health.get("stale", 0),
             )
-            for s in stations
-        ],
-    )
+        )
+    return FleetOverview(counts=counts, stations=rows)
 
 
 def station_units(*, session: Session, org_id: str, station_id: str) -> list[CompressorDetail]:

@@ -84,6 +84,15 @@ def list_compressors(
     return list(session.scalars(query.order_by(Compressor.id)).all())
 
 
+def compressor_counts(*, session: Session, org_id: str) -> dict[str, int]:
+    rows = session.execute(
+        select(Compressor.station_id, func.count())
+        .where(Compressor.org_id == org_id)
+        .group_by(Compressor.station_id)
+    ).all()
+    return {station_id: int(n) for station_id, n in rows}
+
+
 def get_compressor(*, session: Session, org_id: str, compressor_id: str) -> Compressor:
     compressor = session.get(Compressor, (org_id, compressor_id))
     if compressor is None:

@@ -65,6 +65,16 @@ def unit_statuses(
     return {}
 
 
+def health_counts(*, session: Session, org_id: str) -> dict[str, dict[str, int]]:
+    """station id -> {health: number of compressors} (units without a status are omitted)."""
+    return {}
+
+
+def attention(*, session: Session, org_id: str, limit: int = 25) -> list[UnitStatus]:
+    """The worst units first (critical, warning, stale), at most `limit`."""
+    return []
+
+
 def series(*, session: Session, org_id: str, compressor_id: str, range_name: str) -> Series:
     return Series()
 

@@ -11,7 +11,7 @@ from hub.portal.alerts.service import summaries_for_compressor as alert_summarie
 from hub.portal.auth.dependencies import CurrentPrincipal, DbSession, Principal
 from hub.portal.auth.permissions import StationManager, Viewer
 from hub.portal.errors import ERROR_RESPONSES
-from hub.portal.fleet import overview, service
+from hub.portal.fleet import overview, service, telemetry
 from hub.portal.fleet.gauges import gauges
 from hub.portal.fleet.schemas import (
     CompressorDetail,
@@ -169,15 +169,7 @@ def fleet_page(
     request: Request, session: DbSession, scope: Viewer, found: CurrentPrincipal
 ) -> Response:
     data = overview.fleet_overview(session=session, org_id=scope.org_id)
-    attention = [
-        unit
-        for station in data.stations
-        if station.critical or station.warning or station.stale
-        for unit in overview.station_units(
-            session=session, org_id=scope.org_id, station_id=station.id
-        )
-        if unit.status.health in ("critical", "warning", "stale")
-    ]
+    attention = telemetry.attention(session=session, org_id=scope.org_id)
     return page(
         request, "fleet/overview.html", session=session, scope=scope, principal=found,
         nav="fleet", fleet=data, attention=attention,
