@@ -24,6 +24,14 @@ TenantId = Annotated[
     Path(description="Organisation id", examples=["demo-org"]),
 ]
 
+#: Ids in URLs after the org: validated before any handler runs.
+StationIdPath = Annotated[str, Path(pattern=ID_PATTERN, max_length=64)]
+CompressorIdPath = Annotated[str, Path(pattern=ID_PATTERN, max_length=64)]
+#: Ids the portal makes (users, tokens, invitations): 32 hex digits.
+HexIdPath = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
+#: Alert episode ids come from the lakehouse (a hash of the episode's key).
+AlertIdPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")]
+
 #: Transaction-local settings the RLS policies read (see the portal migration).
 _SCOPE_SETTINGS = {
     "org_id": "app.org_id",

@@ -21,6 +21,7 @@ from hub.portal.auth.permissions import AlertWorker, Viewer
 from hub.portal.errors import ERROR_RESPONSES
 from hub.portal.pages import page
 from hub.portal.pagination import PageParams, make_page, page_params
+from hub.portal.tenancy import AlertIdPath
 from shared.ids import ID_PATTERN
 
 api = APIRouter(tags=["alerts"], responses=ERROR_RESPONSES)
@@ -48,13 +49,13 @@ def list_alerts(
 
 
 @api.get("/orgs/{org_id}/alerts/{alert_id}", response_model=AlertDetail)
-def get_alert(session: DbSession, scope: Viewer, alert_id: str) -> AlertDetail:
+def get_alert(session: DbSession, scope: Viewer, alert_id: AlertIdPath) -> AlertDetail:
     return service.get_detail(session=session, org_id=scope.org_id, alert_id=alert_id)
 
 
 @api.post("/orgs/{org_id}/alerts/{alert_id}/acknowledge", response_model=AlertDetail)
 def acknowledge(
-    session: DbSession, scope: AlertWorker, alert_id: str, body: AcknowledgeBody
+    session: DbSession, scope: AlertWorker, alert_id: AlertIdPath, body: AcknowledgeBody
 ) -> AlertDetail:
     service.acknowledge(session=session, scope=scope, alert_id=alert_id, note=body.note)
     return service.get_detail(session=session, org_id=scope.org_id, alert_id=alert_id)
@@ -62,7 +63,7 @@ def acknowledge(
 
 @api.post("/orgs/{org_id}/alerts/{alert_id}/resolve", response_model=AlertDetail)
 def resolve(
-    session: DbSession, scope: AlertWorker, alert_id: str, body: ResolveBody
+    session: DbSession, scope: AlertWorker, alert_id: AlertIdPath, body: ResolveBody
 ) -> AlertDetail:
     service.resolve(session=session, scope=scope, alert_id=alert_id, note=body.note)
     return service.get_detail(session=session, org_id=scope.org_id, alert_id=alert_id)
@@ -98,7 +99,11 @@ def queue_page(
 
 @pages.get("/o/{org_id}/alerts/{alert_id}")
 def alert_page(
-    request: Request, session: DbSession, scope: Viewer, found: CurrentPrincipal, alert_id: str
+    request: Request,
+    session: DbSession,
+    scope: Viewer,
+    found: CurrentPrincipal,
+    alert_id: AlertIdPath,
 ) -> Response:
     detail = service.get_detail(session=session, org_id=scope.org_id, alert_id=alert_id)
     return page(
@@ -111,7 +116,7 @@ def alert_page(
 def acknowledge_form(
     session: DbSession,
     scope: AlertWorker,
-    alert_id: str,
+    alert_id: AlertIdPath,
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     service.acknowledge(session=session, scope=scope, alert_id=alert_id, note=note or None)
@@ -122,7 +127,7 @@ def acknowledge_form(
 def resolve_form(
     session: DbSession,
     scope: AlertWorker,
-    alert_id: str,
+    alert_id: AlertIdPath,
     note: Annotated[str, Form(min_length=1, max_length=2000)],
 ) -> Response:
     service.resolve(session=session, scope=scope, alert_id=alert_id, note=note)

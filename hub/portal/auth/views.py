@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -25,6 +25,9 @@ from hub.portal.orgs import service as orgs
 from hub.portal.templating import render
 
 router = APIRouter(include_in_schema=False)
+
+#: A secret from an e-mailed link (reset, invitation).
+SecretPath = Annotated[str, Path(min_length=20, max_length=200)]
 
 Field = Annotated[str, Form(max_length=1024)]
 
@@ -172,7 +175,7 @@ def forgot(
 
 
 @router.get("/reset-password/{token}")
-def reset_form(request: Request, session: DbSession, token: str) -> Response:
+def reset_form(request: Request, session: DbSession, token: SecretPath) -> Response:
     try:
         auth.check_reset_token(session=session, token=token)
     except InvalidLink as exc:
@@ -187,7 +190,7 @@ def reset_form(request: Request, session: DbSession, token: str) -> Response:
 
 @router.post("/reset-password/{token}")
 def reset(
-    request: Request, session: DbSession, token: str, password: Field, csrf_token: Field = ""
+    request: Request, session: DbSession, token: SecretPath, password: Field, csrf_token: Field = ""
 ) -> Response:
     csrf.verify_anonymous(request, csrf_token)
     try:
@@ -234,7 +237,7 @@ async def provider_callback(request: Request, session: DbSession, provider: str)
 
 @router.get("/invitations/{token}")
 def invitation_page(
-    request: Request, session: DbSession, found: OptionalPrincipal, token: str
+    request: Request, session: DbSession, found: OptionalPrincipal, token: SecretPath
 ) -> Response:
     try:
         invitation = orgs.find_invitation(session=session, token=token)
@@ -256,7 +259,7 @@ def invitation_page(
 
 @router.post("/invitations/{token}/accept")
 def accept_invitation(
-    request: Request, session: DbSession, found: CurrentPrincipal, token: str
+    request: Request, session: DbSession, found: CurrentPrincipal, token: SecretPath
 ) -> Response:
     membership = orgs.accept_invitation(session=session, token=token, user=found.user)
     return RedirectResponse(f"/o/{membership.org_id}/fleet", status_code=303)
@@ -266,7 +269,7 @@ def accept_invitation(
 def register_from_invitation(
     request: Request,
     session: DbSession,
-    token: str,
+    token: SecretPath,
     name: Annotated[str, Form(max_length=200)],
     password: Field,
     csrf_token: Field = "",

@@ -31,7 +31,7 @@ from hub.portal.fleet.sensors import SENSORS
 from hub.portal.fleet.telemetry import RANGES
 from hub.portal.pages import page
 from hub.portal.pagination import PageParams, make_page, page_params
-from hub.portal.tenancy import OrgScope
+from hub.portal.tenancy import CompressorIdPath, OrgScope, StationIdPath
 from shared.ids import ID_PATTERN
 
 api = APIRouter(tags=["fleet"], responses=ERROR_RESPONSES)
@@ -65,7 +65,7 @@ def create_station(session: DbSession, scope: StationManager, body: StationCreat
 
 
 @api.get("/orgs/{org_id}/stations/{station_id}", response_model=StationRead)
-def get_station(session: DbSession, scope: Viewer, station_id: str) -> StationRead:
+def get_station(session: DbSession, scope: Viewer, station_id: StationIdPath) -> StationRead:
     return StationRead.model_validate(
         service.get_station(session=session, org_id=scope.org_id, station_id=station_id)
     )
@@ -73,14 +73,16 @@ def get_station(session: DbSession, scope: Viewer, station_id: str) -> StationRe
 
 @api.patch("/orgs/{org_id}/stations/{station_id}", response_model=StationRead)
 def update_station(
-    session: DbSession, scope: StationManager, station_id: str, body: StationUpdate
+    session: DbSession, scope: StationManager, station_id: StationIdPath, body: StationUpdate
 ) -> StationRead:
     station = service.update_station(session=session, scope=scope, station_id=station_id, data=body)
     return StationRead.model_validate(station)
 
 
 @api.delete("/orgs/{org_id}/stations/{station_id}", status_code=204)
-def delete_station(session: DbSession, scope: StationManager, station_id: str) -> Response:
+def delete_station(
+    session: DbSession, scope: StationManager, station_id: StationIdPath
+) -> Response:
     service.delete_station(session=session, scope=scope, station_id=station_id)
     return Response(status_code=204)
 
@@ -89,7 +91,7 @@ def delete_station(session: DbSession, scope: StationManager, station_id: str) -
     "/orgs/{org_id}/stations/{station_id}/mqtt-credentials", response_model=StationCredentialRead
 )
 def get_credentials(
-    session: DbSession, scope: StationManager, station_id: str
+    session: DbSession, scope: StationManager, station_id: StationIdPath
 ) -> StationCredentialRead:
     credential = service.get_credential(session=session, org_id=scope.org_id, station_id=station_id)
     return StationCredentialRead(
@@ -105,7 +107,7 @@ def get_credentials(
     status_code=201,
 )
 def rotate_credentials(
-    session: DbSession, scope: StationManager, station_id: str
+    session: DbSession, scope: StationManager, station_id: StationIdPath
 ) -> StationCredentialIssued:
     credential, password = service.rotate_credential(
         session=session, scope=scope, station_id=station_id
@@ -120,13 +122,15 @@ def rotate_credentials(
 
 @api.get("/orgs/{org_id}/stations/{station_id}/compressors", response_model=list[CompressorDetail])
 def station_compressors(
-    session: DbSession, scope: Viewer, station_id: str
+    session: DbSession, scope: Viewer, station_id: StationIdPath
 ) -> list[CompressorDetail]:
     return overview.station_units(session=session, org_id=scope.org_id, station_id=station_id)
 
 
 @api.get("/orgs/{org_id}/compressors/{compressor_id}", response_model=CompressorDetail)
-def get_compressor(session: DbSession, scope: Viewer, compressor_id: str) -> CompressorDetail:
+def get_compressor(
+    session: DbSession, scope: Viewer, compressor_id: CompressorIdPath
+) -> CompressorDetail:
     return overview.compressor_detail(
         session=session, org_id=scope.org_id, compressor_id=compressor_id
     )
@@ -134,7 +138,7 @@ def get_compressor(session: DbSession, scope: Viewer, compressor_id: str) -> Com
 
 @api.get("/orgs/{org_id}/compressors/{compressor_id}/series", response_model=SeriesRead)
 def compressor_series(
-    session: DbSession, scope: Viewer, compressor_id: str, range: RangeName = "24h"
+    session: DbSession, scope: Viewer, compressor_id: CompressorIdPath, range: RangeName = "24h"
 ) -> SeriesRead:
     """Mean, min and max per bucket of the six sensors, with their alarm thresholds."""
     return overview.compressor_series(
@@ -144,7 +148,7 @@ def compressor_series(
 
 @api.get("/orgs/{org_id}/compressors/{compressor_id}/predictions", response_model=PredictionsRead)
 def compressor_predictions(
-    session: DbSession, scope: Viewer, compressor_id: str
+    session: DbSession, scope: Viewer, compressor_id: CompressorIdPath
 ) -> PredictionsRead:
     """Anomaly score, discharge-temperature drift forecast and remaining useful life."""
     return overview.compressor_predictions(
@@ -179,7 +183,11 @@ def fleet_page(
 
 @pages.get("/o/{org_id}/stations/{station_id}")
 def station_page(
-    request: Request, session: DbSession, scope: Viewer, found: CurrentPrincipal, station_id: str
+    request: Request,
+    session: DbSession,
+    scope: Viewer,
+    found: CurrentPrincipal,
+    station_id: StationIdPath,
 ) -> Response:
     station = service.get_station(session=session, org_id=scope.org_id, station_id=station_id)
     units = overview.station_units(session=session, org_id=scope.org_id, station_id=station_id)
@@ -195,7 +203,7 @@ def compressor_page(
     session: DbSession,
     scope: Viewer,
     found: CurrentPrincipal,
-    compressor_id: str,
+    compressor_id: CompressorIdPath,
     range: RangeName = "24h",
 ) -> Response:
     detail = overview.compressor_detail(
@@ -262,7 +270,7 @@ def stations_rotate(
     session: DbSession,
     scope: StationManager,
     found: CurrentPrincipal,
-    station_id: str,
+    station_id: StationIdPath,
 ) -> Response:
     credential, password = service.rotate_credential(
         session=session, scope=scope, station_id=station_id
@@ -272,6 +280,8 @@ def stations_rotate(
 
 
 @pages.post("/o/{org_id}/settings/stations/{station_id}/delete")
-def stations_delete(session: DbSession, scope: StationManager, station_id: str) -> Response:
+def stations_delete(
+    session: DbSession, scope: StationManager, station_id: StationIdPath
+) -> Response:
     service.delete_station(session=session, scope=scope, station_id=station_id)
     return RedirectResponse(f"/o/{scope.org_id}/settings/stations", status_code=303)

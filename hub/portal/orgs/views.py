@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from hub.portal.auth.dependencies import CurrentPrincipal, DbSession
+from hub.portal.auth.mail import send_mail
 from hub.portal.auth.permissions import OrgDeleter, TeamManager, Viewer
 from hub.portal.errors import ERROR_RESPONSES
 from hub.portal.orgs import service
@@ -24,7 +25,7 @@ from hub.portal.orgs.schemas import (
 )
 from hub.portal.pages import page
 from hub.portal.pagination import PageParams, make_page, page_params
-from hub.portal.tenancy import OrgScope, Role
+from hub.portal.tenancy import HexIdPath, OrgScope, Role
 
 api = APIRouter(tags=["organisation"], responses=ERROR_RESPONSES)
 pages = APIRouter(include_in_schema=False)
@@ -41,6 +42,18 @@ def _member_read(membership, user) -> MemberRead:  # type: ignore[no-untyped-def
 
 def _accept_url(request: Request, token: str) -> str:
     return f"{request.app.state.settings.portal.base_url.rstrip('/')}/invitations/{token}"
+
+
+def _send_invitation(
+    request: Request, session: DbSession, scope: OrgScope, email: str, link: str
+) -> None:
+    """E-mail the link too (best effort: the inviter also sees it once)."""
+    org = service.get_org(session=session, org_id=scope.org_id)
+    send_mail(
+        request.app.state.settings.portal.smtp, to=email,
+        subject=f"You are invited to {org.name} on Altaviz",
+        body=f"You are invited to join {org.name} on Altaviz.\n\nAccept here: {link}\n",
+    )  # fmt: skip
 
 
 @api.get("/me", response_model=list[OrganizationRead], summary="My organisations")
@@ -82,7 +95,7 @@ def list_members(session: DbSession, scope: Viewer, params: Params) -> dict[str,
 
 @api.patch("/orgs/{org_id}/members/{user_id}", response_model=MemberRead)
 def change_role(
-    session: DbSession, scope: TeamManager, user_id: str, body: MemberUpdate
+    session: DbSession, scope: TeamManager, user_id: HexIdPath, body: MemberUpdate
 ) -> MemberRead:
     service.change_role(session=session, scope=scope, user_id=user_id, role=body.role)
     member = next(
@@ -93,7 +106,7 @@ def change_role(
 
 
 @api.delete("/orgs/{org_id}/members/{user_id}", status_code=204)
-def remove_member(session: DbSession, scope: TeamManager, user_id: str) -> Response:
+def remove_member(session: DbSession, scope: TeamManager, user_id: HexIdPath) -> Response:
     service.remove_member(session=session, scope=scope, user_id=user_id)
     return Response(status_code=204)
 
@@ -113,6 +126,7 @@ def create_invitation(
     invitation, token = service.invite(
         session=session, scope=scope, email=body.email, role=body.role, days=days
     )
+    _send_invitation(request, session, scope, invitation.email, _accept_url(request, token))
     return InvitationCreated(
         **InvitationRead.model_validate(invitation).model_dump(),
         accept_url=_accept_url(request, token),
@@ -120,7 +134,9 @@ def create_invitation(
 
 
 @api.delete("/orgs/{org_id}/invitations/{invitation_id}", response_model=InvitationRead)
-def revoke_invitation(session: DbSession, scope: TeamManager, invitation_id: str) -> InvitationRead:
+def revoke_invitation(
+    session: DbSession, scope: TeamManager, invitation_id: HexIdPath
+) -> InvitationRead:
     invitation = service.revoke_invitation(
         session=session, scope=scope, invitation_id=invitation_id
     )
@@ -160,26 +176,29 @@ def team_invite(
 ) -> Response:
     body = InvitationCreate(email=email, role=role)
     days = request.app.state.settings.portal.invitation_days
-    _, token = service.invite(session=session, scope=scope, email=body.email, role=role, days=days)
+    invitation, token = service.invite(
+        session=session, scope=scope, email=body.email, role=role, days=days
+    )
+    _send_invitation(request, session, scope, invitation.email, _accept_url(request, token))
     return _team_page(request, session, scope, found, invite_link=_accept_url(request, token))
 
 
 @pages.post("/o/{org_id}/settings/team/{user_id}/role")
 def team_role(
-    session: DbSession, scope: TeamManager, user_id: str, role: Annotated[Role, Form()]
+    session: DbSession, scope: TeamManager, user_id: HexIdPath, role: Annotated[Role, Form()]
 ) -> Response:
     service.change_role(session=session, scope=scope, user_id=user_id, role=role)
     return RedirectResponse(f"/o/{scope.org_id}/settings/team", status_code=303)
 
 
 @pages.post("/o/{org_id}/settings/team/{user_id}/remove")
-def team_remove(session: DbSession, scope: TeamManager, user_id: str) -> Response:
+def team_remove(session: DbSession, scope: TeamManager, user_id: HexIdPath) -> Response:
     service.remove_member(session=session, scope=scope, user_id=user_id)
     return RedirectResponse(f"/o/{scope.org_id}/settings/team", status_code=303)
 
 
 @pages.post("/o/{org_id}/settings/team/invitations/{invitation_id}/revoke")
-def team_revoke(session: DbSession, scope: TeamManager, invitation_id: str) -> Response:
+def team_revoke(session: DbSession, scope: TeamManager, invitation_id: HexIdPath) -> Response:
     service.revoke_invitation(session=session, scope=scope, invitation_id=invitation_id)
     return RedirectResponse(f"/o/{scope.org_id}/settings/team", status_code=303)
 

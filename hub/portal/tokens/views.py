@@ -12,7 +12,7 @@ from hub.portal.auth.permissions import TokenManager, Viewer
 from hub.portal.errors import ERROR_RESPONSES, NotFound
 from hub.portal.pages import page
 from hub.portal.pagination import PageParams, make_page, page_params
-from hub.portal.tenancy import OrgScope
+from hub.portal.tenancy import HexIdPath, OrgScope
 from hub.portal.tokens import service
 from hub.portal.tokens.schemas import ApiTokenCreate, ApiTokenCreated, ApiTokenPage, ApiTokenRead
 
@@ -38,7 +38,7 @@ def create_token(session: DbSession, scope: TokenManager, body: ApiTokenCreate) 
 
 
 @api.get("/orgs/{org_id}/tokens/{token_id}", response_model=ApiTokenRead)
-def get_token(session: DbSession, scope: TokenManager, token_id: str) -> ApiTokenRead:
+def get_token(session: DbSession, scope: TokenManager, token_id: HexIdPath) -> ApiTokenRead:
     token = service.get(session=session, org_id=scope.org_id, token_id=token_id)
     if token is None:
         raise NotFound("No such token.")
@@ -46,7 +46,7 @@ def get_token(session: DbSession, scope: TokenManager, token_id: str) -> ApiToke
 
 
 @api.delete("/orgs/{org_id}/tokens/{token_id}", response_model=ApiTokenRead)
-def revoke_token(session: DbSession, scope: TokenManager, token_id: str) -> ApiTokenRead:
+def revoke_token(session: DbSession, scope: TokenManager, token_id: HexIdPath) -> ApiTokenRead:
     return ApiTokenRead.model_validate(
         service.revoke(session=session, scope=scope, token_id=token_id)
     )
@@ -87,6 +87,6 @@ def tokens_create(
 
 
 @pages.post("/o/{org_id}/settings/tokens/{token_id}/revoke")
-def tokens_revoke(session: DbSession, scope: TokenManager, token_id: str) -> Response:
+def tokens_revoke(session: DbSession, scope: TokenManager, token_id: HexIdPath) -> Response:
     service.revoke(session=session, scope=scope, token_id=token_id)
     return RedirectResponse(f"/o/{scope.org_id}/settings/tokens", status_code=303)
