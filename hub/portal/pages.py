@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 
 from hub.portal.auth import permissions as perms
 from hub.portal.auth.dependencies import Principal
-from hub.portal.orgs import service as orgs
 from hub.portal.templating import render
 from hub.portal.tenancy import OrgScope
 
@@ -26,7 +25,7 @@ def page(
     status: int = 200,
     **context: Any,
 ) -> HTMLResponse:
-    memberships = orgs.organisations_of(session=session, user_id=principal.user.id)
+    memberships = principal.orgs
     org = next((o for o, _ in memberships if o.id == scope.org_id), None)
     can = {p.action: perms.allowed(scope, p) for p in perms.ALL_PERMISSIONS}
     return render(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -59,10 +60,13 @@ class SecurityHeadersMiddleware:
         incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if _plausible_request_id(incoming) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
+                elapsed_ms = (time.perf_counter() - started) * 1000
+                headers.append((b"server-timing", f"app;dur={elapsed_ms:.1f}".encode()))
                 headers.extend(self.headers)
                 headers.append((b"x-request-id", request_id.encode()))
                 path = scope.get("path", "")

@@ -5,17 +5,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from hub.db.models import Organization
 from hub.portal.auth import service as auth
 from hub.portal.auth.models import User, UserSession
 from hub.portal.db import db_session
 from hub.portal.errors import CsrfFailed, NotAuthenticated, NotFound
-from hub.portal.orgs import service as orgs
 from hub.portal.security import same_secret
 from hub.portal.tenancy import OrgScope, Role, TenantId, set_db_scope
 from hub.portal.tokens import service as tokens
@@ -29,12 +29,17 @@ DbSession = Annotated[Session, Depends(db_session, scope="function")]
 @dataclass
 class Principal:
     user: User
+    #: The caller's organisations and role in each (a token: its own org only).
+    orgs: list[tuple[Organization, Role]] = field(default_factory=list)
     session_record: UserSession | None = None
     token: ApiToken | None = None
 
     @property
     def csrf_token(self) -> str:
         return self.session_record.csrf_token if self.session_record else ""
+
+    def role_in(self, org_id: str) -> Role | None:
+        return next((role for org, role in self.orgs if org.id == org_id), None)
 
 
 def client_ip(request: Request) -> str:
@@ -49,17 +54,18 @@ def optional_principal(request: Request, session: DbSession) -> Principal | None
         scheme, _, secret = authorization.partition(" ")
         if scheme.lower() != "bearer":
             raise NotAuthenticated("Use 'Authorization: Bearer <API token>'.")
-        token = tokens.authenticate(session=session, secret=secret.strip())
-        user = auth.get_user(session=session, user_id=token.user_id) if token else None
-        if token is None or user is None or not user.is_active:
+        authenticated = tokens.authenticate(session=session, secret=secret.strip())
+        if authenticated is None:
             raise NotAuthenticated("The API token is invalid, expired or revoked.")
-        return Principal(user=user, token=token)
+        token, caller = authenticated
+        return Principal(user=caller.user, orgs=caller.orgs, token=token)
     cookie = request.cookies.get(request.app.state.settings.portal.cookie_name)
     if cookie and len(cookie) <= 200:
-        found = auth.resolve_session(session=session, token=cookie)
-        if found is not None:
-            record, user = found
-            return Principal(user=user, session_record=record)
+        caller = auth.resolve_session(session=session, token=cookie)
+        if caller is not None:
+            return Principal(
+                user=caller.user, orgs=caller.orgs, session_record=caller.session_record
+            )
     return None
 
 
@@ -92,17 +98,12 @@ async def csrf_guard(request: Request, found: OptionalPrincipal) -> None:
 
 def tenant_scope(org_id: TenantId, found: CurrentPrincipal, session: DbSession) -> OrgScope:
     """The caller's role in the URL's org; 404 (not 403) when they are not a member."""
-    if found.token is not None and found.token.org_id != org_id:
+    role = found.role_in(org_id)  # a token's caller has its own org only
+    if role is None:
         raise NotFound("No such organisation.")
-    membership = orgs.get_membership(session=session, org_id=org_id, user_id=found.user.id)
-    if membership is None:
-        raise NotFound("No such organisation.")
-    set_db_scope(session, org_id=org_id)
+    set_db_scope(session, user_id=found.user.id, org_id=org_id)
     return OrgScope(
-        org_id=org_id,
-        user_id=found.user.id,
-        role=Role(membership.role),
-        via_token=found.token is not None,
+        org_id=org_id, user_id=found.user.id, role=role, via_token=found.token is not None
     )
 
 

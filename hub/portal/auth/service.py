@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from hub.db.base import utc_now
+from hub.db.models import Organization
 from hub.portal.audit import service as audit
 from hub.portal.auth.errors import AccountLocked, InvalidCredentials, InvalidLink, WeakPassword
 from hub.portal.auth.models import (
@@ -21,8 +22,9 @@ from hub.portal.auth.models import (
 )
 from hub.portal.auth.passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
 from hub.portal.errors import RateLimited
+from hub.portal.orgs.models import Membership
 from hub.portal.security import new_id, new_secret, sha256_hex
-from hub.portal.tenancy import set_db_scope
+from hub.portal.tenancy import Role, set_db_scope
 from hub.settings import PortalSettings
 
 log = logging.getLogger(__name__)
@@ -164,17 +166,42 @@ def create_session(
     return NewSession(token=token, record=record)
 
 
-def resolve_session(*, session: Session, token: str) -> tuple[UserSession, User] | None:
-    """The live session and its user for a cookie value, or None."""
+@dataclass(frozen=True)
+class Caller:
+    """Who presented a session cookie or API token, and their organisations with roles."""
+
+    user: User
+    orgs: list[tuple[Organization, Role]]
+    session_record: UserSession | None = None
+
+
+def caller_orgs(
+    rows: list[tuple[str | None, Organization | None]],
+) -> list[tuple[Organization, Role]]:
+    found = [(org, Role(role)) for role, org in rows if org is not None and role is not None]
+    return sorted(found, key=lambda pair: (pair[0].name, pair[0].id))
+
+
+def resolve_session(*, session: Session, token: str) -> Caller | None:
+    """The live session, its user and their organisations for a cookie value: one query.
+
+    RLS lets the holder of the session read exactly these rows (see 0002_portal).
+    """
     token_hash = sha256_hex(token)
     set_db_scope(session, session_hash=token_hash)
-    record = session.get(UserSession, token_hash)
-    if record is None or _as_utc(record.expires_at) <= utc_now():
+    rows = session.execute(
+        select(UserSession, User, Membership.role, Organization)
+        .join(User, User.id == UserSession.user_id)
+        .outerjoin(Membership, Membership.user_id == User.id)
+        .outerjoin(Organization, Organization.id == Membership.org_id)
+        .where(UserSession.token_hash == token_hash)
+    ).all()
+    if not rows:
         return None
-    user = get_user(session=session, user_id=record.user_id)
-    if user is None or not user.is_active:
+    record, user = rows[0][0], rows[0][1]
+    if _as_utc(record.expires_at) <= utc_now() or not user.is_active:
         return None
-    return record, user
+    return Caller(user=user, orgs=caller_orgs([(r[2], r[3]) for r in rows]), session_record=record)
 
 
 def end_session(*, session: Session, record: UserSession) -> None:

@@ -76,7 +76,7 @@ def _login_page(
 def home(found: OptionalPrincipal, session: DbSession) -> Response:
     if found is None:
         return RedirectResponse("/login", status_code=303)
-    memberships = orgs.organisations_of(session=session, user_id=found.user.id)
+    memberships = found.orgs
     preferred = found.session_record.org_id if found.session_record else None
     ids = [org.id for org, _ in memberships]
     org_id = preferred if preferred in ids else (ids[0] if ids else None)
@@ -130,11 +130,10 @@ def logout(request: Request, session: DbSession, found: CurrentPrincipal) -> Res
 
 
 @router.get("/account")
-def account(request: Request, session: DbSession, found: CurrentPrincipal) -> Response:
-    memberships = orgs.organisations_of(session=session, user_id=found.user.id)
+def account(request: Request, found: CurrentPrincipal) -> Response:
     return render(
         request, "auth/account.html",
-        {"principal": found, "memberships": memberships, "csrf_token": found.csrf_token},
+        {"principal": found, "memberships": found.orgs, "csrf_token": found.csrf_token},
     )  # fmt: skip
 
 

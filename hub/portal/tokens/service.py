@@ -10,9 +10,11 @@ from sqlalchemy.orm import Session
 from hub.db.base import utc_now
 from hub.db.models import Organization
 from hub.portal.audit import service as audit
-from hub.portal.auth.service import _as_utc
+from hub.portal.auth.models import User
+from hub.portal.auth.service import Caller, _as_utc, caller_orgs
 from hub.portal.billing.plans import check_limit, plan_for
 from hub.portal.errors import NotFound
+from hub.portal.orgs.models import Membership
 from hub.portal.security import new_id, new_secret, sha256_hex
 from hub.portal.tenancy import OrgScope, set_db_scope
 from hub.portal.tokens.models import ApiToken
@@ -76,14 +78,26 @@ def revoke(*, session: Session, scope: OrgScope, token_id: str) -> ApiToken:
     return token
 
 
-def authenticate(*, session: Session, secret: str) -> ApiToken | None:
-    """The live token for a presented secret, or None."""
+def authenticate(*, session: Session, secret: str) -> tuple[ApiToken, Caller] | None:
+    """The live token for a presented secret and its user (with its one org), or None."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
     token_hash = sha256_hex(secret)
     set_db_scope(session, token_hash=token_hash)
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash))
-    if token is None or token.revoked_at is not None:
+    row = session.execute(
+        select(ApiToken, User, Membership.role, Organization)
+        .join(User, User.id == ApiToken.user_id)
+        .join(
+            Membership,
+            (Membership.user_id == ApiToken.user_id) & (Membership.org_id == ApiToken.org_id),
+        )
+        .join(Organization, Organization.id == ApiToken.org_id)
+        .where(ApiToken.token_hash == token_hash)
+    ).first()
+    if row is None:
+        return None
+    token, user, role, org = row
+    if token.revoked_at is not None or not user.is_active:
         return None
     if token.expires_at is not None and _as_utc(token.expires_at) <= utc_now():
         return None
@@ -93,4 +107,4 @@ def authenticate(*, session: Session, secret: str) -> ApiToken | None:
     # Coarse, so that a busy client does not turn every request into a write.
     if token.last_used_at is None or _as_utc(token.last_used_at) < now - timedelta(minutes=5):
         token.last_used_at = now
-    return token
+    return token, Caller(user=user, orgs=caller_orgs([(role, org)]))

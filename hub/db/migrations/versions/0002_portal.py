@@ -5,7 +5,9 @@ Org-scoped tables use the core tenant policy (app.org_id). Users are global, so 
 tables have policies keyed on further transaction settings the portal sets: app.user_id
 (the signed-in user: "my orgs", my sessions), app.login_email / app.client_ip (a sign-in
 in progress), and the sha256 of a presented secret (session cookie, API token,
-invitation or reset link), which only its holder can know.
+invitation or reset link), which only its holder can know. The holder of a session or
+token may read that user and their memberships, so a request resolves its caller and
+their organisations in one query.
 
 Revision ID: 0002_portal
 Revises: 0001_core
@@ -32,11 +34,22 @@ def _s(name: str) -> str:
     return f"current_setting('app.{name}', true)"
 
 
+def _held_by_caller(user_column: str) -> str:
+    """The row belongs to the user whose session cookie or API token the request presented."""
+    return (
+        f"EXISTS (SELECT 1 FROM user_sessions s WHERE s.user_id = {user_column} "
+        f"AND s.token_hash = {_s('session_hash')}) OR "
+        f"EXISTS (SELECT 1 FROM api_tokens t WHERE t.user_id = {user_column} "
+        f"AND t.token_hash = {_s('token_hash')})"
+    )
+
+
 #: table -> (USING, WITH CHECK) for tables whose rows are not simply one org's.
 POLICIES: dict[str, tuple[str, str]] = {
     "users": (
         f"id = {_s('user_id')} OR email = {_s('login_email')} OR EXISTS ("
-        f"SELECT 1 FROM memberships m WHERE m.user_id = users.id AND m.org_id = {_s('org_id')})",
+        f"SELECT 1 FROM memberships m WHERE m.user_id = users.id AND m.org_id = {_s('org_id')})"
+        f" OR {_held_by_caller('users.id')}",
         f"id = {_s('user_id')} OR email = {_s('login_email')}",
     ),
     "oauth_identities": (
@@ -56,7 +69,8 @@ POLICIES: dict[str, tuple[str, str]] = {
         f"user_id = {_s('user_id')}",
     ),
     "memberships": (
-        f"org_id = {_s('org_id')} OR user_id = {_s('user_id')}",
+        f"org_id = {_s('org_id')} OR user_id = {_s('user_id')} OR "
+        + _held_by_caller("memberships.user_id"),
         f"org_id = {_s('org_id')}",
     ),
     "invitations": (
@@ -73,12 +87,10 @@ POLICIES: dict[str, tuple[str, str]] = {
     ),
 }
 
-#: Extra, read-only: a user sees the organisations they belong to ("my orgs").
+#: Extra, read-only: a user sees the organisations they belong to ("my orgs"): those with a
+#: membership row visible under the memberships policy.
 MEMBER_ORGS_POLICY = "member_orgs"
-MEMBER_ORGS_USING = (
-    "EXISTS (SELECT 1 FROM memberships m "
-    f"WHERE m.org_id = organizations.id AND m.user_id = {_s('user_id')})"
-)
+MEMBER_ORGS_USING = "EXISTS (SELECT 1 FROM memberships m WHERE m.org_id = organizations.id)"
 
 
 def _postgres() -> bool:
