@@ -79,6 +79,9 @@ async def _client(
             elapsed_ms = (time.perf_counter() - started) * 1000
             if time.monotonic() >= warmup_until:
                 samples.add(kind, elapsed_ms, response.status_code == 200)
+                timing = response.headers.get("server-timing", "")
+                if "dur=" in timing:
+                    samples.add(f"{kind} (server)", float(timing.split("dur=")[1]), True)
             if args.think:
                 await asyncio.sleep(rng.uniform(0.5, 1.5) * args.think)
 
