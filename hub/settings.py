@@ -91,6 +91,10 @@ class PortalSettings(BaseModel):
 
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
+    #: Requests handled at once per process; more wait their turn. Each holds one
+    #: database connection for its whole transaction, so the pool and the worker threads
+    #: are sized from this and can never run out under load.
+    max_concurrent_requests: int = Field(16, ge=1, le=500)
     #: Public address of the portal (OIDC redirect URIs, links in e-mails).
     base_url: str = "http://127.0.0.1:8000"
     #: Signs the OAuth state cookie; refused when a placeholder outside development.

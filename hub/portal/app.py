@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, create_engine
@@ -14,7 +17,7 @@ from hub.db.session import make_engine, session_factory
 from hub.portal.auth.dependencies import csrf_guard
 from hub.portal.auth.oidc import build_registry
 from hub.portal.errors import install_handlers
-from hub.portal.security import SecurityHeadersMiddleware
+from hub.portal.security import ConcurrencyLimit, SecurityHeadersMiddleware
 from hub.settings import HubSettings
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -41,12 +44,23 @@ def _routers() -> tuple[list[APIRouter], list[APIRouter]]:
     return pages, api
 
 
-def portal_engine(url: str) -> Engine:
-    """The portal's engine: on PostgreSQL a pool sized for the worker threads, recycled
-    rather than pinged before every checkout (one round trip less per request)."""
+def portal_engine(url: str, *, concurrency: int) -> Engine:
+    """The portal's engine: on PostgreSQL one pooled connection per concurrent request (plus
+    a few for handlers that open a second session), recycled rather than pinged before every
+    checkout (one round trip less per request)."""
     if not url.startswith("postgresql"):
         return make_engine(url)
-    return create_engine(url, pool_size=20, max_overflow=20, pool_recycle=300, pool_timeout=10)
+    return create_engine(
+        url, pool_size=concurrency, max_overflow=8, pool_recycle=300, pool_timeout=10
+    )
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # A request runs its synchronous parts one at a time: one thread each is enough.
+    concurrency = app.state.settings.portal.max_concurrent_requests
+    anyio.to_thread.current_default_thread_limiter().total_tokens = concurrency + 4
+    yield
 
 
 def _document_security(app: FastAPI) -> None:
@@ -79,9 +93,12 @@ def create_app(settings: HubSettings, *, engine: Engine | None = None) -> FastAP
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
+        lifespan=_lifespan,
     )
     app.state.settings = settings
-    app.state.engine = engine or portal_engine(settings.database_url)
+    app.state.engine = engine or portal_engine(
+        settings.database_url, concurrency=settings.portal.max_concurrent_requests
+    )
     app.state.session_factory = session_factory(app.state.engine)
     app.state.oauth = build_registry(settings.portal)
     install_handlers(app)
@@ -105,4 +122,6 @@ def create_app(settings: HubSettings, *, engine: Engine | None = None) -> FastAP
         https_only=settings.cookie_secure,
     )
     app.add_middleware(SecurityHeadersMiddleware, development=settings.development)
+    # Outermost: admit a request only when it can get a connection and a thread.
+    app.add_middleware(ConcurrencyLimit, limit=settings.portal.max_concurrent_requests)
     return app

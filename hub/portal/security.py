@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
@@ -80,3 +81,27 @@ class SecurityHeadersMiddleware:
 
 def _plausible_request_id(value: str) -> bool:
     return 8 <= len(value) <= 64 and all(c.isalnum() or c in "-_" for c in value)
+
+
+class ConcurrencyLimit:
+    """At most `limit` requests inside the app per process; the rest wait in line.
+
+    Each request holds one database connection for its whole transaction while its
+    synchronous parts take turns on worker threads: without this bound, requests holding
+    connections could wait for threads held by requests waiting for connections.
+    Static files do not touch the database and skip the line.
+    """
+
+    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+        self._semaphore: asyncio.Semaphore | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path", "").startswith("/static/"):
+            await self.app(scope, receive, send)
+            return
+        if self._semaphore is None:  # created inside the server's event loop
+            self._semaphore = asyncio.Semaphore(self.limit)
+        async with self._semaphore:
+            await self.app(scope, receive, send)
