@@ -1,15 +1,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict
 
 from hub.portal.pagination import Page
+from hub.portal.types import Note, RequiredNote
 
 AlertState = Literal["open", "acknowledged", "resolved"]
 Severity = Literal["warning", "critical"]
-Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
 
 
 class AlertRead(BaseModel):
@@ -56,7 +56,7 @@ class AcknowledgeBody(BaseModel):
 class ResolveBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    note: RequiredNote
 
 
 AlertPage = Page[AlertRead]

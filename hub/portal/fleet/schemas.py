@@ -6,10 +6,11 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from hub.portal.pagination import Page
+from hub.portal.types import Label, Name
 from shared.ids import ID_PATTERN
 
 StationIdField = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=64)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Text = Name
 
 
 class StationCreate(BaseModel):
@@ -17,7 +18,7 @@ class StationCreate(BaseModel):
 
     id: StationIdField
     name: Text
-    basin: Annotated[str, StringConstraints(max_length=100)] | None = None
+    basin: Label | None = None
     latitude: float | None = Field(None, ge=-90, le=90)
     longitude: float | None = Field(None, ge=-180, le=180)
 
@@ -26,7 +27,7 @@ class StationUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Text | None = None
-    basin: Annotated[str, StringConstraints(max_length=100)] | None = None
+    basin: Label | None = None
     latitude: float | None = Field(None, ge=-90, le=90)
     longitude: float | None = Field(None, ge=-180, le=180)
 
