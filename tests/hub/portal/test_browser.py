@@ -4,6 +4,7 @@ stations, open the failing compressor, acknowledge and resolve its alert, sign o
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,6 +43,52 @@ def browser() -> Iterator[object]:
             chromium.close()
 
 
+def _sign_in(page, base_url: str, email: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{base_url}/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def _sign_out(page, base_url: str, org_id: str) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/login")
+    page.goto(f"{base_url}/o/{org_id}/fleet")
+    page.wait_for_url(re.compile(r"/login\?next=/o/"))
+
+
+def _new_page(browser):  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return page, errors
+
+
+def test_sign_in_see_the_texas_map_and_sign_out(
+    browser, portal_db: PortalDb, artifacts_dir: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    org = make_org(portal_db.owner, stations=4, compressors_per_station=2)
+    viewer = make_member(portal_db.owner, org.org_id, Role.viewer)
+    app = create_app(portal_settings(portal_db.app_url), engine=portal_db.app)
+    with serve(app) as base_url:
+        page, errors = _new_page(browser)
+        _sign_in(page, base_url, viewer.email)
+        page.wait_for_url(f"**/o/{org.org_id}/fleet")
+        expect(page.locator("#fleet-map")).to_have_attribute("data-markers", "4")
+        expect(page.locator("path.station-marker")).to_have_count(4)
+        page.screenshot(path=str(artifacts_dir / "fleet.png"), full_page=True)
+        page.get_by_role("link", name="Karnes City").click()
+        page.get_by_role("link", name=org.compressor_ids[2]).click()
+        expect(page.locator("#charts")).to_have_attribute("data-ready", "true")
+        page.screenshot(path=str(artifacts_dir / "compressor.png"), full_page=True)
+        _sign_out(page, base_url, org.org_id)
+        page.screenshot(path=str(artifacts_dir / "signed-out.png"))
+        assert errors == [], errors
+
+
 def test_operator_works_an_alert_in_the_browser(
     browser, portal_db: PortalDb, artifacts_dir: Path
 ) -> None:  # type: ignore[no-untyped-def]
@@ -52,17 +99,12 @@ def test_operator_works_an_alert_in_the_browser(
     failing = seed_failing_compressor(portal_db.owner, org)
     app = create_app(portal_settings(portal_db.app_url), engine=portal_db.app)
     with serve(app) as base_url:
-        page = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
-        console_errors: list[str] = []
-        page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
-
-        page.goto(f"{base_url}/login")
-        page.get_by_label("E-mail").fill(operator.email)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
+        page, errors = _new_page(browser)
+        _sign_in(page, base_url, operator.email)
         page.wait_for_url(f"**/o/{org.org_id}/fleet")
         expect(page.locator("#fleet-map")).to_have_attribute("data-markers", "4")
         expect(page.locator("path.station-marker")).to_have_count(4)
+        expect(page.locator("path.station-marker.health-critical")).to_have_count(1)
         expect(page.locator("#count-critical")).to_have_text("1")
         page.screenshot(path=str(artifacts_dir / "1-fleet.png"), full_page=True)
 
@@ -73,7 +115,7 @@ def test_operator_works_an_alert_in_the_browser(
         page.screenshot(path=str(artifacts_dir / "2-compressor.png"), full_page=True)
 
         page.get_by_role("link", name=failing.alert_title).click()
-        page.get_by_label("Note").fill("Crew on the way")
+        page.get_by_label("Note", exact=True).fill("Crew on the way")
         page.get_by_role("button", name="Acknowledge").click()
         expect(page.locator("#alert-state")).to_have_text("acknowledged")
         page.get_by_label("Resolution note").fill("Replaced the discharge valve on throw 2")
@@ -82,9 +124,6 @@ def test_operator_works_an_alert_in_the_browser(
         expect(page.locator("#alert-history")).to_contain_text("Replaced the discharge valve")
         page.screenshot(path=str(artifacts_dir / "3-resolved.png"), full_page=True)
 
-        page.get_by_role("button", name="Sign out").click()
-        page.wait_for_url("**/login")
-        page.goto(f"{base_url}/o/{org.org_id}/fleet")
-        page.wait_for_url("**/login?next=*")
+        _sign_out(page, base_url, org.org_id)
         page.screenshot(path=str(artifacts_dir / "4-signed-out.png"))
-        assert console_errors == [], console_errors
+        assert errors == [], errors
