@@ -78,7 +78,7 @@ async def _client(
             response = await client.get(path)
             elapsed_ms = (time.perf_counter() - started) * 1000
             if time.monotonic() >= warmup_until:
-                samples.add(kind, elapsed_ms, response.status_code == 200)
+                samples.add(f"{kind} (client)", elapsed_ms, response.status_code == 200)
                 timing = response.headers.get("server-timing", "")
                 if "dur=" in timing:
                     samples.add(f"{kind} (server)", float(timing.split("dur=")[1]), True)
@@ -100,19 +100,22 @@ async def _load(base_url: str, cookies: list[str], org_id: str, compressors: lis
     return samples, args.duration
 
 
-def _report(samples: Samples, seconds: float, args: argparse.Namespace) -> None:
-    total = sum(len(v) for v in samples.latencies_ms.values())
+def _report(samples: Samples, seconds: float, args: argparse.Namespace, rows: int) -> None:
+    total = sum(len(v) for k, v in samples.latencies_ms.items() if not k.endswith("(server)"))
+    load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
     print(
         f"\nportal latency: {args.clients} clients, think {args.think:g}s, "
-        f"{args.compressors} compressors, {args.days} days of hourly aggregates, "
-        f"{args.workers} worker process(es), {seconds:g}s measured"
+        f"{args.compressors} compressors, {rows} hourly aggregate rows ({args.days} days), "
+        f"{args.workers} worker process(es), {seconds:g}s measured, "
+        f"load average {' '.join(load)} on {os.cpu_count()} cores"
     )
+    print("  (client) = seen by the load generator; (server) = Server-Timing, inside the app")
     print(f"  {total} requests, {total / seconds:.1f} req/s, errors: {samples.errors or 'none'}")
-    print(f"  {'request':<28} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'mean ms':>8}")
+    print(f"  {'request':<38} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'mean ms':>8}")
     for kind in sorted(samples.latencies_ms):
         values = samples.latencies_ms[kind]
         print(
-            f"  {kind:<28} {len(values):>6} {_pct(values, 0.50):>8.1f} {_pct(values, 0.95):>8.1f} "
+            f"  {kind:<38} {len(values):>6} {_pct(values, 0.50):>8.1f} {_pct(values, 0.95):>8.1f} "
             f"{_pct(values, 0.99):>8.1f} {statistics.fmean(values):>8.1f}"
         )
 
@@ -120,7 +123,9 @@ def _report(samples: Samples, seconds: float, args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--think", type=float, default=1.0, help="seconds between a client's requests")
+    parser.add_argument(
+        "--think", type=float, default=1.0, help="seconds between a client's requests"
+    )
     parser.add_argument("--duration", type=float, default=60.0)
     parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument("--compressors", type=int, default=1000)
@@ -164,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         samples, seconds = asyncio.run(
             _load(base_url, seeded.session_cookies, seeded.org_id, seeded.compressor_ids, args)
         )
-        _report(samples, seconds, args)
+        _report(samples, seconds, args, seeded.aggregate_rows)
         return 0
     finally:
         if server is not None:
