@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from shared.cli_support import configure_logging, run_cli
@@ -172,7 +173,11 @@ def _stream(args: argparse.Namespace) -> int:
     sim = Simulation(load_fleet(args.fleet), scenario, stations=args.stations)
     clock = LiveClock(scenario.start_s - args.interval, speed=args.speed)
     feed = LiveFeed(
-        sim, list_all(sim), clock=clock, interval_s=args.interval, first_s=scenario.start_s
+        sim,
+        np.arange(len(sim.units)),
+        clock=clock,
+        interval_s=args.interval,
+        first_s=scenario.start_s,
     )
     deadline = None if args.duration is None else time.monotonic() + args.duration
     printed = 0
@@ -200,12 +205,6 @@ def _stream(args: argparse.Namespace) -> int:
             out.flush()
         time.sleep(min(0.2, args.interval / args.speed))
     return 0
-
-
-def list_all(sim: Simulation) -> Any:
-    import numpy as np
-
-    return np.arange(len(sim.units))
 
 
 def _parse_unit_faults(values: list[str], behaviour: str) -> list[PanelFault]:

@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 
 from shared.fleet import Fleet
-from shared.schema import SENSOR_FIELDS
 from simulator.faults import FaultLoad
 from simulator.physics import SETTLE_OUT_FRACTION, NoiseKeys, Physics, line_pressures_at, simulate
 from simulator.scenario import Scenario
@@ -156,6 +155,3 @@ class Simulation:
                 )
             )
         return events
-
-
-__all__ = ["SENSOR_FIELDS", "Blowdown", "Chunk", "Simulation"]

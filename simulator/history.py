@@ -18,6 +18,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from shared.schema import READING_SCHEMA
 from simulator import __version__
 from simulator.engine import DEFAULT_CHUNK_CELLS, Simulation
 from simulator.errors import OutputError
@@ -85,6 +86,10 @@ def _run_metadata(sim: Simulation) -> dict[str, str]:
     }
 
 
+def _encoded(metadata: dict[str, str]) -> dict[bytes, bytes]:
+    return {key.encode(): value.encode() for key, value in metadata.items()}
+
+
 def _prepare(out_dir: Path, *, force: bool) -> Path:
     if out_dir.exists() and any(out_dir.iterdir()):
         if not force:
@@ -114,7 +119,9 @@ def write_history(
     start, end, step = scenario.start_s, scenario.end_s, scenario.resolution_s
     metadata = _run_metadata(sim)
     if not events_only:
-        readings_schema = sim_readings_schema(metadata)
+        readings_schema = READING_SCHEMA.with_metadata(
+            {**(READING_SCHEMA.metadata or {}), **_encoded(metadata)}
+        )
         truth_schema = TRUTH_SCHEMA.with_metadata(metadata)
         with (
             _writer(out_dir / READINGS_FILE, readings_schema) as readings,
@@ -145,14 +152,6 @@ def write_history(
         entry["sha256"] = _sha256(out_dir / name)
     _write_manifest(sim, summary)
     return summary
-
-
-def sim_readings_schema(metadata: dict[str, str]) -> pa.Schema:
-    from shared.schema import READING_SCHEMA
-
-    return READING_SCHEMA.with_metadata(
-        {**(READING_SCHEMA.metadata or {}), **{k.encode(): v.encode() for k, v in metadata.items()}}
-    )
 
 
 def _iso(seconds: int) -> str:

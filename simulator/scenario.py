@@ -40,6 +40,8 @@ def parse_duration(value: Any) -> int:
         raise ValueError(f"not a duration: {value!r}")
     if isinstance(value, int | float):
         seconds = float(value)
+    elif isinstance(value, str) and re.fullmatch(r"\d+", value.strip()):
+        seconds = float(value.strip())
     elif isinstance(value, str):
         text = value.strip().replace(" ", "")
         if not text or _DURATION_RE.sub("", text):

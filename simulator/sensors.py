@@ -28,6 +28,10 @@ NOISE_SD: dict[str, tuple[float, float]] = {
     "gas_flow_mcf": (5.0, 0.005),
 }
 
+#: Panel-computed values (engine load, metered flow with a low-flow cutoff) read exactly
+#: zero when the unit is stopped.
+COMPUTED_ZERO_WHEN_STOPPED = ("horsepower_consumption", "gas_flow_mcf")
+
 FAULT_BIT = {"stuck": 1, "dropout": 2, "spike": 4, "drift": 8, "clock_skew": 16}
 
 #: A stuck sensor repeats the value it measured when it stuck: (unit, sensor, instant) -> value.
@@ -55,7 +59,10 @@ def measure(
     for sensor, draw in zip(SENSOR_FIELDS, draws, strict=True):
         truth = getattr(physics, sensor)
         absolute, relative = NOISE_SD[sensor]
-        measured[sensor] = truth + (absolute + relative * np.abs(truth)) * draw
+        noisy = truth + (absolute + relative * np.abs(truth)) * draw
+        if sensor in COMPUTED_ZERO_WHEN_STOPPED:
+            noisy = np.where(truth == 0.0, 0.0, noisy)
+        measured[sensor] = noisy
     return measured
 
 

@@ -97,7 +97,12 @@ class SimulatedSource:
 
     @classmethod
     def from_options(
-        cls, *, station_id: str, options: Mapping[str, Any], resume_after: datetime | None = None
+        cls,
+        *,
+        station_id: str,
+        options: Mapping[str, Any],
+        resume_after: datetime | None = None,
+        clock: Any = time.monotonic,
     ) -> SimulatedSource:
         try:
             interval_s = int(options.get("interval_s", 1))
@@ -143,6 +148,7 @@ class SimulatedSource:
             interval_s=interval_s,
             poll_interval_s=poll_interval_s,
             first_s=first_s,
+            clock=clock,
         )
 
     def poll(self) -> list[RawReading]:

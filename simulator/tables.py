@@ -12,7 +12,6 @@ import pyarrow as pa
 
 from shared.schema import (
     QUALITY_FIELDS,
-    READING_SCHEMA,
     SENSOR_FIELDS,
     TIMESTAMP_TYPE,
     OperatingState,
@@ -304,6 +303,3 @@ def operating_states_table(sim: Simulation, start_s: int, end_s: int) -> pa.Tabl
                 }
             )
     return pa.Table.from_pylist(rows, schema=OPERATING_STATES_SCHEMA)
-
-
-__all__ = ["READING_SCHEMA", "TRUTH_SCHEMA"]

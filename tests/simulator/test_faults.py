@@ -69,9 +69,12 @@ def valve_leak(sim: Simulation, faulty: Chunk, healthy: Chunk) -> None:
     flow_share = reported(faulty, "gas_flow_mcf")[late] / reported(healthy, "gas_flow_mcf")[late]
     assert temp_rise.mean() > 25.0
     assert flow_share.mean() < 0.85
+
     # efficiency (flow per horsepower) falls too
     def efficiency(chunk: Chunk) -> np.ndarray:
-        return reported(chunk, "gas_flow_mcf")[late] / reported(chunk, "horsepower_consumption")[late]
+        return (
+            reported(chunk, "gas_flow_mcf")[late] / reported(chunk, "horsepower_consumption")[late]
+        )
 
     assert (efficiency(faulty) / efficiency(healthy)).mean() < 0.85
 
