@@ -91,7 +91,8 @@ def create_app(settings: HubSettings, *, engine: Engine | None = None) -> FastAP
             "shape: `{error: {code, message, request_id}}`."
         ),
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        # No interactive docs page: Swagger UI loads from a CDN, and the portal works offline.
+        docs_url=None,
         redoc_url=None,
         lifespan=_lifespan,
     )
