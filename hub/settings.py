@@ -110,6 +110,8 @@ class PortalSettings(BaseModel):
     login_rate_per_minute: int = Field(20, ge=1)
     password_reset_minutes: float = Field(30.0, gt=0)
     invitation_days: float = Field(7.0, gt=0)
+    #: A compressor whose latest data is older than this shows as stale.
+    stale_after_minutes: float = Field(15.0, gt=0)
     oidc: dict[str, OidcProviderSettings] = Field(default_factory=dict)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     stripe: StripeSettings = Field(default_factory=StripeSettings)
