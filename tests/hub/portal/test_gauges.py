@@ -34,5 +34,5 @@ def test_low_is_bad_for_suction_pressure() -> None:
 
 def test_values_outside_the_dial_are_clamped() -> None:
     (vibration,) = [g for g in gauges({"vibration_mms": 99.0}) if g.sensor.name == "vibration_mms"]
-    full = [g for g in gauges({"vibration_mms": 12.0}) if g.sensor.name == "vibration_mms"][0]
+    full = next(g for g in gauges({"vibration_mms": 12.0}) if g.sensor.name == "vibration_mms")
     assert vibration.value_arc == full.value_arc
