@@ -27,8 +27,18 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("ingest", help="land telemetry batches from MQTT and acknowledge them")
 
-    pipeline = sub.add_parser("pipeline", help="run landing -> bronze (-> silver -> gold)")
+    pipeline = sub.add_parser(
+        "pipeline", help="run landing -> bronze -> silver -> gold -> serving database"
+    )
     pipeline.add_argument("--once", action="store_true", help="process what has landed, then stop")
+
+    lake = sub.add_parser("lake", help="lakehouse audits and maintenance")
+    lake.add_argument(
+        "action",
+        choices=["report", "hash", "maintain", "history"],
+        help="report: alert episodes and data quality; hash: content hash per table; "
+        "maintain: OPTIMIZE + VACUUM now; history: recent Delta versions (time travel)",
+    )
 
     db = sub.add_parser("db", help="serving database migrations")
     db.add_argument("action", choices=["upgrade", "current"])
@@ -70,31 +80,52 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _pipeline(args: argparse.Namespace) -> int:
-    from hub.lakehouse.pipeline import run_once, start_continuous
+    from hub.lakehouse.pipeline import ContinuousPipeline, run_once
+    from hub.lakehouse.spark import build_spark
+    from hub.serving.sync import prepare_serving
+    from hub.settings import HubSettings
+
+    settings = HubSettings.load(args.config)
+    configure_logging(settings.log_level, json_lines=args.json_logs)
+    serving = prepare_serving(settings)
+    spark = build_spark(settings.spark)
+    try:
+        if args.once:
+            result = run_once(spark, settings, after_commit=serving)
+            print(
+                f"bronze: +{result.bronze_rows_added} row(s) in {result.batches} micro-batch(es); "
+                f"silver/gold: {result.readings_processed} reading(s) in "
+                f"{result.silver_batches} micro-batch(es)"
+            )
+            return 0
+        pipeline = ContinuousPipeline(spark, settings, after_commit=serving)
+        pipeline.start()
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        try:
+            while not stop.wait(1.0):
+                pipeline.poll()
+        finally:
+            pipeline.stop()
+        return 0
+    finally:
+        spark.stop()
+
+
+def _lake(args: argparse.Namespace) -> int:
+    from hub.lakehouse import report
     from hub.lakehouse.spark import build_spark
     from hub.settings import HubSettings
 
     settings = HubSettings.load(args.config)
     configure_logging(settings.log_level, json_lines=args.json_logs)
-    spark = build_spark(settings.spark)
+    spark = build_spark(settings.spark, app_name="altaviz-lake")
     try:
-        if args.once:
-            result = run_once(spark, settings)
-            print(f"bronze: +{result.bronze_rows_added} row(s) in {result.batches} micro-batch(es)")
-            return 0
-        queries = start_continuous(spark, settings)
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        signal.signal(signal.SIGINT, lambda *_: stop.set())
-        while not stop.wait(1.0):
-            for query in queries:
-                if query.exception() is not None:
-                    raise query.exception()  # type: ignore[misc]
-        for query in queries:
-            query.stop()
-        return 0
+        report.run(args.action, spark, settings, out=sys.stdout)
     finally:
         spark.stop()
+    return 0
 
 
 def _db(args: argparse.Namespace) -> int:
@@ -160,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     handlers = {
         "ingest": _ingest,
         "pipeline": _pipeline,
+        "lake": _lake,
         "db": _db,
         "portal": _portal,
         "broker": _broker,
