@@ -33,9 +33,7 @@ def seed_org_b_objects(engine: Engine, org, owner) -> dict[str, str]:  # type: i
 
 
 def serving_objects(engine: Engine, org) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """Ids of telemetry-side objects (alerts, ...) of `org`.
+    """Ids of telemetry-side objects (alerts) of `org`, seeded in the serving tables."""
+    from tests.support.telemetry import seed_alert
 
-    Until the lakehouse's serving tables are merged there is no alert to seed: the id
-    below exists nowhere, which still checks that the routes answer 404.
-    """
-    return {"alert_id": "no-alert-seeded-yet"}
+    return {"alert_id": seed_alert(engine, org)}
