@@ -41,7 +41,17 @@ CASES = {
 def run_case(name: str, out_root: Path) -> dict[str, float | int | str]:
     case = CASES[name]
     out = out_root / name
-    command = [sys.executable, "-m", "simulator", "--log-level", "WARNING", "generate", *case["args"], "--out", str(out)]
+    command = [
+        sys.executable,
+        "-m",
+        "simulator",
+        "--log-level",
+        "WARNING",
+        "generate",
+        *case["args"],
+        "--out",
+        str(out),
+    ]
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)
@@ -62,27 +72,39 @@ def run_case(name: str, out_root: Path) -> dict[str, float | int | str]:
         "readings_mib": readings.stat().st_size / 2**20,
         "readings_bytes_per_row": readings.stat().st_size / rows,
         "truth_mib": truth.stat().st_size / 2**20,
-        "command": " ".join(["altaviz-sim", "generate", *case["args"], "--out", "DIR"]).replace(str(REPO) + "/", ""),
+        "command": " ".join(["altaviz-sim", "generate", *case["args"], "--out", "DIR"]).replace(
+            str(REPO) + "/", ""
+        ),
     }
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--case", choices=sorted(CASES), action="append", help="default: both")
     parser.add_argument("--keep", type=Path, help="write the runs here and keep them")
     args = parser.parse_args()
     cases = args.case or ["small", "large"]
     out_root = args.keep or Path(tempfile.mkdtemp(prefix="altaviz-sim-bench-"))
-    print(f"machine: {os.cpu_count()} CPU(s), Python {platform.python_version()}, {platform.machine()}")
+    print(
+        f"machine: {os.cpu_count()} CPU(s), Python {platform.python_version()}, {platform.machine()}"
+    )
     try:
         for name in cases:
             result = run_case(name, out_root)
             print(f"\n{result['case']}")
             print(f"  command      {result['command']}")
             print(f"  readings     {result['rows']:,}")
-            print(f"  wall time    {result['seconds']:.1f} s ({result['rows_per_s']:,.0f} readings/s, readings + truth + events)")
-            print(f"  peak memory  {result['peak_rss_mib']:.0f} MiB (max RSS of the generate process)")
-            print(f"  readings.parquet {result['readings_mib']:.1f} MiB ({result['readings_bytes_per_row']:.1f} bytes/reading), truth.parquet {result['truth_mib']:.1f} MiB")
+            print(
+                f"  wall time    {result['seconds']:.1f} s ({result['rows_per_s']:,.0f} readings/s, readings + truth + events)"
+            )
+            print(
+                f"  peak memory  {result['peak_rss_mib']:.0f} MiB (max RSS of the generate process)"
+            )
+            print(
+                f"  readings.parquet {result['readings_mib']:.1f} MiB ({result['readings_bytes_per_row']:.1f} bytes/reading), truth.parquet {result['truth_mib']:.1f} MiB"
+            )
     finally:
         if args.keep is None:
             shutil.rmtree(out_root, ignore_errors=True)

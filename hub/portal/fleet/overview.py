@@ -90,11 +90,11 @@ def compressor_series(
     data = telemetry.series(
         session=session, org_id=org_id, compressor_id=compressor_id, range_name=range_name
     )
-    return SeriesRead(
+    return SeriesRead.model_construct(
         range=range_name,
         t=data.t,
         sensors={
-            name: SensorSeries(
+            name: SensorSeries.model_construct(
                 label=sensor.label, unit=sensor.unit, avg=data.avg.get(name, []),
                 min=data.min.get(name, []), max=data.max.get(name, []),
             )

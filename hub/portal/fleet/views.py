@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from hub.portal.alerts.service import summaries_for_compressor as alert_summaries
 from hub.portal.auth.dependencies import CurrentPrincipal, DbSession, Principal
@@ -141,9 +141,11 @@ def compressor_series(
     session: DbSession, scope: Viewer, compressor_id: CompressorIdPath, range: RangeName = "24h"
 ) -> SeriesRead:
     """Mean, min and max per bucket of the six sensors, with their alarm thresholds."""
-    return overview.compressor_series(
+    data = overview.compressor_series(
         session=session, org_id=scope.org_id, compressor_id=compressor_id, range_name=range
     )
+    # Built from typed rows already: skip a second validation of ~13,000 numbers (30 d).
+    return JSONResponse(data.model_dump(mode="json"))  # type: ignore[return-value]
 
 
 @api.get("/orgs/{org_id}/compressors/{compressor_id}/predictions", response_model=PredictionsRead)
