@@ -1,12 +1,14 @@
-"""`altaviz-hub`: ingest, pipeline, embedded broker."""
+"""`altaviz-hub`: ingest, pipeline, serving database, portal, embedded broker."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 from hub import __version__
 from shared.cli_support import configure_logging, run_cli
@@ -25,11 +27,29 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("ingest", help="land telemetry batches from MQTT and acknowledge them")
 
-    pipeline = sub.add_parser("pipeline", help="run landing -> bronze (-> silver -> gold)")
+    pipeline = sub.add_parser(
+        "pipeline", help="run landing -> bronze -> silver -> gold -> serving database"
+    )
     pipeline.add_argument("--once", action="store_true", help="process what has landed, then stop")
+
+    lake = sub.add_parser("lake", help="lakehouse audits and maintenance")
+    lake.add_argument(
+        "action",
+        choices=["report", "hash", "maintain", "history"],
+        help="report: alert episodes and data quality; hash: content hash per table; "
+        "maintain: OPTIMIZE + VACUUM now; history: recent Delta versions (time travel)",
+    )
 
     db = sub.add_parser("db", help="serving database migrations")
     db.add_argument("action", choices=["upgrade", "current"])
+
+    portal = sub.add_parser("portal", help="serve the web portal and its JSON API (/api/v1)")
+    portal.add_argument("--host", help="listen address (default: portal.host)")
+    portal.add_argument("--port", type=int, help="listen port (default: portal.port)")
+    portal.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    portal.add_argument(
+        "--migrate", action="store_true", help="bring the serving database up to date first"
+    )
 
     broker = sub.add_parser("broker", help="run the embedded MQTT broker (demo and trials)")
     broker.add_argument("--host", default="127.0.0.1")
@@ -60,31 +80,52 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _pipeline(args: argparse.Namespace) -> int:
-    from hub.lakehouse.pipeline import run_once, start_continuous
+    from hub.lakehouse.pipeline import ContinuousPipeline, run_once
+    from hub.lakehouse.spark import build_spark
+    from hub.serving.sync import prepare_serving
+    from hub.settings import HubSettings
+
+    settings = HubSettings.load(args.config)
+    configure_logging(settings.log_level, json_lines=args.json_logs)
+    serving = prepare_serving(settings)
+    spark = build_spark(settings.spark)
+    try:
+        if args.once:
+            result = run_once(spark, settings, after_commit=serving)
+            print(
+                f"bronze: +{result.bronze_rows_added} row(s) in {result.batches} micro-batch(es); "
+                f"silver/gold: {result.readings_processed} reading(s) in "
+                f"{result.silver_batches} micro-batch(es)"
+            )
+            return 0
+        pipeline = ContinuousPipeline(spark, settings, after_commit=serving)
+        pipeline.start()
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        try:
+            while not stop.wait(1.0):
+                pipeline.poll()
+        finally:
+            pipeline.stop()
+        return 0
+    finally:
+        spark.stop()
+
+
+def _lake(args: argparse.Namespace) -> int:
+    from hub.lakehouse import report
     from hub.lakehouse.spark import build_spark
     from hub.settings import HubSettings
 
     settings = HubSettings.load(args.config)
     configure_logging(settings.log_level, json_lines=args.json_logs)
-    spark = build_spark(settings.spark)
+    spark = build_spark(settings.spark, app_name="altaviz-lake")
     try:
-        if args.once:
-            result = run_once(spark, settings)
-            print(f"bronze: +{result.bronze_rows_added} row(s) in {result.batches} micro-batch(es)")
-            return 0
-        queries = start_continuous(spark, settings)
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        signal.signal(signal.SIGINT, lambda *_: stop.set())
-        while not stop.wait(1.0):
-            for query in queries:
-                if query.exception() is not None:
-                    raise query.exception()  # type: ignore[misc]
-        for query in queries:
-            query.stop()
-        return 0
+        report.run(args.action, spark, settings, out=sys.stdout)
     finally:
         spark.stop()
+    return 0
 
 
 def _db(args: argparse.Namespace) -> int:
@@ -99,6 +140,36 @@ def _db(args: argparse.Namespace) -> int:
         upgrade(settings.database_url)
     else:
         command.current(alembic_config(settings.database_url), verbose=False)
+    return 0
+
+
+def _portal(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from hub.db.migrate import upgrade
+    from hub.portal.app import create_app
+    from hub.settings import HubSettings
+
+    settings = HubSettings.load(args.config)
+    configure_logging(settings.log_level, json_lines=args.json_logs)
+    if args.migrate:
+        upgrade(settings.database_url)
+    if args.workers > 1:  # each worker process builds its own app from the same settings
+        if args.config:
+            os.environ["ALTAVIZ_HUB_CONFIG"] = str(args.config)
+        target: Any = "hub.portal.asgi:create"
+    else:
+        target = create_app(settings)
+    uvicorn.run(
+        target,
+        factory=args.workers > 1,
+        workers=args.workers,
+        host=args.host or settings.portal.host,
+        port=args.port or settings.portal.port,
+        log_config=None,
+        proxy_headers=not settings.development,
+        server_header=False,
+    )
     return 0
 
 
@@ -117,7 +188,14 @@ def _broker(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"ingest": _ingest, "pipeline": _pipeline, "db": _db, "broker": _broker}
+    handlers = {
+        "ingest": _ingest,
+        "pipeline": _pipeline,
+        "lake": _lake,
+        "db": _db,
+        "portal": _portal,
+        "broker": _broker,
+    }
     return run_cli(PROG, lambda: handlers[args.command](args))
 
 

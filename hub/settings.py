@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from shared.batch import DEFAULT_MAX_BATCH_BYTES
 from shared.mqtt import MqttSettings
-from shared.settings import AltavizSettings, settings_config
+from shared.schema import SENSOR_FIELDS
+from shared.settings import AltavizSettings, refuse_placeholder_secret, settings_config
 
 
 class IngestSettings(BaseModel):
@@ -41,7 +42,282 @@ class PipelineSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     trigger_interval_s: float = Field(30.0, gt=0)
+    #: Landing files per bronze micro-batch.
     max_files_per_trigger: int = Field(1000, ge=1)
+    #: Bronze data files per silver/gold micro-batch.
+    max_bronze_files_per_trigger: int = Field(200, ge=1)
+    #: A reading that reaches the hub more than this after it was taken is kept in
+    #: silver (flag `late`) but no longer changes gold: gold recomputation stays bounded.
+    late_horizon_h: float = Field(168.0, gt=0)
+    #: OPTIMIZE (compaction) + VACUUM every this many hours; 0 switches it off.
+    maintenance_interval_h: float = Field(24.0, ge=0)
+    #: VACUUM keeps files a table version needed within this window (time travel, slow readers).
+    vacuum_retention_h: float = Field(168.0, ge=168.0)
+    #: Stations and compressors seeded into the serving database at start (None: none).
+    seed_fleet: Path | None = Path("config/fleet.yaml")
+    #: Bring the serving database to the newest migration at start (embedded SQLite).
+    auto_migrate: bool = True
+    #: Minutes of raw readings kept per compressor in the serving database.
+    serving_recent_window_min: int = Field(60, ge=0)
+
+
+Range = tuple[float, float]
+
+
+class QualitySettings(BaseModel):
+    """Silver's quality rules. They flag; they never delete or null a value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: The polling cadence of a station's gateway (gap and clock rules measure against it).
+    expected_interval_s: float = Field(1.0, gt=0)
+    station_interval_s: dict[str, float] = Field(default_factory=dict)
+    #: A reading more than this many expected intervals after the previous one follows a gap.
+    gap_factor: float = Field(3.0, gt=1)
+    #: An interval off the cadence by more than max(this, fraction x cadence) is clock skew.
+    cadence_tolerance_s: float = Field(0.25, ge=0)
+    cadence_tolerance_fraction: float = Field(0.01, ge=0, lt=1)
+    #: A timestamp this far ahead of the hub's receipt is clock skew (the gateway runs fast).
+    future_tolerance_s: float = Field(300.0, ge=0)
+    #: A value identical for at least this long and this many readings is stuck...
+    stuck_min_s: float = Field(1800.0, gt=0)
+    stuck_min_readings: int = Field(10, ge=2)
+    #: ...in these operating states (a stopped unit legitimately reads a constant).
+    stuck_states: tuple[str, ...] = ("running",)
+    #: How far a reading's flags may depend on its neighbours, in seconds; must cover stuck_min_s.
+    context_s: int = Field(1800, ge=60)
+    #: Largest credible change per second, per sensor, within one operating state.
+    rate_limits_per_s: dict[str, float] = Field(
+        default_factory=lambda: {
+            "vibration_mms": 0.5,
+            "discharge_temp_f": 2.0,
+            "suction_pressure_psi": 5.0,
+            "discharge_pressure_psi": 20.0,
+            "horsepower_consumption": 50.0,
+            "gas_flow_mcf": 500.0,
+        }
+    )
+    #: What the instrument can physically read; outside it the value is a sensor fault.
+    instrument_ranges: dict[str, Range] = Field(
+        default_factory=lambda: {
+            "vibration_mms": (0.0, 60.0),
+            "discharge_temp_f": (-40.0, 600.0),
+            "suction_pressure_psi": (-14.7, 3000.0),
+            "discharge_pressure_psi": (-14.7, 5000.0),
+            "horsepower_consumption": (0.0, 20000.0),
+            "gas_flow_mcf": (0.0, 500000.0),
+        }
+    )
+    #: The credible envelope per operating state ("*" = any state); outside it: flag `range`.
+    envelopes: dict[str, dict[str, Range]] = Field(
+        default_factory=lambda: {
+            "running": {
+                "vibration_mms": (0.2, 12.0),
+                "discharge_temp_f": (100.0, 350.0),
+                "suction_pressure_psi": (5.0, 1500.0),
+                "discharge_pressure_psi": (50.0, 2500.0),
+                "horsepower_consumption": (50.0, 10000.0),
+                "gas_flow_mcf": (100.0, 200000.0),
+            },
+            "shutdown_depressurized": {
+                "vibration_mms": (0.0, 1.0),
+                "suction_pressure_psi": (-14.7, 100.0),
+                "discharge_pressure_psi": (-14.7, 100.0),
+                "horsepower_consumption": (0.0, 20.0),
+                "gas_flow_mcf": (0.0, 100.0),
+            },
+        }
+    )
+    #: Per-compressor envelopes, overriding the state defaults sensor by sensor.
+    compressor_envelopes: dict[str, dict[str, dict[str, Range]]] = Field(default_factory=dict)
+
+    def interval_for(self, station_id: str) -> float:
+        return self.station_interval_s.get(station_id, self.expected_interval_s)
+
+    @model_validator(mode="after")
+    def _context_covers_rules(self) -> QualitySettings:
+        if self.context_s < self.stuck_min_s:
+            raise ValueError("context_s must be at least stuck_min_s")
+        return self
+
+
+class AlertCondition(BaseModel):
+    """One alert condition: a signal per compressor-minute, thresholds and hysteresis."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: "equipment" (the machine) or "data_quality" (the instrumentation or the link).
+    category: Literal["equipment", "data_quality"] = "equipment"
+    #: A signal name from hub.lakehouse.conditions.SIGNALS.
+    signal: str
+    warning: float
+    critical: float | None = None
+    #: Hysteresis: an open episode closes only once the signal stays below this.
+    clear: float
+    #: Minutes the signal must stay at or above `warning` to open (or `critical` to escalate).
+    open_after_min: int = Field(10, ge=1, le=720)
+    #: Minutes the signal must stay below `clear` to close.
+    close_after_min: int = Field(30, ge=1, le=1440)
+    #: Operating states in which the condition is evaluated (empty: all).
+    states: tuple[str, ...] = ("running",)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AlertCondition:
+        if self.clear >= self.warning:
+            raise ValueError("clear must be below warning (hysteresis)")
+        if self.critical is not None and self.critical < self.warning:
+            raise ValueError("critical must be at or above warning")
+        return self
+
+
+def _default_conditions() -> dict[str, AlertCondition]:
+    sensor_faults = {
+        f"sensor_fault_{sensor}": AlertCondition(
+            category="data_quality",
+            signal=f"sensor_fault_share_{sensor}",
+            warning=0.5,
+            clear=0.2,
+            open_after_min=5,
+            close_after_min=15,
+            states=(),
+        )
+        for sensor in SENSOR_FIELDS
+    }
+    return {
+        # Alarm ~25 °F below the unit's trip, warning 50 °F below (trip from the fleet file).
+        "discharge_temp_high": AlertCondition(
+            signal="discharge_temp_below_trip_f", warning=-50.0, critical=-25.0, clear=-60.0
+        ),
+        "vibration_high": AlertCondition(
+            signal="vibration_trip_fraction", warning=0.6, critical=0.8, clear=0.5
+        ),
+        # The unit against its own running baseline (median of its previous days).
+        "vibration_rising": AlertCondition(
+            signal="vibration_baseline_ratio",
+            warning=1.4,
+            critical=2.0,
+            clear=1.25,
+            open_after_min=30,
+            close_after_min=60,
+        ),
+        "discharge_temp_rising": AlertCondition(
+            signal="discharge_temp_above_baseline_f",
+            warning=35.0,
+            critical=60.0,
+            clear=25.0,
+            open_after_min=30,
+            close_after_min=60,
+        ),
+        "comm_loss": AlertCondition(
+            category="data_quality",
+            signal="comm_loss_share",
+            warning=0.5,
+            clear=0.2,
+            open_after_min=5,
+            close_after_min=15,
+            states=(),
+        ),
+        "clock_skew": AlertCondition(
+            category="data_quality",
+            signal="clock_skew_share",
+            warning=0.5,
+            clear=0.2,
+            open_after_min=5,
+            close_after_min=15,
+            states=(),
+        ),
+        **sensor_faults,
+    }
+
+
+class AlertSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    conditions: dict[str, AlertCondition] = Field(default_factory=_default_conditions)
+    #: Days of a unit's running history its baseline is the median of.
+    baseline_days: int = Field(7, ge=1, le=60)
+    #: A day counts towards a baseline with at least this many running minutes.
+    baseline_min_running_minutes: int = Field(360, ge=1, le=1440)
+    #: Defaults for compressors the fleet file does not describe.
+    default_discharge_temp_trip_f: float = 350.0
+    default_vibration_trip_mms: float = 12.0
+    default_stages: int = Field(2, ge=1, le=4)
+
+
+class OidcProviderSettings(BaseModel):
+    """One sign-in provider. `kind: oidc` uses discovery; `kind: github` is GitHub's OAuth 2."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["oidc", "github"] = "oidc"
+    display_name: str
+    client_id: str = ""
+    client_secret: SecretStr = SecretStr("")
+    #: OIDC discovery document (Google, Microsoft, any OIDC provider).
+    server_metadata_url: str | None = None
+    scope: str = "openid email profile"
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.client_id)
+
+
+class SmtpSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int = Field(25, ge=1, le=65535)
+    username: str | None = None
+    password: SecretStr | None = None
+    starttls: bool = False
+    sender: str = "Altaviz <no-reply@altaviz.local>"
+    timeout_s: float = Field(10.0, gt=0)
+
+
+class StripeSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    #: Empty = billing disabled. Tests point `api_base` at localstripe, never the real API.
+    api_key: SecretStr = SecretStr("")
+    webhook_secret: SecretStr = SecretStr("")
+    api_base: str | None = None
+    #: Stripe price id per paid plan.
+    prices: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.api_key.get_secret_value())
+
+
+class PortalSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    #: Requests handled at once per process; more wait their turn. Each holds one
+    #: database connection for its whole transaction, so the pool and the worker threads
+    #: are sized from this and can never run out under load.
+    max_concurrent_requests: int = Field(16, ge=1, le=500)
+    #: Public address of the portal (OIDC redirect URIs, links in e-mails).
+    base_url: str = "http://127.0.0.1:8000"
+    #: Signs the OAuth state cookie; refused when a placeholder outside development.
+    secret_key: SecretStr = SecretStr("dev")
+    session_hours: float = Field(8.0, gt=0, le=24)
+    cookie_name: str = "altaviz_session"
+    #: None = Secure cookies everywhere except development mode.
+    cookie_secure: bool | None = None
+    #: Failed sign-ins on one account before it is locked, and for how long.
+    lockout_failures: int = Field(5, ge=1)
+    lockout_minutes: float = Field(15.0, gt=0)
+    #: Sign-in attempts per client address per minute.
+    login_rate_per_minute: int = Field(20, ge=1)
+    password_reset_minutes: float = Field(30.0, gt=0)
+    invitation_days: float = Field(7.0, gt=0)
+    #: A compressor whose latest data is older than this shows as stale.
+    stale_after_minutes: float = Field(15.0, gt=0)
+    oidc: dict[str, OidcProviderSettings] = Field(default_factory=dict)
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    stripe: StripeSettings = Field(default_factory=StripeSettings)
 
 
 class HubSettings(AltavizSettings):
@@ -61,6 +337,35 @@ class HubSettings(AltavizSettings):
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     spark: SparkSettings = Field(default_factory=SparkSettings)
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
+    quality: QualitySettings = Field(default_factory=QualitySettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+    portal: PortalSettings = Field(default_factory=PortalSettings)
+
+    @model_validator(mode="after")
+    def _no_placeholder_secrets(self) -> Self:
+        development = self.development
+        refuse_placeholder_secret(
+            "portal.secret_key", self.portal.secret_key.get_secret_value(), development=development
+        )
+        for name, provider in self.portal.oidc.items():
+            if provider.enabled:
+                refuse_placeholder_secret(
+                    f"portal.oidc.{name}.client_secret",
+                    provider.client_secret.get_secret_value(),
+                    development=development,
+                )
+        if self.portal.stripe.enabled:
+            refuse_placeholder_secret(
+                "portal.stripe.webhook_secret",
+                self.portal.stripe.webhook_secret.get_secret_value(),
+                development=development,
+            )
+        return self
+
+    @property
+    def cookie_secure(self) -> bool:
+        secure = self.portal.cookie_secure
+        return (not self.development) if secure is None else secure
 
     @property
     def landing_dir(self) -> Path:

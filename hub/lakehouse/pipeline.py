@@ -1,30 +1,54 @@
-"""Running the lakehouse: landing -> bronze (Structured Streaming, checkpointed).
+"""Running the lakehouse: landing -> bronze -> silver -> gold (-> serving database).
 
-Exactly-once comes from the engine: the file source records which files each
-micro-batch read in its checkpoint, and the Delta sink commits each micro-batch
-once (by its batch id), so a restart neither skips nor repeats a landing file.
+Two Structured Streaming queries, each with its own checkpoint:
+
+* `bronze_readings`: the file source over the landing zone into the bronze Delta
+  table. The source records which files each micro-batch read; the Delta sink
+  commits each micro-batch once (by its id), so a landing file reaches bronze once.
+* `silver_gold`: bronze (a Delta source) into silver and gold with foreachBatch
+  (hub.lakehouse.batch). Every write is a MERGE carrying the micro-batch id as
+  Delta's txnAppId/txnVersion, and every step recomputes from the tables, so a
+  micro-batch replayed after a crash completes instead of repeating.
+
+`run_once` processes what has landed and returns; `ContinuousPipeline` keeps both
+queries running on the configured trigger interval.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.streaming import StreamingQuery
 
+from hub.errors import LakehouseError
+from hub.lakehouse import maintenance
+from hub.lakehouse.assets import asset_rows, load_assets_fleet
+from hub.lakehouse.batch import BatchOutput, MicroBatch
 from hub.lakehouse.bronze import reading_spark_schema, to_bronze
-from hub.lakehouse.tables import LakePaths
+from hub.lakehouse.io import Lake
+from hub.lakehouse.tables import BRONZE_READINGS, LakePaths
 from hub.settings import HubSettings
 
 log = logging.getLogger(__name__)
+
+BRONZE_QUERY = "bronze_readings"
+SILVER_GOLD_QUERY = "silver_gold"
+
+AfterCommit = Callable[[SparkSession, BatchOutput], None]
 
 
 @dataclass(frozen=True)
 class PipelineRun:
     bronze_rows_added: int
     batches: int
+    silver_batches: int = 0
+    readings_processed: int = 0
+    maintained: tuple[str, ...] = field(default=())
 
 
 def _bronze_query(
@@ -51,27 +75,137 @@ def _bronze_query(
         .writeStream.format("delta")
         .outputMode("append")
         .partitionBy("reading_date")
-        .option("checkpointLocation", paths.checkpoint("bronze_readings"))
-        .queryName("bronze_readings")
+        .option("checkpointLocation", paths.checkpoint(BRONZE_QUERY))
+        .queryName(BRONZE_QUERY)
     )
+    return _trigger(writer, settings, available_now).start(paths.bronze_readings)
+
+
+def _trigger(writer, settings: HubSettings, available_now: bool):  # type: ignore[no-untyped-def]
     if available_now:
-        writer = writer.trigger(availableNow=True)
-    else:
-        writer = writer.trigger(processingTime=f"{settings.pipeline.trigger_interval_s} seconds")
-    return writer.start(paths.bronze_readings)
+        return writer.trigger(availableNow=True)
+    return writer.trigger(processingTime=f"{settings.pipeline.trigger_interval_s} seconds")
 
 
-def run_once(spark: SparkSession, settings: HubSettings) -> PipelineRun:
-    """Process everything landed so far, then return."""
-    query = _bronze_query(spark, settings, available_now=True)
+class _QueryId:
+    """The silver/gold query's id, from its checkpoint (stable across restarts, new if reset)."""
+
+    def __init__(self, spark: SparkSession, checkpoint: str) -> None:
+        self._spark = spark
+        self._checkpoint = checkpoint
+        self._value: str | None = None
+
+    def __call__(self) -> str:
+        if self._value is None:
+            line = self._spark.read.text(f"{self._checkpoint}/metadata").first()
+            if line is None:
+                raise LakehouseError(f"streaming checkpoint {self._checkpoint} has no metadata")
+            self._value = str(json.loads(line[0])["id"])
+        return self._value
+
+
+class Lakehouse:
+    """Both queries over one SparkSession, the tables, and what runs after each micro-batch."""
+
+    def __init__(
+        self, spark: SparkSession, settings: HubSettings, *, after_commit: AfterCommit | None = None
+    ) -> None:
+        self.spark = spark
+        self.settings = settings
+        self.lake = Lake(spark, settings.lake_root)
+        self.after_commit = after_commit
+        checkpoint = self.lake.paths.checkpoint(SILVER_GOLD_QUERY)
+        self.micro_batch = MicroBatch(
+            self.lake,
+            settings,
+            asset_rows(load_assets_fleet(settings.pipeline.seed_fleet)),
+            query_id=_QueryId(spark, checkpoint),
+            after_commit=self._after_commit,
+        )
+        self.maintenance = maintenance.Schedule(self.lake, settings.pipeline)
+        self.lake.ensure_tables()
+
+    def _after_commit(self, spark: SparkSession, output: BatchOutput) -> None:
+        if self.after_commit is not None:
+            self.after_commit(spark, output)
+        # Between micro-batches of the only silver/gold writer: nothing races the compaction.
+        self.maintenance.run_if_due()
+
+    def bronze_query(self, *, available_now: bool) -> StreamingQuery:
+        return _bronze_query(self.spark, self.settings, available_now=available_now)
+
+    def silver_gold_query(self, *, available_now: bool) -> StreamingQuery:
+        writer = (
+            self.lake.bronze_stream(self.settings.pipeline.max_bronze_files_per_trigger)
+            .writeStream.foreachBatch(self.micro_batch)
+            .option("checkpointLocation", self.lake.paths.checkpoint(SILVER_GOLD_QUERY))
+            .queryName(SILVER_GOLD_QUERY)
+        )
+        return _trigger(writer, self.settings, available_now).start()
+
+    def bronze_exists(self) -> bool:
+        return self.lake.exists(BRONZE_READINGS)
+
+
+def _await(query: StreamingQuery) -> list[dict]:  # type: ignore[type-arg]
     query.awaitTermination()
     if query.exception() is not None:
-        raise RuntimeError(f"bronze query failed: {query.exception()}")
-    progress = [p for p in query.recentProgress if p.get("numInputRows", 0)]
-    rows = sum(int(p["numInputRows"]) for p in progress)
-    return PipelineRun(bronze_rows_added=rows, batches=len(progress))
+        raise LakehouseError(f"{query.name} query failed: {query.exception()}")
+    return [p for p in query.recentProgress if p.get("numInputRows", 0)]
+
+
+def run_once(
+    spark: SparkSession, settings: HubSettings, *, after_commit: AfterCommit | None = None
+) -> PipelineRun:
+    """Process everything landed so far through bronze, silver and gold, then return."""
+    lakehouse = Lakehouse(spark, settings, after_commit=after_commit)
+    bronze = _await(lakehouse.bronze_query(available_now=True))
+    bronze_rows = sum(int(p["numInputRows"]) for p in bronze)
+    if not lakehouse.bronze_exists():
+        return PipelineRun(bronze_rows_added=bronze_rows, batches=len(bronze))
+    done_before = len(lakehouse.micro_batch.results)
+    _await(lakehouse.silver_gold_query(available_now=True))
+    results = lakehouse.micro_batch.results[done_before:]
+    lakehouse.maintenance.run_if_due()
+    return PipelineRun(
+        bronze_rows_added=bronze_rows,
+        batches=len(bronze),
+        silver_batches=sum(1 for r in results if r.readings),
+        readings_processed=sum(r.readings for r in results),
+        maintained=tuple(lakehouse.maintenance.done),
+    )
+
+
+class ContinuousPipeline:
+    """Both queries on the trigger interval; the silver/gold one starts once bronze exists."""
+
+    def __init__(
+        self, spark: SparkSession, settings: HubSettings, *, after_commit: AfterCommit | None = None
+    ) -> None:
+        self.lakehouse = Lakehouse(spark, settings, after_commit=after_commit)
+        self.queries: list[StreamingQuery] = []
+        self._silver_gold: StreamingQuery | None = None
+
+    def start(self) -> None:
+        self.queries.append(self.lakehouse.bronze_query(available_now=False))
+        self.poll()
+
+    def poll(self) -> None:
+        """Raise if a query failed; start silver/gold as soon as bronze has a table."""
+        for query in self.queries:
+            if query.exception() is not None:
+                raise LakehouseError(f"{query.name} query failed: {query.exception()}")
+        if self._silver_gold is None and self.lakehouse.bronze_exists():
+            self._silver_gold = self.lakehouse.silver_gold_query(available_now=False)
+            self.queries.append(self._silver_gold)
+
+    def stop(self) -> None:
+        for query in reversed(self.queries):
+            query.stop()
 
 
 def start_continuous(spark: SparkSession, settings: HubSettings) -> list[StreamingQuery]:
-    """Start the streaming queries with the configured trigger interval."""
-    return [_bronze_query(spark, settings, available_now=False)]
+    """Start the streaming queries with the configured trigger interval (see ContinuousPipeline)."""
+    pipeline = ContinuousPipeline(spark, settings)
+    pipeline.start()
+    return pipeline.queries

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sys
 from pathlib import Path
 
 from hub.errors import LakehouseError
@@ -50,8 +51,18 @@ def build_spark(settings: SparkSettings, *, app_name: str = "altaviz-hub"):  # t
         "spark.ui.showConsoleProgress": "false",
         "spark.sql.streaming.schemaInference": "false",
         "spark.databricks.delta.schema.autoMerge.enabled": "false",
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+        # Wide diffs (a hundred columns compared) make constraint inference blow up the optimizer.
+        "spark.sql.constraintPropagation.enabled": "false",
+        # Micro-batches are small: adaptive execution's extra jobs per stage cost more than
+        # they save (a cluster with big batches may turn it back on in `conf`).
+        "spark.sql.adaptive.enabled": "false",
+        # MERGE sources are already materialized (localCheckpoint) by the pipeline.
+        "spark.databricks.delta.merge.materializeSource": "none",
         **settings.conf,
     }
+    # Python workers (pandas UDFs) run this interpreter unless the environment names one.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.master(settings.master).appName(app_name)
     for key, value in conf.items():
         builder = builder.config(key, value)

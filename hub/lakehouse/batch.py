@@ -1,0 +1,447 @@
+"""One silver/gold micro-batch: the bronze rows Spark hands to foreachBatch, through to gold.
+
+Every step recomputes the keys the batch may have changed (hub.lakehouse.scope)
+with pure transforms, from the tables' current content plus what this batch
+already wrote, and MERGEs the result tagged with the micro-batch id. A replay after
+a crash therefore finds the committed steps already done (Delta skips them by
+txnVersion) and finishes the rest; a second pass over the same data changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
+
+from hub.lakehouse import aggregates, conditions, episodes, features, quality, silver, status
+from hub.lakehouse.diff import changed, missing
+from hub.lakehouse.flags import ReadingRule
+from hub.lakehouse.io import Lake, Txn
+from hub.lakehouse.scope import (
+    FAR_FUTURE,
+    TimeRange,
+    date_bounds,
+    floor_to,
+    ranges_frame,
+    reshape,
+    time_ranges,
+    widen,
+    within,
+)
+from hub.lakehouse.tables import (
+    ALERT_EPISODES,
+    BRONZE_READINGS,
+    COMPRESSOR_HEALTH,
+    DAILY,
+    DATA_QUALITY,
+    FEATURES_1M,
+    HOURLY,
+    SILVER_READINGS,
+    STATION_FRESHNESS,
+    TableSpec,
+)
+from hub.settings import HubSettings
+
+log = logging.getLogger(__name__)
+
+MINUTE, HOUR, DAY = 60, 3600, 86400
+ROLLING_CONTEXT = timedelta(hours=25)  # 24 h windows plus the hour the rate of change looks back
+ROLLING_REACH = timedelta(hours=24)  # a minute's value reaches this far into later windows
+EPOCH_START = datetime(1970, 1, 2)
+
+
+def _floor(seconds: int) -> Callable[[TimeRange], datetime]:
+    return lambda r: floor_to(r.start, seconds)
+
+
+def _ceil(seconds: int) -> Callable[[TimeRange], datetime]:
+    return lambda r: floor_to(r.end, seconds) + timedelta(seconds=seconds - 1e-6)
+
+
+@dataclass
+class BatchOutput:
+    """What a micro-batch wrote, for whoever mirrors gold (the serving database)."""
+
+    batch_id: int
+    readings: int = 0
+    silver_rows_written: int = 0
+    seconds: float = 0.0
+    #: Silver rows the batch inserted or re-flagged (for a recent-readings window).
+    silver_changes: DataFrame | None = None
+    hourly: DataFrame | None = None
+    episodes: DataFrame | None = None
+    #: Episode keys (compressor, condition, first_seen_at) that no longer exist.
+    episodes_removed: DataFrame | None = None
+    health: DataFrame | None = None
+    freshness: DataFrame | None = None
+    data_quality: DataFrame | None = None
+    #: The last `recent_window_min` minutes of features per compressor.
+    recent_minutes: DataFrame | None = None
+    orgs: list[str] = field(default_factory=list)
+    compressors: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+@dataclass
+class _Silver:
+    post: DataFrame  # silver within the batch's context, as it is after the batch
+    changes: DataFrame
+    region: list[TimeRange]
+    gold: list[TimeRange]
+
+
+class MicroBatch:
+    """The foreachBatch function of the silver/gold query."""
+
+    def __init__(
+        self,
+        lake: Lake,
+        settings: HubSettings,
+        assets: list[tuple],  # type: ignore[type-arg]
+        *,
+        query_id: Callable[[], str],
+        after_commit: Callable[[SparkSession, BatchOutput], None] | None = None,
+    ) -> None:
+        self.lake = lake
+        self.settings = settings
+        self.assets = assets
+        self.query_id = query_id
+        self.after_commit = after_commit
+        self.results: list[BatchOutput] = []
+
+    # -- helpers ----------------------------------------------------------------
+
+    def _txn(self, spec: TableSpec, batch_id: int) -> Txn:
+        return Txn(f"altaviz:{self.query_id()}:{spec.layer}/{spec.name}", batch_id)
+
+    def _read(
+        self, spark: SparkSession, spec: TableSpec, ranges: list[TimeRange], column: str
+    ) -> DataFrame:
+        frame = self.lake.read_dates(spec, date_bounds(ranges), session=spark)
+        return within(frame, ranges_frame(spark, ranges), column).localCheckpoint(eager=True)
+
+    def _write_changes(
+        self,
+        spec: TableSpec,
+        new: DataFrame,
+        old: DataFrame,
+        batch_id: int,
+        dates: tuple | None = None,  # type: ignore[type-arg]
+    ) -> None:
+        """MERGE only the rows that differ from `old`, and delete the keys `new` dropped."""
+        upserts = changed(new, old, spec.keys, spec.schema.fieldNames())
+        removed = missing(old, new, spec.keys)
+        self.lake.merge(spec, upserts, txn=self._txn(spec, batch_id), deletes=removed, dates=dates)
+
+    def _upsert(self, spec: TableSpec, new: DataFrame, batch_id: int) -> None:
+        """MERGE every recomputed row (small tables: cheaper than reading them to compare)."""
+        self.lake.merge(spec, new, txn=self._txn(spec, batch_id))
+
+    # -- the batch ----------------------------------------------------------------
+
+    def __call__(self, bronze: DataFrame, batch_id: int) -> None:
+        started = time.monotonic()
+        spark = bronze.sparkSession
+        readings = silver.to_readings(bronze).localCheckpoint(eager=True)
+        ranges = time_ranges(readings)
+        output = BatchOutput(batch_id)
+        if ranges:
+            output.readings = readings.count()
+            output.orgs = sorted({r.org_id for r in ranges})
+            output.compressors = [r.compressor for r in ranges]  # type: ignore[misc]
+            state = self._silver(spark, readings, ranges, batch_id, output)
+            if state.gold:
+                self._gold(spark, state, batch_id, output)
+            self._freshness(spark, readings, batch_id, output)
+            self._data_quality(spark, state, batch_id, output)
+            if self.after_commit is not None:
+                self.after_commit(spark, output)
+        output.seconds = time.monotonic() - started
+        self.results.append(output)
+        log.info(
+            "micro-batch %d: %d reading(s), %d silver row(s) written, %.1fs",
+            batch_id, output.readings, output.silver_rows_written, output.seconds,
+        )  # fmt: skip
+
+    # -- silver -------------------------------------------------------------------
+
+    def _silver(
+        self,
+        spark: SparkSession,
+        readings: DataFrame,
+        ranges: list[TimeRange],
+        batch_id: int,
+        output: BatchOutput,
+    ) -> _Silver:
+        rules = self.settings.quality
+        context = timedelta(seconds=rules.context_s)
+        # Whole hours, so the data-quality hours of the region are inside it too.
+        context_ranges = reshape(widen(ranges, 2 * context, 2 * context), _floor(HOUR), _ceil(HOUR))
+        region = widen(ranges, context, context)
+        existing = self._read(spark, SILVER_READINGS, context_ranges, "timestamp")
+        winners = silver.keep_first_delivery(existing.unionByName(readings))
+        flagged = quality.apply_quality_rules(
+            winners, rules, late_horizon_s=self.settings.pipeline.late_horizon_h * 3600
+        )
+        in_region = within(flagged, ranges_frame(spark, region), "timestamp").localCheckpoint(
+            eager=True
+        )
+        changes = silver.changed_rows(in_region, existing).localCheckpoint(eager=True)
+        outside = existing.join(in_region.select(*silver.KEY), on=list(silver.KEY), how="left_anti")
+        post = in_region.unionByName(outside).localCheckpoint(eager=True)
+        on_time = changes.filter(F.col("rule_flags").bitwiseAND(int(ReadingRule.LATE)) == 0)
+        gold = time_ranges(on_time)
+        output.silver_rows_written = changes.count()
+        output.silver_changes = changes
+        self.lake.merge(
+            SILVER_READINGS,
+            changes,
+            txn=self._txn(SILVER_READINGS, batch_id),
+            dates=date_bounds(context_ranges),
+        )
+        return _Silver(post, changes, region, gold)
+
+    # -- gold ---------------------------------------------------------------------
+
+    def _gold(
+        self, spark: SparkSession, state: _Silver, batch_id: int, output: BatchOutput
+    ) -> None:
+        alerts = self.settings.alerts
+        gold = state.gold
+        compressors = ranges_frame(
+            spark, reshape(gold, lambda r: EPOCH_START, lambda r: FAR_FUTURE)
+        )
+        stored = within(
+            self.lake.read(ALERT_EPISODES, session=spark), compressors, "first_seen_at"
+        ).localCheckpoint(eager=True)
+        region_starts = spark.createDataFrame(
+            [(r.org_id, r.station_id, r.compressor_id, r.start) for r in gold],
+            "org_id string, station_id string, compressor_id string, region_start timestamp",
+        )
+        restarts = episodes.restart_points(region_starts, stored, alerts).localCheckpoint(
+            eager=True
+        )
+        earliest = {
+            (r.org_id, r.station_id, r.compressor_id): datetime.fromtimestamp(r.first)
+            for r in restarts.groupBy(*silver.COMPRESSOR)
+            .agg(F.min("restart_s").alias("first"))
+            .collect()
+        }
+        signal_start = {
+            r.compressor: min(floor_to(r.start, DAY), earliest.get(r.compressor, r.start))  # type: ignore[arg-type]
+            for r in gold
+        }
+        post_features = self._features(spark, state, signal_start, batch_id)
+        output.recent_minutes = _latest_minutes(
+            post_features, self.settings.pipeline.serving_recent_window_min
+        )
+        post_daily = self._daily(spark, gold, post_features, compressors, batch_id)
+        minutes = within(
+            post_features,
+            ranges_frame(
+                spark, reshape(gold, lambda r: signal_start[r.compressor], lambda r: FAR_FUTURE)
+            ),  # type: ignore[index]
+            "minute_start",
+        )
+        days = minutes.select(*silver.COMPRESSOR, F.to_date("minute_start").alias("day")).distinct()
+        baseline = conditions.baselines(post_daily, days, alerts)
+        signals = (
+            conditions.with_signals(minutes, _assets_frame(spark, self.assets), baseline, alerts)
+            .withColumn("health", conditions.health_score(alerts))
+            .localCheckpoint(eager=True)
+        )
+        post_episodes = self._episodes(signals, stored, restarts, batch_id, output)
+        hours = reshape(gold, _floor(HOUR), lambda r: FAR_FUTURE)
+        self._hourly(spark, signals, hours, batch_id, output)
+        health = status.compressor_health(signals, post_episodes).localCheckpoint(eager=True)
+        self._upsert(COMPRESSOR_HEALTH, health, batch_id)
+        output.health = health
+
+    def _features(
+        self,
+        spark: SparkSession,
+        state: _Silver,
+        signal_start: dict[tuple[str, str, str | None], datetime],
+        batch_id: int,
+    ) -> DataFrame:
+        """Recompute features_1m around the changed minutes; return it as it is afterwards."""
+        minute_ranges = reshape(state.gold, _floor(MINUTE), _ceil(MINUTE))
+        rolling_context = widen(minute_ranges, ROLLING_CONTEXT, ROLLING_REACH)
+        read_ranges = reshape(
+            rolling_context,
+            lambda r: min(r.start, signal_start[r.compressor]),
+            lambda r: FAR_FUTURE,
+        )
+        existing = self._read(spark, FEATURES_1M, read_ranges, "minute_start")
+        new_base = features.minute_aggregates(
+            within(state.post, ranges_frame(spark, minute_ranges), "timestamp")
+        )
+        keys = list(features.MINUTE_KEY)
+        changed_minutes = within(existing, ranges_frame(spark, minute_ranges), "minute_start")
+        kept = existing.select(*new_base.columns).join(
+            changed_minutes.select(*keys), on=keys, how="left_anti"
+        )
+        combined = within(
+            kept.unionByName(new_base), ranges_frame(spark, rolling_context), "minute_start"
+        )
+        combined = features.physics_features(
+            combined, _assets_frame(spark, self.assets)
+        ).localCheckpoint(eager=True)
+        output_ranges = ranges_frame(spark, widen(minute_ranges, timedelta(0), ROLLING_REACH))
+        recomputed = (
+            within(
+                combined.join(features.rolling_features(combined), on=keys, how="inner"),
+                output_ranges,
+                "minute_start",
+            )
+            .withColumn("feature_date", F.to_date("minute_start"))
+            .localCheckpoint(eager=True)
+        )
+        old = within(existing, output_ranges, "minute_start")
+        self._write_changes(FEATURES_1M, recomputed, old, batch_id, dates=date_bounds(read_ranges))
+        untouched = existing.join(old.select(*keys), on=keys, how="left_anti")
+        return recomputed.unionByName(untouched.select(*recomputed.columns)).localCheckpoint(
+            eager=True
+        )
+
+    def _daily(
+        self,
+        spark: SparkSession,
+        gold: list[TimeRange],
+        post_features: DataFrame,
+        compressors: DataFrame,
+        batch_id: int,
+    ) -> DataFrame:
+        day_ranges = reshape(gold, _floor(DAY), _ceil(DAY))
+        new = aggregates.daily_aggregates(
+            within(post_features, ranges_frame(spark, day_ranges), "minute_start")
+        ).localCheckpoint(eager=True)
+        history = within(self.lake.read(DAILY, session=spark), compressors, "day")
+        self._upsert(DAILY, new, batch_id)
+        keys = list(DAILY.keys)
+        older = history.join(new.select(*keys), on=keys, how="left_anti")
+        return new.unionByName(older.select(*new.columns)).localCheckpoint(eager=True)
+
+    def _episodes(
+        self,
+        signals: DataFrame,
+        stored: DataFrame,
+        restarts: DataFrame,
+        batch_id: int,
+        output: BatchOutput,
+    ) -> DataFrame:
+        minutes = (
+            episodes.condition_minutes(signals, self.settings.alerts)
+            .join(restarts, on=list(episodes.CONDITION_KEY), how="inner")
+            .filter(F.col("minute_s") >= F.col("restart_s"))
+            .drop("restart_s")
+        )
+        new = episodes.episodes(minutes).localCheckpoint(eager=True)
+        replaceable = (
+            stored.join(restarts, on=list(episodes.CONDITION_KEY), how="inner")
+            .filter(F.unix_seconds("first_seen_at") > F.col("restart_s"))
+            .drop("restart_s")
+        )
+        keys = list(ALERT_EPISODES.keys)
+        output.episodes = new
+        output.episodes_removed = missing(replaceable, new, keys).localCheckpoint(eager=True)
+        self._write_changes(ALERT_EPISODES, new, replaceable, batch_id)
+        kept = stored.join(replaceable.select(*keys), on=keys, how="left_anti")
+        return new.unionByName(kept.select(*new.columns))
+
+    def _hourly(
+        self,
+        spark: SparkSession,
+        signals: DataFrame,
+        hour_ranges: list[TimeRange],
+        batch_id: int,
+        output: BatchOutput,
+    ) -> None:
+        minutes = within(signals, ranges_frame(spark, hour_ranges), "minute_start")
+        new = (
+            aggregates.hourly_aggregates(minutes)
+            .join(status.hourly_health(minutes), on=[*silver.COMPRESSOR, "hour_start"], how="left")
+            .localCheckpoint(eager=True)
+        )
+        self.lake.merge(
+            HOURLY, new, txn=self._txn(HOURLY, batch_id), dates=date_bounds(hour_ranges)
+        )
+        output.hourly = new
+
+    # -- freshness and data quality -----------------------------------------------------
+
+    def _freshness(
+        self, spark: SparkSession, readings: DataFrame, batch_id: int, output: BatchOutput
+    ) -> None:
+        delivered = readings.groupBy("org_id", "station_id").agg(
+            F.max("timestamp").alias("last_reading_at"),
+            F.max("received_at").alias("last_received_at"),
+        )
+        stations = delivered.select("org_id", "station_id")
+        before = self.lake.read(STATION_FRESHNESS, session=spark).join(
+            stations, on=["org_id", "station_id"], how="inner"
+        )
+        deliveries = (
+            delivered.unionByName(before.select(*delivered.columns))
+            .groupBy("org_id", "station_id")
+            .agg(
+                F.max("last_reading_at").alias("last_reading_at"),
+                F.max("last_received_at").alias("last_received_at"),
+            )
+            .localCheckpoint(eager=True)
+        )
+        last_hour = [
+            TimeRange(
+                r.org_id,
+                r.station_id,
+                None,
+                r.last_reading_at - timedelta(hours=1),
+                r.last_reading_at,
+            )
+            for r in deliveries.collect()
+        ]
+        recent = within(
+            self.lake.read_dates(SILVER_READINGS, date_bounds(last_hour), session=spark),
+            ranges_frame(spark, last_hour, stations=True),
+            "timestamp",
+        )
+        new = status.station_freshness(recent, deliveries).localCheckpoint(eager=True)
+        self._upsert(STATION_FRESHNESS, new, batch_id)
+        output.freshness = new
+
+    def _data_quality(
+        self, spark: SparkSession, state: _Silver, batch_id: int, output: BatchOutput
+    ) -> None:
+        hour_ranges = reshape(state.region, _floor(HOUR), _ceil(HOUR))
+        hours = ranges_frame(spark, hour_ranges)
+        bounds = date_bounds(hour_ranges)
+        deliveries = within(
+            self.lake.read_dates(BRONZE_READINGS, bounds, session=spark), hours, "timestamp"
+        )
+        new = aggregates.data_quality_hourly(
+            within(state.post, hours, "timestamp"),
+            aggregates.bronze_counts(deliveries),
+            self.settings.quality,
+        ).localCheckpoint(eager=True)
+        self.lake.merge(DATA_QUALITY, new, txn=self._txn(DATA_QUALITY, batch_id), dates=bounds)
+        output.data_quality = new
+
+
+def _latest_minutes(minutes: DataFrame, window_min: int) -> DataFrame:
+    """Each compressor's last `window_min` minutes."""
+    newest = F.max("minute_start").over(Window.partitionBy(*silver.COMPRESSOR))
+    cutoff = F.col("_newest") - F.expr(f"INTERVAL {int(window_min)} MINUTES")
+    return (
+        minutes.withColumn("_newest", newest)
+        .filter(F.col("minute_start") > cutoff)
+        .drop("_newest")
+        .localCheckpoint(eager=True)
+    )
+
+
+def _assets_frame(spark: SparkSession, rows: list[tuple]) -> DataFrame:  # type: ignore[type-arg]
+    return F.broadcast(spark.createDataFrame(rows, conditions.ASSET_SCHEMA))
