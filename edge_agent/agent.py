@@ -1,11 +1,11 @@
-"""The agent loop: poll the source, store, cut batches, send, settle acks.
+"""The agent loop: poll the source, store, score, cut batches, send, settle acks.
 
-One thread owns the buffer. Network callbacks arrive as events on a queue.
+One thread owns the buffer (DuckDB allows one writer). Network callbacks, model
+preparation and HTTP requests run elsewhere and only hand events or read snapshots.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import queue
@@ -13,21 +13,41 @@ import threading
 import time
 from dataclasses import asdict
 from datetime import timedelta
-from pathlib import Path
+from typing import Any
+
+import psutil
 
 from edge_agent import __version__
-from edge_agent.buffer import BatchRecord, Buffer, BufferStats
+from edge_agent.alarms import AlarmStore, AlarmTracker
+from edge_agent.buffer import Buffer, BufferStats
+from edge_agent.http import LocalHttp
+from edge_agent.model_control import ModelControl
+from edge_agent.scoring import Scorer
+from edge_agent.sender import Sender
 from edge_agent.settings import EdgeSettings
-from edge_agent.uplink import AckReceived, Connected, Disconnected, Event, Uplink
-from shared.batch import BatchMeta, encode_batch
-from shared.messages import AckStatus, StationStatus
+from edge_agent.status import write_status_file
+from edge_agent.thresholds import load_thresholds
+from edge_agent.uplink import (
+    AckReceived,
+    Connected,
+    Disconnected,
+    Event,
+    OfferReceived,
+    Published,
+    Uplink,
+)
+from shared.messages import Alarm, PanelStatus, StationStatus, encode_message
 from shared.sources import ReadingSource, load_source
 
 log = logging.getLogger(__name__)
 
 _TICK_S = 0.05
+#: Batches are cut and sent when something happened, and at least this often (age, timeouts).
+_SEND_CHECK_S = 0.2
+_ALARM_RETRY_S = 5.0
+_HOUSEKEEPING_S = 2.0
 _PURGE_INTERVAL_S = 60.0
-_STATS_INTERVAL_S = 0.25
+_STATUS_FILE_INTERVAL_S = 2.0
 
 
 class Agent:
@@ -39,7 +59,20 @@ class Agent:
         uplink: Uplink | None = None,
     ) -> None:
         self.settings = settings
-        self.buffer = Buffer(settings.buffer.path, station_id=settings.station_id)
+        self.buffer = Buffer(
+            settings.buffer.path,
+            station_id=settings.station_id,
+            memory_limit_mb=settings.buffer.memory_limit_mb,
+            threads=settings.buffer.threads,
+        )
+        self.alarm_store = AlarmStore(self.buffer.connection)
+        self.tracker = AlarmTracker(org_id=settings.org_id, station_id=settings.station_id)
+        self.tracker.restore(self.alarm_store.open_episodes())
+        thresholds = load_thresholds(
+            settings.scoring.thresholds_file if settings.scoring.enabled else None
+        )
+        self.scorer = Scorer(thresholds, self.tracker)
+        self.models = ModelControl(settings.model, self.scorer)
         self.source = source or load_source(
             settings.source.kind,
             station_id=settings.station_id,
@@ -49,102 +82,214 @@ class Agent:
         self.uplink = uplink or Uplink(
             settings.mqtt, org_id=settings.org_id, station_id=settings.station_id
         )
+        self.sender = Sender(self.buffer, self.uplink, settings)
         self.stop_event = threading.Event()
-        self._inflight: dict[str, float] = {}  # batch id -> monotonic time sent
-        self._send_cursor = 0  # first_seq of the newest batch sent on this connection
-        self._unbatched_since: float | None = (
-            time.monotonic() if self.buffer.unbatched_count() else None
-        )
+        self._alarm_inflight: dict[int, int] = {}  # MQTT message id -> outbox id
+        self._calls: queue.Queue[Any] = queue.Queue()
         self._next_poll = 0.0
+        self._next_housekeeping = 0.0
+        self._next_status_file = 0.0
         self._next_status = 0.0
         self._next_purge = 0.0
-        self.sent_batches = 0
-        self.acked_batches = 0
-        #: Buffer state as of the last loop turn, safe to read from other threads.
+        self._next_cap = 0.0
+        self._next_send_check = 0.0
+        self._next_alarm_retry = 0.0
+        self._dirty = True  # something happened that may let a batch be cut or sent
+        self._process = psutil.Process()
+        #: Buffer state as of the last housekeeping, safe to read from other threads.
         self.stats: BufferStats = self.buffer.stats()
-        self._next_stats = 0.0
+        self._snapshot: dict[str, Any] = {}
+        self.http: LocalHttp | None = None
+        if settings.http.enabled:
+            try:
+                self.http = LocalHttp(
+                    settings.http.host, settings.http.port, lambda: self._snapshot
+                )
+            except OSError as exc:
+                log.error("local HTTP endpoint not started on port %d: %s", settings.http.port, exc)
+        self._refresh_snapshot()
 
-    # -- life cycle ---------------------------------------------------------
+    # -- compatibility with callers of the thin agent ---------------------------
+
+    @property
+    def snapshot(self) -> dict[str, Any]:
+        """The latest status document (safe to read from any thread)."""
+        return self._snapshot
+
+    @property
+    def sent_batches(self) -> int:
+        return self.sender.counters.sent_batches
+
+    @property
+    def acked_batches(self) -> int:
+        return self.sender.counters.acked_batches
+
+    # -- life cycle -------------------------------------------------------------
 
     def run(self, *, max_seconds: float | None = None) -> None:
         deadline = time.monotonic() + max_seconds if max_seconds else None
         self.uplink.start()
+        if self.http is not None:
+            self.http.start()
+        running = self.models.running
         log.info(
-            "agent started: station %s/%s, buffer %s, %d reading(s) stored",
+            "agent started: station %s/%s, buffer %s, %d reading(s) stored, model %s%s",
             self.settings.org_id,
             self.settings.station_id,
             self.settings.buffer.path,
-            self.buffer.stats().readings_stored,
+            self.stats.readings_stored,
+            running.label if running else "none",
+            f", http {self.http.address}" if self.http else "",
         )
         try:
             while not self.stop_event.is_set():
                 self.step()
                 if deadline is not None and time.monotonic() >= deadline:
                     break
-                self._wait_for_event(_TICK_S)
+                self._wait_for_event(self._idle_time())
             self._drain(self.settings.uplink.drain_on_stop_s)
         finally:
             self.close()
+
+    def _idle_time(self) -> float:
+        """Sleep until the next scheduled work; network events wake the loop earlier."""
+        due = min(self._next_poll, self._next_send_check, self._next_housekeeping)
+        return min(_SEND_CHECK_S, max(0.0, due - time.monotonic()))
 
     def _drain(self, timeout_s: float) -> None:
         """Clean stop: close the open batch and give in-flight batches a moment to be acked."""
         if timeout_s <= 0 or not self.uplink.connected:
             return
-        self.buffer.cut_batches(max_rows=self.settings.uplink.batch_max_rows, close_partial=True)
+        self.sender.cut(force_partial=True)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline and self.uplink.connected:
             self._drain_events()
-            self._send()
-            if not self._inflight:
+            self.sender.send()
+            self._publish_alarms()
+            if not self.sender.inflight and not self._alarm_inflight:
                 break
             self._wait_for_event(_TICK_S)
         self._drain_events()
 
     def close(self) -> None:
-        stats = self.buffer.stats()
-        self.uplink.stop(self._status(stats, online=False))
-        self._write_status_file(stats, online=False)
+        self.stats = self.buffer.stats()
+        self._refresh_snapshot(online=False)
+        self.uplink.stop(self._station_status(online=False))
+        write_status_file(self.settings.status_file, self._snapshot)
+        if self.http is not None:
+            self.http.stop()
+        self.models.close()
         self.source.close()
         self.buffer.close()
         log.info(
             "agent stopped: last seq %d, %d batch(es) awaiting ack",
-            stats.last_seq,
-            stats.pending_batches,
+            self.stats.last_seq,
+            self.stats.pending_batches,
         )
 
     def stop(self) -> None:
         self.stop_event.set()
 
-    # -- one turn of the loop --------------------------------------------
+    def call_soon(self, fn: Any) -> None:
+        """Run `fn(agent)` on the agent thread (the buffer's single writer) at the next turn."""
+        self._calls.put(fn)
+
+    # -- one turn of the loop ---------------------------------------------------
 
     def step(self) -> None:
         now = time.monotonic()
+        while not self._calls.empty():
+            self._calls.get_nowait()(self)
         if now >= self._next_poll:
             self._next_poll = now + self.source.poll_interval_s
             self._acquire()
         self._drain_events()
-        self._cut_batches()
-        self._send()
-        if now >= self._next_stats:
-            self._next_stats = now + _STATS_INTERVAL_S
-            self.stats = self.buffer.stats()
-        if now >= self._next_status:
-            self._next_status = now + self.settings.uplink.status_interval_s
-            self.uplink.publish_status(self._status(self.stats, online=True))
-            self._write_status_file(self.stats, online=True)
-        if now >= self._next_purge:
-            self._next_purge = now + _PURGE_INTERVAL_S
-            retention = timedelta(hours=self.settings.buffer.acked_retention_hours)
-            deleted = self.buffer.purge_acked(retention=retention)
-            if deleted:
-                log.info("deleted %d acknowledged reading(s) past retention", deleted)
+        self.models.tick()
+        if self._dirty or now >= self._next_send_check:
+            self._dirty = False
+            self._next_send_check = now + _SEND_CHECK_S
+            self.sender.cut()
+            self.sender.send()
+        if now >= self._next_alarm_retry:
+            self._next_alarm_retry = now + _ALARM_RETRY_S
+            self._publish_alarms()
+        if now >= self._next_housekeeping:
+            self._next_housekeeping = now + _HOUSEKEEPING_S
+            self._housekeeping(now)
 
     def _acquire(self) -> None:
         readings = self.source.poll()
-        if readings:
-            self.buffer.append(readings)
-            if self._unbatched_since is None:
-                self._unbatched_since = time.monotonic()
+        if not readings:
+            return
+        table = self.buffer.append_readings(readings)
+        self.sender.on_stored()
+        self._dirty = True
+        if table is None or not self.settings.scoring.enabled:
+            return
+        result = self.scorer.score(table)
+        for alarm in result.alarms:
+            self._raise(alarm)
+        self.models.after_scoring(result)
+
+    def _raise(self, alarm: Alarm) -> None:
+        outbox_id = self.alarm_store.record(alarm)
+        level = logging.WARNING if alarm.event == "raised" else logging.INFO
+        log.log(level, "alarm %s: %s", alarm.event.value, alarm.message)
+        self._publish_alarm(outbox_id, encode_message(alarm))
+
+    def _publish_alarms(self) -> None:
+        if not self.uplink.connected:
+            return
+        waiting = set(self._alarm_inflight.values())
+        for outbox_id, payload in self.alarm_store.unpublished(limit=100):
+            if outbox_id not in waiting:
+                self._publish_alarm(outbox_id, payload)
+
+    def _publish_alarm(self, outbox_id: int, payload: bytes) -> None:
+        mid = self.uplink.publish(self.uplink.alarms_topic, payload)
+        if mid is not None:
+            self._alarm_inflight[mid] = outbox_id
+
+    def _housekeeping(self, now: float) -> None:
+        buffer_settings = self.settings.buffer
+        if now >= self._next_cap:
+            self._next_cap = now + buffer_settings.cap_check_interval_s
+            self._enforce_cap()
+        if now >= self._next_purge:
+            self._next_purge = now + _PURGE_INTERVAL_S
+            retention = timedelta(hours=buffer_settings.acked_retention_hours)
+            deleted = self.buffer.purge_acked(retention=retention)
+            if deleted:
+                log.info("deleted %d acknowledged reading(s) past retention", deleted)
+        self.stats = self.buffer.stats()
+        self._refresh_snapshot()
+        if now >= self._next_status_file or self.models.changed:
+            self._next_status_file = now + _STATUS_FILE_INTERVAL_S
+            write_status_file(self.settings.status_file, self._snapshot)
+        if now >= self._next_status or self.models.changed:
+            self._next_status = now + self.settings.uplink.status_interval_s
+            self.models.changed = False
+            self.uplink.publish_status(self._station_status(online=True))
+
+    def _enforce_cap(self) -> None:
+        report = self.buffer.enforce_cap(self.settings.buffer.max_bytes)
+        if report.early_purged_readings:
+            log.warning(
+                "disk cap %d bytes: deleted %d acknowledged reading(s) before their retention",
+                self.settings.buffer.max_bytes,
+                report.early_purged_readings,
+            )
+        if report.forced_out_readings:
+            log.error(
+                "DISK CAP %d bytes: FORCED OUT %d UNACKNOWLEDGED reading(s), seq ranges %s; "
+                "these will never reach the hub",
+                self.settings.buffer.max_bytes,
+                report.forced_out_readings,
+                list(report.forced_out_ranges),
+            )
+            self.models.changed = True  # publish status (the hub hears of it) at once
+
+    # -- events -------------------------------------------------------------------
 
     def _wait_for_event(self, timeout: float) -> None:
         try:
@@ -162,120 +307,91 @@ class Agent:
             self._handle(event)
 
     def _handle(self, event: Event) -> None:
+        self._dirty = True
         if isinstance(event, Connected):
-            # Everything unacknowledged is sent again, oldest first.
-            self._inflight.clear()
-            self._send_cursor = 0
+            self.sender.on_connected()
+            self._alarm_inflight.clear()
+            self._next_status = 0.0
+            self._next_alarm_retry = 0.0
         elif isinstance(event, Disconnected):
-            self._inflight.clear()
-            self._send_cursor = 0
+            self.sender.on_disconnected()
+            self._alarm_inflight.clear()
         elif isinstance(event, AckReceived):
-            ack = event.ack
-            if ack.batch_id is None:
-                log.warning("hub rejected a payload without a readable batch id: %s", ack.reason)
-                return
-            self._inflight.pop(ack.batch_id, None)
-            if ack.status == AckStatus.DURABLE:
-                if self.buffer.mark_acked(ack.batch_id):
-                    self.acked_batches += 1
-            elif self.buffer.mark_rejected(ack.batch_id, ack.reason or "rejected"):
-                log.error("hub rejected batch %s: %s (rows kept locally)", ack.batch_id, ack.reason)
+            self.sender.on_ack(event.ack)
+        elif isinstance(event, Published):
+            outbox_id = self._alarm_inflight.pop(event.mid, None)
+            if outbox_id is not None:
+                self.alarm_store.mark_published(outbox_id)
+        elif isinstance(event, OfferReceived):
+            self.models.on_offer(event.offer)
 
-    def _cut_batches(self) -> None:
-        uplink = self.settings.uplink
-        aged = (
-            self._unbatched_since is not None
-            and time.monotonic() - self._unbatched_since >= uplink.batch_max_age_s
-        )
-        if self.buffer.unbatched_count() >= uplink.batch_max_rows or aged:
-            self.buffer.cut_batches(max_rows=uplink.batch_max_rows, close_partial=aged)
-            self._unbatched_since = time.monotonic() if self.buffer.unbatched_count() else None
+    # -- status ---------------------------------------------------------------------
 
-    def _send(self) -> None:
-        if not self.uplink.connected:
-            return
-        uplink = self.settings.uplink
-        now = time.monotonic()
-        for batch_id, sent_at in list(self._inflight.items()):
-            if now - sent_at >= uplink.ack_timeout_s:
-                record = self.buffer.get_batch(batch_id)
-                if record is None or record.state != "pending":
-                    self._inflight.pop(batch_id, None)
-                else:
-                    log.warning(
-                        "no ack for batch %s after %.0fs; sending again",
-                        batch_id,
-                        uplink.ack_timeout_s,
-                    )
-                    self._publish(record)
-        room = uplink.inflight_batches - len(self._inflight)
-        if room <= 0:
-            return
-        for record in self.buffer.pending_batches(after_first_seq=self._send_cursor, limit=room):
-            if not self._publish(record):
-                return
-            self._send_cursor = record.first_seq
+    def _panels(self) -> dict[str, PanelStatus]:
+        panels = getattr(self.source, "panel_status", None)
+        return panels() if callable(panels) else {}
 
-    def _publish(self, record: BatchRecord) -> bool:
-        payload = self._encode(record)
-        if payload is None:
-            return True  # split into smaller batches; they follow in order
-        if not self.uplink.publish(self.uplink.telemetry_topic, payload):
-            return False
-        self.buffer.mark_sent(record.batch_id)
-        self._inflight[record.batch_id] = time.monotonic()
-        self.sent_batches += 1
-        return True
-
-    def _encode(self, record: BatchRecord) -> bytes | None:
-        table = self.buffer.load_batch(record)
-        meta = BatchMeta(
-            org_id=self.settings.org_id,
-            station_id=self.settings.station_id,
-            batch_id=record.batch_id,
-            first_seq=record.first_seq,
-            last_seq=record.last_seq,
-            row_count=table.num_rows,
-            created_at=record.created_at.isoformat(),
-            producer=f"altaviz-edge/{__version__}",
-        )
-        payload = encode_batch(table, meta)
-        if len(payload) > self.settings.uplink.batch_max_bytes and record.row_count > 1:
-            halves = self.buffer.split_batch(record)
-            log.info(
-                "batch %s is %d bytes; split into %d", record.batch_id, len(payload), len(halves)
-            )
-            self._send_cursor = min(self._send_cursor, record.first_seq - 1)
-            return None
-        return payload
-
-    # -- status ---------------------------------------------------------------
-
-    def _status(self, stats: BufferStats, *, online: bool) -> StationStatus:
+    def _station_status(self, *, online: bool) -> StationStatus:
+        stats = self.stats
+        model = self.models.running
         return StationStatus(
             online=online,
             agent_version=__version__,
+            model_id=model.manifest.model_id if model else None,
+            model_version=model.version if model else None,
+            last_model_update=self.models.last_update,
             backlog_readings=stats.pending_readings + stats.unbatched_readings,
             unacked_batches=stats.pending_batches,
             last_seq=stats.last_seq,
+            active_alarms=self.tracker.active,
+            panels=self._panels(),
+            forced_out_readings=stats.forced_out_readings,
+            forced_out_ranges=self.buffer.forced_out_ranges() if stats.forced_out_readings else [],
+            buffer_bytes=stats.usage_bytes,
+            clock_jumps=int(getattr(self.source, "clock_jumps", 0)),
         )
 
-    def _write_status_file(self, stats: BufferStats, *, online: bool) -> None:
-        """A small JSON file `altaviz-edge status` reads while the agent holds the buffer."""
-        path: Path = self.settings.status_file
-        document = {
-            **self._status(stats, online=online).model_dump(),
+    def _refresh_snapshot(self, *, online: bool = True) -> None:
+        """Build the status document (the file, /status, /metrics and /health read it)."""
+        status = self._station_status(online=online)
+        model = self.models.running
+        cpu = self._process.cpu_times()
+        counters = asdict(self.sender.counters)
+        self._snapshot = {
+            **status.model_dump(mode="json"),
             "org_id": self.settings.org_id,
             "station_id": self.settings.station_id,
             "link": "up" if self.uplink.connected else "down",
             "pid": os.getpid() if online else None,
+            "http": self.http.address if self.http else None,
+            "loop_at_epoch": time.time(),
             "buffer": {
                 k: (v.isoformat() if hasattr(v, "isoformat") else v)
-                for k, v in asdict(stats).items()
+                for k, v in asdict(self.stats).items()
             },
-            "sent_batches": self.sent_batches,
-            "acked_batches": self.acked_batches,
+            "buffer_cap_bytes": self.settings.buffer.max_bytes,
+            "uplink": {
+                **counters,
+                "inflight": self.sender.inflight,
+                "draining_backlog": self.sender.draining_backlog,
+                "bytes_per_reading": round(self.sender.bytes_per_reading, 2),
+            },
+            "sent_batches": counters["sent_batches"],
+            "acked_batches": counters["acked_batches"],
+            "alarms": {
+                "active": self.tracker.active,
+                "unpublished": self.alarm_store.pending_count(),
+                "recent": self.alarm_store.recent(limit=10),
+            },
+            "model": {
+                "model_id": model.manifest.model_id if model else None,
+                "version": model.version if model else None,
+                "candidate": self.models.candidate_label,
+                "previous": self.models.updater.store.previous if self.models.updater else None,
+            },
+            "readings_scored": self.scorer.rows_scored,
+            "process": {
+                "cpu_seconds": round(cpu.user + cpu.system, 3),
+                "rss_bytes": self._process.memory_info().rss,
+            },
         }
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(document, indent=2))
-        os.replace(tmp, path)

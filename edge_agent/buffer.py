@@ -34,7 +34,7 @@ _DDL = f"""
 CREATE TABLE IF NOT EXISTS readings (
     station_id VARCHAR NOT NULL,
     compressor_id VARCHAR NOT NULL,
-    seq BIGINT PRIMARY KEY,
+    seq BIGINT NOT NULL,  -- unique by construction (one writer), no index: half the disk
     "timestamp" TIMESTAMPTZ NOT NULL,
     operating_state VARCHAR NOT NULL,
 {_SENSOR_COLUMNS},
@@ -58,8 +58,16 @@ CREATE TABLE IF NOT EXISTS agent_state (
     value BIGINT NOT NULL
 );
 INSERT INTO agent_state VALUES
-    ('next_seq', 1), ('batched_through_seq', 0), ('newest_reading_us', -1)
+    ('next_seq', 1), ('batched_through_seq', 0), ('newest_reading_us', -1),
+    ('forced_out_readings', 0), ('early_purged_readings', 0)
     ON CONFLICT DO NOTHING;
+-- Every range of unacknowledged readings the disk cap forced out: never silent.
+CREATE TABLE IF NOT EXISTS forced_out (
+    first_seq BIGINT NOT NULL,
+    last_seq BIGINT NOT NULL,
+    row_count BIGINT NOT NULL,
+    forced_at TIMESTAMPTZ NOT NULL
+);
 """
 
 _SELECT_COLUMNS = ", ".join(f'"{c}"' if c == "timestamp" else c for c in READING_COLUMNS)
@@ -69,6 +77,17 @@ class BatchState:
     PENDING = "pending"
     ACKED = "acked"
     REJECTED = "rejected"
+    FORCED_OUT = "forced_out"  # the disk cap deleted its rows before an ack
+
+
+@dataclass(frozen=True)
+class CapReport:
+    """What one enforcement of the disk cap did."""
+
+    usage_bytes: int
+    early_purged_readings: int = 0  # acknowledged rows deleted before their retention ended
+    forced_out_readings: int = 0  # UNACKNOWLEDGED rows deleted: data loss, reported loudly
+    forced_out_ranges: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -91,12 +110,17 @@ class BufferStats:
     pending_readings: int
     rejected_batches: int
     oldest_pending_at: datetime | None
+    forced_out_readings: int = 0
+    early_purged_readings: int = 0
+    usage_bytes: int = 0
 
 
 class Buffer:
     """Owns the DuckDB connection; call it from one thread only."""
 
-    def __init__(self, path: Path, *, station_id: str) -> None:
+    def __init__(
+        self, path: Path, *, station_id: str, memory_limit_mb: int = 256, threads: int = 1
+    ) -> None:
         self.path = path
         self.station_id = station_id
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -104,13 +128,25 @@ class Buffer:
             self._con = duckdb.connect(str(path))
         except duckdb.Error as exc:
             raise BufferError_(f"cannot open buffer {path}: {exc}") from None
+        self._cache: dict[str, int] = {}
         self._sql("SET TimeZone = 'UTC'")
+        # A gateway's memory and cores are shared with polling and scoring.
+        self._sql(f"SET memory_limit = '{memory_limit_mb}MB'")
+        self._sql(f"SET threads = {threads}")
         for statement in _DDL.split(";"):
             if statement.strip():
                 self._sql(statement)
 
     def close(self) -> None:
         self._con.close()
+
+    def set_threads(self, threads: int) -> None:
+        self._sql(f"SET threads = {int(threads)}")
+
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """For stores that share the file and the single writer (alarms)."""
+        return self._con
 
     def _sql(self, sql: str, params: list[object] | None = None) -> list[tuple[Any, ...]]:
         """Run one statement and drain its result (DuckDB refuses new work on an unread result)."""
@@ -122,6 +158,7 @@ class Buffer:
         try:
             yield
         except BaseException:
+            self._cache.clear()  # counters changed inside the transaction are void
             self._sql("ROLLBACK")
             raise
         self._sql("COMMIT")
@@ -131,15 +168,30 @@ class Buffer:
         return rows[0] if rows else ()
 
     def _state(self, key: str) -> int:
-        return int(self._one("SELECT value FROM agent_state WHERE key = ?", [key])[0])
+        # The buffer is the only writer: counters are cached and kept in step with the file.
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._cache[key] = int(
+                self._one("SELECT value FROM agent_state WHERE key = ?", [key])[0]
+            )
+        return cached
 
     def _set_state(self, key: str, value: int) -> None:
         self._sql("UPDATE agent_state SET value = ? WHERE key = ?", [value, key])
+        self._cache[key] = value
 
     # -- writing readings -------------------------------------------------
 
     def append(self, readings: Sequence[RawReading]) -> tuple[int, int] | None:
         """Store readings with the next sequence numbers; return the (first, last) seq."""
+        table = self.append_readings(readings)
+        if table is None:
+            return None
+        first = int(table.column("seq")[0].as_py())
+        return first, first + table.num_rows - 1
+
+    def append_readings(self, readings: Sequence[RawReading]) -> pa.Table | None:
+        """Store readings with the next sequence numbers; return the rows as stored."""
         if not readings:
             return None
         with self._transaction():
@@ -147,7 +199,7 @@ class Buffer:
             table = readings_to_table(readings, station_id=self.station_id, first_seq=first)
             self._insert(table)
             self._advance(table)
-        return first, first + table.num_rows - 1
+        return table
 
     def append_table(self, table: pa.Table) -> tuple[int, int] | None:
         """Store reading rows (any `seq` column is replaced by the next sequence numbers)."""
@@ -193,11 +245,16 @@ class Buffer:
 
     # -- batches ------------------------------------------------------------
 
+    def batched_through(self) -> int:
+        return self._state("batched_through_seq")
+
     def unbatched_count(self) -> int:
         return self._state("next_seq") - 1 - self._state("batched_through_seq")
 
-    def cut_batches(self, *, max_rows: int, close_partial: bool) -> list[BatchRecord]:
-        """Record batches over unbatched readings, oldest first.
+    def cut_batches(
+        self, *, max_rows: int, close_partial: bool, through_seq: int | None = None
+    ) -> list[BatchRecord]:
+        """Record batches over unbatched readings (up to `through_seq`), oldest first.
 
         Full batches of `max_rows` are always cut; the remainder only when
         `close_partial` (the caller's age rule says the oldest reading waited enough).
@@ -206,6 +263,8 @@ class Buffer:
         with self._transaction():
             batched_through = self._state("batched_through_seq")
             last_seq = self._state("next_seq") - 1
+            if through_seq is not None:
+                last_seq = min(last_seq, through_seq)
             now = datetime.now(UTC)
             while last_seq - batched_through >= max_rows or (
                 close_partial and last_seq > batched_through
@@ -254,11 +313,15 @@ class Buffer:
 
     _BATCH_COLUMNS = "batch_id, first_seq, last_seq, row_count, created_at, state, attempts"
 
-    def pending_batches(self, *, after_first_seq: int = 0, limit: int = 100) -> list[BatchRecord]:
+    def pending_batches(
+        self, *, after_first_seq: int = 0, through_first_seq: int | None = None, limit: int = 100
+    ) -> list[BatchRecord]:
+        """Pending batches oldest first, with first_seq in (after_first_seq, through_first_seq]."""
+        upper = through_first_seq if through_first_seq is not None else 2**62
         rows = self._sql(
             f"SELECT {self._BATCH_COLUMNS} FROM batches "
-            "WHERE state = ? AND first_seq > ? ORDER BY first_seq LIMIT ?",
-            [BatchState.PENDING, after_first_seq, limit],
+            "WHERE state = ? AND first_seq > ? AND first_seq <= ? ORDER BY first_seq LIMIT ?",
+            [BatchState.PENDING, after_first_seq, upper, limit],
         )
         return [BatchRecord(*row) for row in rows]
 
@@ -325,6 +388,9 @@ class Buffer:
         )
         (stored,) = self._one("SELECT count(*) FROM readings")
         return BufferStats(
+            forced_out_readings=self._state("forced_out_readings"),
+            early_purged_readings=self._state("early_purged_readings"),
+            usage_bytes=self.usage_bytes(),
             last_seq=self._state("next_seq") - 1,
             readings_stored=int(stored),
             unbatched_readings=self.unbatched_count(),
@@ -333,3 +399,120 @@ class Buffer:
             rejected_batches=int(rejected),
             oldest_pending_at=oldest,
         )
+
+    # -- the disk cap -------------------------------------------------------
+
+    def usage_bytes(self) -> int:
+        """Bytes the buffer occupies: used blocks (freed blocks are reused) plus the WAL."""
+        row = self._one("SELECT total_blocks - free_blocks, block_size FROM pragma_database_size()")
+        wal = self.path.with_name(self.path.name + ".wal")
+        wal_bytes = wal.stat().st_size if wal.exists() else 0
+        return int(row[0]) * int(row[1]) + wal_bytes
+
+    def enforce_cap(self, cap_bytes: int, *, headroom: float = 0.1) -> CapReport:
+        """Bring the buffer under `cap_bytes`: acknowledged rows go first, then the oldest rest.
+
+        Deleting rows the hub has not acknowledged is data loss; it is counted per
+        range (table `forced_out`), in the stats, and logged at ERROR by the caller.
+        """
+        # Checkpoint first: rows in the WAL or in optimistic writes are not yet counted.
+        usage = self._checkpoint_usage()
+        if usage <= cap_bytes:
+            return CapReport(usage_bytes=usage)
+        target = int(cap_bytes * (1 - headroom))
+        early = forced_rows = 0
+        forced: list[tuple[int, int]] = []
+        for _attempt in range(16):  # deleted rows free blocks per row group: bounded
+            if usage <= cap_bytes:
+                break
+            rows = self._rows_to_free(usage - target)
+            if rows <= 0:
+                break
+            purged = self._purge_acked_oldest(rows)
+            if purged:
+                early += purged
+            else:  # nothing acknowledged is left: now it is data loss
+                freed = self._force_out_oldest(rows)
+                if freed is None:
+                    break
+                forced.append(freed[:2])
+                forced_rows += freed[2]
+            usage = self._checkpoint_usage()
+        return CapReport(
+            usage_bytes=usage,
+            early_purged_readings=early,
+            forced_out_readings=forced_rows,
+            forced_out_ranges=tuple(forced),
+        )
+
+    def forced_out_ranges(self, *, limit: int = 20) -> list[tuple[int, int]]:
+        rows = self._sql(
+            "SELECT first_seq, last_seq FROM forced_out ORDER BY first_seq DESC LIMIT ?", [limit]
+        )
+        return [(int(a), int(b)) for a, b in reversed(rows)]
+
+    def _checkpoint_usage(self) -> int:
+        self._sql("CHECKPOINT")
+        return self.usage_bytes()
+
+    def _rows_to_free(self, excess_bytes: int) -> int:
+        (stored,) = self._one("SELECT count(*) FROM readings")
+        if not stored:
+            return 0
+        per_row = max(1.0, self.usage_bytes() / int(stored))
+        return max(1, int(excess_bytes / per_row) + 1)
+
+    def _purge_acked_oldest(self, rows: int) -> int:
+        """Delete up to `rows` acknowledged readings (oldest batches first), whatever their age."""
+        with self._transaction():
+            batches = self._sql(
+                "SELECT batch_id, first_seq, last_seq, row_count FROM batches WHERE state = ? "
+                "ORDER BY first_seq",
+                [BatchState.ACKED],
+            )
+            deleted = 0
+            for batch_id, first, last, count in batches:
+                if deleted >= rows:
+                    break
+                self._sql("DELETE FROM readings WHERE seq BETWEEN ? AND ?", [first, last])
+                self._sql("DELETE FROM batches WHERE batch_id = ?", [batch_id])
+                deleted += int(count)
+            if deleted:
+                self._set_state(
+                    "early_purged_readings", self._state("early_purged_readings") + deleted
+                )
+        return deleted
+
+    def _force_out_oldest(self, rows: int) -> tuple[int, int, int] | None:
+        """Delete the oldest `rows` unacknowledged readings (whole batches); return the range."""
+        with self._transaction():
+            oldest = self._one("SELECT min(seq) FROM readings")
+            if not oldest or oldest[0] is None:
+                return None
+            first = int(oldest[0])
+            last = first + rows - 1
+            # Never split a recorded batch: extend to the end of the batch `last` falls in.
+            covering = self._one(
+                "SELECT max(last_seq) FROM batches WHERE first_seq <= ? AND last_seq >= ?",
+                [last, first],
+            )
+            if covering and covering[0] is not None:
+                last = max(last, int(covering[0]))
+            (count,) = self._one(
+                "SELECT count(*) FROM readings WHERE seq BETWEEN ? AND ?", [first, last]
+            )
+            self._sql("DELETE FROM readings WHERE seq BETWEEN ? AND ?", [first, last])
+            self._sql(
+                "UPDATE batches SET state = ?, reason = 'disk cap' "
+                "WHERE first_seq >= ? AND last_seq <= ? AND state IN (?, ?)",
+                [BatchState.FORCED_OUT, first, last, BatchState.PENDING, BatchState.REJECTED],
+            )
+            if last > self._state("batched_through_seq"):
+                # Unbatched readings went too: batching continues after them.
+                self._set_state("batched_through_seq", min(last, self._state("next_seq") - 1))
+            self._sql(
+                "INSERT INTO forced_out VALUES (?, ?, ?, ?)",
+                [first, last, count, datetime.now(UTC)],
+            )
+            self._set_state("forced_out_readings", self._state("forced_out_readings") + int(count))
+        return first, last, int(count)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import signal
 import sys
 from pathlib import Path
@@ -37,6 +38,8 @@ def _run(args: argparse.Namespace) -> int:
 
     settings = EdgeSettings.load(args.config)
     configure_logging(settings.log_level, json_lines=args.json_logs)
+    # pymodbus logs every timeout at ERROR; the agent reports panel state itself.
+    logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
     agent = Agent(settings)
     signal.signal(signal.SIGTERM, lambda *_: agent.stop())
     signal.signal(signal.SIGINT, lambda *_: agent.stop())
@@ -56,21 +59,86 @@ def _status(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(document, indent=2))
         return 0
-    buffer = document.get("buffer", {})
-    lines = [
-        f"station   {document.get('org_id')}/{document.get('station_id')}  "
-        f"agent {document.get('agent_version')}  {'running' if document.get('online') else 'stopped'}",
-        f"link      {document.get('link')}",
-        f"last seq  {buffer.get('last_seq')}",
-        f"backlog   {document.get('backlog_readings')} reading(s) in "
-        f"{document.get('unacked_batches')} unacknowledged batch(es); "
-        f"oldest since {buffer.get('oldest_pending_at') or '-'}",
-        f"rejected  {buffer.get('rejected_batches')} batch(es) refused by the hub (rows kept)",
-        f"stored    {buffer.get('readings_stored')} reading(s) in {settings.buffer.path}",
-        f"as of     {document.get('at')}",
-    ]
+    lines = render_status(document, buffer_path=str(settings.buffer.path))
     print("\n".join(lines))
     return 0
+
+
+def _age(iso: str | None) -> str:
+    if not iso:
+        return "-"
+    from datetime import UTC, datetime
+
+    seconds = (datetime.now(UTC) - datetime.fromisoformat(iso)).total_seconds()
+    return f"{seconds:.0f}s ago" if seconds < 120 else f"{seconds / 60:.0f}min ago"
+
+
+def render_status(doc: dict[str, Any], *, buffer_path: str) -> list[str]:
+    """The at-a-glance view a technician reads on site."""
+    buffer = doc.get("buffer", {})
+    uplink = doc.get("uplink", {})
+    alarms = doc.get("alarms", {})
+    model = doc.get("model", {})
+    update = doc.get("last_model_update") or {}
+    running = "running" if doc.get("online") else "STOPPED"
+    lines = [
+        f"station   {doc.get('org_id')}/{doc.get('station_id')}  agent {doc.get('agent_version')}  "
+        f"{running} (pid {doc.get('pid') or '-'}), as of {_age(doc.get('at'))}",
+        f"link      {'up' if doc.get('link') == 'up' else 'DOWN (buffering)'}"
+        + ("  draining backlog" if uplink.get("draining_backlog") else ""),
+        f"backlog   {doc.get('backlog_readings')} reading(s) not yet acknowledged, "
+        f"{doc.get('unacked_batches')} batch(es); oldest since {buffer.get('oldest_pending_at') or '-'}",
+        f"buffer    {buffer.get('readings_stored')} reading(s), "
+        f"{(buffer.get('usage_bytes') or 0) / 1e6:.1f} of {(doc.get('buffer_cap_bytes') or 0) / 1e6:.0f} MB "
+        f"in {buffer_path}; last seq {buffer.get('last_seq')}",
+    ]
+    forced = buffer.get("forced_out_readings") or 0
+    if forced:
+        lines.append(
+            f"DATA LOSS {forced} unacknowledged reading(s) forced out by the disk cap, "
+            f"seq ranges {doc.get('forced_out_ranges')}"
+        )
+    if buffer.get("rejected_batches"):
+        lines.append(
+            f"rejected  {buffer.get('rejected_batches')} batch(es) refused by the hub (rows kept)"
+        )
+    model_line = (
+        f"{model.get('model_id')}@{model.get('version')}"
+        if model.get("version")
+        else "none (threshold rules only)"
+    )
+    if model.get("candidate"):
+        model_line += f"; shadow-scoring {model.get('candidate')}"
+    lines.append(f"model     {model_line}")
+    if update:
+        reason = f": {update.get('reason')}" if update.get("reason") else ""
+        lines.append(
+            f"update    {update.get('model_id')}@{update.get('version')} {update.get('outcome')}"
+            f" {_age(update.get('at'))}{reason}"
+        )
+    lines.append(
+        f"alarms    {alarms.get('active', 0)} active, {alarms.get('unpublished', 0)} event(s) "
+        "waiting for the uplink"
+    )
+    for alarm in alarms.get("recent", [])[:5]:
+        state = "ACTIVE " if not alarm.get("cleared_at") else "cleared"
+        lines.append(
+            f"  {state} {alarm.get('severity'):8} {alarm.get('compressor_id')} {alarm.get('condition')}"
+            f" ({alarm.get('metric') or ''} {alarm.get('value')}) since {alarm.get('raised_at')}"
+        )
+    panels = doc.get("panels", {})
+    if panels:
+        bad = {k: v for k, v in panels.items() if v.get("state") != "ok"}
+        lines.append(f"panels    {len(panels) - len(bad)} of {len(panels)} answering")
+        for name, panel in sorted(bad.items()):
+            lines.append(f"  {name}: {panel.get('state')} ({panel.get('last_error') or '-'})")
+    if doc.get("clock_jumps"):
+        lines.append(
+            f"clock     {doc.get('clock_jumps')} gateway clock jump(s) detected (readings flagged)"
+        )
+    if doc.get("http"):
+        lines.append(f"http      {doc.get('http')}/health  {doc.get('http')}/metrics")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:

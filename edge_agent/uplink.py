@@ -12,7 +12,7 @@ import paho.mqtt.client as paho
 
 from edge_agent import __version__
 from shared.errors import MessageError
-from shared.messages import Ack, StationStatus, decode_message, encode_message
+from shared.messages import Ack, ModelOffer, StationStatus, decode_message, encode_message
 from shared.mqtt import MqttSettings, make_client
 from shared.topics import Kind, topic
 
@@ -34,7 +34,19 @@ class AckReceived:
     ack: Ack
 
 
-Event = Connected | Disconnected | AckReceived
+@dataclass(frozen=True)
+class OfferReceived:
+    offer: ModelOffer
+
+
+@dataclass(frozen=True)
+class Published:
+    """The broker acknowledged (PUBACK) the QoS 1 message with this id."""
+
+    mid: int
+
+
+Event = Connected | Disconnected | AckReceived | OfferReceived | Published
 
 
 class Uplink:
@@ -48,6 +60,7 @@ class Uplink:
         self._status_topic = topic(org_id, station_id, Kind.STATUS)
         self.telemetry_topic = topic(org_id, station_id, Kind.TELEMETRY)
         self.alarms_topic = topic(org_id, station_id, Kind.ALARMS)
+        self._model_topic = topic(org_id, station_id, Kind.MODEL)
         self._settings = settings
         self._client = make_client(settings, client_id=f"altaviz-edge-{org_id}-{station_id}")
         offline = StationStatus(online=False, agent_version=__version__)
@@ -55,6 +68,7 @@ class Uplink:
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
+        self._client.on_publish = self._on_publish
 
     def start(self) -> None:
         self._client.connect_async(
@@ -73,12 +87,12 @@ class Uplink:
         self._client.disconnect()
         self._client.loop_stop()
 
-    def publish(self, topic_name: str, payload: bytes, *, retain: bool = False) -> bool:
-        """Publish at QoS 1; False if the link is down (the caller keeps the data)."""
+    def publish(self, topic_name: str, payload: bytes, *, retain: bool = False) -> int | None:
+        """Publish at QoS 1; the message id, or None if the link is down (the caller keeps the data)."""
         if not self.connected:
-            return False
+            return None
         info = self._client.publish(topic_name, payload, qos=1, retain=retain)
-        return info.rc == paho.MQTT_ERR_SUCCESS
+        return info.mid if info.rc == paho.MQTT_ERR_SUCCESS else None
 
     def publish_status(self, status: StationStatus) -> None:
         self.publish(self._status_topic, encode_message(status), retain=True)
@@ -91,7 +105,7 @@ class Uplink:
         if getattr(reason, "is_failure", False):
             log.warning("hub broker refused the connection: %s", reason)
             return
-        client.subscribe(self._ack_topic, qos=1)
+        client.subscribe([(self._ack_topic, 1), (self._model_topic, 1)])
         self.connected = True
         log.info("connected to %s:%s", self._settings.host, self._settings.port)
         self.events.put(Connected())
@@ -104,7 +118,15 @@ class Uplink:
             log.warning("link to the hub broker lost (%s); buffering", reason)
         self.events.put(Disconnected(reason=str(reason)))
 
+    def _on_publish(
+        self, _c: paho.Client, _ud: Any, mid: int, _reason: Any = None, _props: Any = None
+    ) -> None:
+        self.events.put(Published(mid))
+
     def _on_message(self, _c: paho.Client, _ud: Any, message: paho.MQTTMessage) -> None:
+        if message.topic == self._model_topic:
+            self._on_offer(bytes(message.payload))
+            return
         if message.topic != self._ack_topic:
             return
         try:
@@ -113,3 +135,13 @@ class Uplink:
             log.warning("ignoring malformed ack on %s: %s", message.topic, exc)
             return
         self.events.put(AckReceived(ack))
+
+    def _on_offer(self, payload: bytes) -> None:
+        if not payload:
+            return  # the hub cleared the retained offer
+        try:
+            offer = decode_message(payload, ModelOffer)
+        except MessageError as exc:
+            log.warning("ignoring malformed model offer: %s", exc)
+            return
+        self.events.put(OfferReceived(offer))

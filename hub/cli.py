@@ -1,12 +1,14 @@
-"""`altaviz-hub`: ingest, pipeline, embedded broker."""
+"""`altaviz-hub`: ingest, pipeline, serving database, portal, embedded broker."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 from hub import __version__
 from shared.cli_support import configure_logging, run_cli
@@ -40,6 +42,14 @@ def _parser() -> argparse.ArgumentParser:
 
     db = sub.add_parser("db", help="serving database migrations")
     db.add_argument("action", choices=["upgrade", "current"])
+
+    portal = sub.add_parser("portal", help="serve the web portal and its JSON API (/api/v1)")
+    portal.add_argument("--host", help="listen address (default: portal.host)")
+    portal.add_argument("--port", type=int, help="listen port (default: portal.port)")
+    portal.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    portal.add_argument(
+        "--migrate", action="store_true", help="bring the serving database up to date first"
+    )
 
     broker = sub.add_parser("broker", help="run the embedded MQTT broker (demo and trials)")
     broker.add_argument("--host", default="127.0.0.1")
@@ -133,6 +143,36 @@ def _db(args: argparse.Namespace) -> int:
     return 0
 
 
+def _portal(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from hub.db.migrate import upgrade
+    from hub.portal.app import create_app
+    from hub.settings import HubSettings
+
+    settings = HubSettings.load(args.config)
+    configure_logging(settings.log_level, json_lines=args.json_logs)
+    if args.migrate:
+        upgrade(settings.database_url)
+    if args.workers > 1:  # each worker process builds its own app from the same settings
+        if args.config:
+            os.environ["ALTAVIZ_HUB_CONFIG"] = str(args.config)
+        target: Any = "hub.portal.asgi:create"
+    else:
+        target = create_app(settings)
+    uvicorn.run(
+        target,
+        factory=args.workers > 1,
+        workers=args.workers,
+        host=args.host or settings.portal.host,
+        port=args.port or settings.portal.port,
+        log_config=None,
+        proxy_headers=not settings.development,
+        server_header=False,
+    )
+    return 0
+
+
 def _broker(args: argparse.Namespace) -> int:
     from hub.broker import EmbeddedBroker
 
@@ -153,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         "pipeline": _pipeline,
         "lake": _lake,
         "db": _db,
+        "portal": _portal,
         "broker": _broker,
     }
     return run_cli(PROG, lambda: handlers[args.command](args))

@@ -80,6 +80,10 @@ class _Demo:
         self.bronze_path = LakePaths(hub.lake_root).bronze_readings
         self._banner(hub)
 
+        from hub.portal.demo import start_demo_portal
+
+        portal = start_demo_portal(hub)
+        print(f"  portal     {portal.url}  sign in as {portal.email} / {portal.password}")
         broker = EmbeddedBroker(port=self.port)
         broker.start()
         ingest = IngestWorker(hub)
@@ -96,6 +100,7 @@ class _Demo:
             self._stop_edge(edge)
             ingest.stop()
             broker.stop()
+            portal.stop()
         self._pipeline(spark, hub)
         after = self._bronze_rows(spark)
         self._summary(ingest, before, after)

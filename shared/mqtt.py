@@ -6,6 +6,8 @@ import ssl
 from pathlib import Path
 
 import paho.mqtt.client as paho
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 
@@ -25,13 +27,26 @@ class MqttSettings(BaseModel):
     reconnect_max_s: float = Field(30.0, gt=0)
 
 
-def make_client(settings: MqttSettings, *, client_id: str, manual_ack: bool = False) -> paho.Client:
-    """A paho client configured from settings; the caller sets callbacks and connects."""
-    protocol = paho.MQTTv5 if settings.protocol == "5" else paho.MQTTv311
+def make_client(
+    settings: MqttSettings,
+    *,
+    client_id: str,
+    manual_ack: bool = False,
+    persistent_session: bool = False,
+) -> paho.Client:
+    """A paho client configured from settings; the caller sets callbacks and connects.
+
+    With `persistent_session` the broker keeps the client's subscriptions and queues
+    its QoS 1 messages while it is away (reconnecting, restarting); connect it with
+    `connect_async(..., session_expiry_s=...)`.
+    """
+    v5 = settings.protocol == "5"
     client = paho.Client(
         callback_api_version=paho.CallbackAPIVersion.VERSION2,
         client_id=client_id,
-        protocol=protocol,
+        protocol=paho.MQTTv5 if v5 else paho.MQTTv311,
+        # MQTT 5 sets this per connection (clean_start); 3.1.1 per client.
+        clean_session=None if v5 else not persistent_session,
         manual_ack=manual_ack,
     )
     if settings.username:
@@ -49,3 +64,27 @@ def make_client(settings: MqttSettings, *, client_id: str, manual_ack: bool = Fa
     # (the agent's window), so allow what we send.
     client.max_inflight_messages_set(1000)
     return client
+
+
+def connect_async(
+    client: paho.Client, settings: MqttSettings, *, session_expiry_s: int | None = None
+) -> None:
+    """Connect in the background (paho reconnects by itself after a loss).
+
+    `session_expiry_s` (MQTT 5) keeps the session that long after a disconnect, so
+    the broker queues QoS 1 messages for a subscriber that is reconnecting.
+    """
+    if settings.protocol == "5":
+        properties = None
+        if session_expiry_s:
+            properties = Properties(PacketTypes.CONNECT)
+            properties.SessionExpiryInterval = session_expiry_s
+        client.connect_async(
+            settings.host,
+            settings.port,
+            keepalive=settings.keepalive_s,
+            clean_start=not session_expiry_s,
+            properties=properties,
+        )
+    else:
+        client.connect_async(settings.host, settings.port, keepalive=settings.keepalive_s)

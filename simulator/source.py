@@ -1,8 +1,24 @@
 """The simulator as an edge reading source (entry point `altaviz.sources: simulated`).
 
-Time may run accelerated: each poll advances the simulated clock by
-`speed` times the wall-clock time since the previous poll and returns one reading
-per compressor per `interval_s` of simulated time.
+The source runs the physics fleet for the agent's station. Time may run
+accelerated: each poll advances the simulated clock by `speed` times the wall-clock
+time since the previous poll and returns one reading per compressor per
+`interval_s` of simulated time, exactly as `altaviz-sim generate` would write them
+for the same fleet, scenario, seed and start.
+
+Options (`source.options` in the edge config):
+
+| option | default | meaning |
+|---|---|---|
+| `fleet` | config/fleet.yaml | fleet file; the agent's station id picks the station |
+| `scenario` | healthy | built-in scenario name or YAML file |
+| `seed` | the scenario's | overrides the scenario's seed |
+| `start` | now | ISO time that anchors the scenario (keep it fixed across restarts) |
+| `speed` | 1.0 | simulated seconds per wall-clock second |
+| `interval_s` | 1 | simulated seconds between readings of one compressor |
+| `poll_interval_s` | 1.0 | wall-clock seconds between polls |
+| `compressor_count` / `compressors` | 3 | a station that is not in the fleet gets these units (ids `<station>-C01`...), modelled on `template_station` |
+| `template_station` | the fleet's first | the station an unknown station copies |
 """
 
 from __future__ import annotations
@@ -12,52 +28,72 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import numpy as np
-
 from shared.errors import ConfigError
-from shared.schema import OperatingState, ReadingFlag
+from shared.fleet import Fleet, load_fleet
+from shared.schema import SENSOR_FIELDS, Quality, ReadingFlag
 from shared.sources import RawReading
+from simulator.engine import Simulation
+from simulator.errors import SimulatorError
+from simulator.live import LiveClock, LiveFeed, rows
+from simulator.scenario import load_scenario, parse_time
 
-# Nominal operating point of a mid-size reciprocating unit; the physics model
-# replaces this with per-unit line conditions.
-_NOMINAL = {
-    "vibration_mms": (3.0, 0.15),
-    "discharge_temp_f": (215.0, 1.5),
-    "suction_pressure_psi": (65.0, 0.8),
-    "discharge_pressure_psi": (1050.0, 6.0),
-    "horsepower_consumption": (1200.0, 12.0),
-    "gas_flow_mcf": (9000.0, 60.0),
-}
+
+def fleet_with_station(
+    fleet: Fleet, station_id: str, compressor_ids: Sequence[str], template: str | None
+) -> Fleet:
+    """`fleet` plus an ad-hoc station (for an agent whose station is not in the fleet file)."""
+    stations = list(fleet.stations())
+    base = fleet.station(template) if template else stations[0]
+    units = [
+        base.compressors[n % len(base.compressors)].model_copy(update={"id": cid, "unit_id": n + 1})
+        for n, cid in enumerate(compressor_ids)
+    ]
+    port = max(s.panel.port for s in stations) + 1
+    station = base.model_copy(
+        update={
+            "id": station_id,
+            "name": f"{station_id} (simulated)",
+            "compressors": tuple(units),
+            "panel": base.panel.model_copy(update={"port": port}),
+        }
+    )
+    first = fleet.organisations[0]
+    organisations = (
+        first.model_copy(update={"stations": (*first.stations, station)}),
+        *fleet.organisations[1:],
+    )
+    document = fleet.model_copy(update={"organisations": organisations}).to_document()
+    from shared.fleet import parse_fleet
+
+    return parse_fleet(document, source=f"fleet with simulated station {station_id}")
 
 
 class SimulatedSource:
     def __init__(
         self,
         *,
-        compressor_ids: Sequence[str],
-        seed: int = 0,
+        sim: Simulation,
+        station_id: str,
         speed: float = 1.0,
-        interval_s: float = 1.0,
+        interval_s: int = 1,
         poll_interval_s: float = 1.0,
-        start: datetime | None = None,
+        first_s: int,
         clock: Any = time.monotonic,
     ) -> None:
-        if not compressor_ids:
-            raise ConfigError("source.options.compressors: at least one compressor is needed")
         if speed <= 0 or interval_s <= 0 or poll_interval_s <= 0:
             raise ConfigError("source.options: speed, interval_s and poll_interval_s must be > 0")
-        self.compressor_ids = list(compressor_ids)
-        self.speed = speed
-        self.interval = timedelta(seconds=interval_s)
+        self.sim = sim
+        self.station_id = station_id
         self.poll_interval_s = poll_interval_s
-        self._rng = np.random.default_rng(seed)
-        self._clock = clock
-        self._last_wall = clock()
-        self._sim_time = (start or datetime.now(UTC)).astimezone(UTC)
-        self._offsets = {
-            cid: {name: self._rng.normal(0, sd * 2) for name, (_, sd) in _NOMINAL.items()}
-            for cid in self.compressor_ids
-        }
+        self.compressor_ids = [sim.units.compressor_ids[u] for u in sim.units.units_of(station_id)]
+        live_clock = LiveClock(first_s - interval_s, speed=speed, clock=clock)
+        self._feed = LiveFeed(
+            sim,
+            sim.units.units_of(station_id),
+            clock=live_clock,
+            interval_s=interval_s,
+            first_s=first_s,
+        )
 
     @classmethod
     def from_options(
@@ -66,46 +102,72 @@ class SimulatedSource:
         station_id: str,
         options: Mapping[str, Any],
         resume_after: datetime | None = None,
+        clock: Any = time.monotonic,
     ) -> SimulatedSource:
-        compressors = options.get("compressors")
-        if compressors is None:
-            count = int(options.get("compressor_count", 3))
-            compressors = [f"{station_id}-C{n:02d}" for n in range(1, count + 1)]
-        start = options.get("start")
-        start_at = datetime.fromisoformat(start) if isinstance(start, str) else datetime.now(UTC)
-        if resume_after is not None and resume_after >= start_at:
+        try:
+            interval_s = int(options.get("interval_s", 1))
+            speed = float(options.get("speed", 1.0))
+            poll_interval_s = float(options.get("poll_interval_s", 1.0))
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"source.options: {exc}") from None
+        if interval_s <= 0 or interval_s != float(options.get("interval_s", 1)):
+            raise ConfigError("source.options.interval_s must be a whole number of seconds > 0")
+        fleet = load_fleet(options.get("fleet"))
+        if station_id not in {s.id for s in fleet.stations()}:
+            compressors = options.get("compressors")
+            if compressors is None:
+                count = int(options.get("compressor_count", 3))
+                compressors = [f"{station_id}-C{n:02d}" for n in range(1, count + 1)]
+            if not compressors:
+                raise ConfigError("source.options.compressors: at least one compressor is needed")
+            fleet = fleet_with_station(
+                fleet, station_id, list(compressors), options.get("template_station")
+            )
+        try:
+            start = parse_time(options["start"]) if options.get("start") else datetime.now(UTC)
+        except ValueError as exc:
+            raise ConfigError(f"source.options.start: {exc}") from None
+        start_s = int(start.timestamp()) // interval_s * interval_s
+        scenario = load_scenario(str(options.get("scenario", "healthy"))).with_overrides(
+            start=datetime.fromtimestamp(start_s, UTC),
+            resolution_s=interval_s,
+            seed=int(options["seed"]) if options.get("seed") is not None else None,
+        )
+        first_s = start_s
+        if resume_after is not None and resume_after.timestamp() >= start_s:
             # Accelerated time ran ahead of the wall clock last run: continue after it.
-            start_at = resume_after
+            first_s = (int(resume_after.timestamp()) // interval_s + 1) * interval_s
+        try:
+            sim = Simulation(fleet, scenario, stations=[station_id])
+        except SimulatorError as exc:
+            raise ConfigError(f"source.options: {exc}") from None
         return cls(
-            compressor_ids=list(compressors),
-            seed=int(options.get("seed", 0)),
-            speed=float(options.get("speed", 1.0)),
-            interval_s=float(options.get("interval_s", 1.0)),
-            poll_interval_s=float(options.get("poll_interval_s", 1.0)),
-            start=start_at,
+            sim=sim,
+            station_id=station_id,
+            speed=speed,
+            interval_s=interval_s,
+            poll_interval_s=poll_interval_s,
+            first_s=first_s,
+            clock=clock,
         )
 
     def poll(self) -> list[RawReading]:
-        now = self._clock()
-        target = self._sim_time + timedelta(seconds=(now - self._last_wall) * self.speed)
-        self._last_wall = now
-        readings: list[RawReading] = []
-        while self._sim_time + self.interval <= target:
-            self._sim_time += self.interval
-            for cid in self.compressor_ids:
-                values = {
-                    name: float(mean + self._offsets[cid][name] + self._rng.normal(0, sd))
-                    for name, (mean, sd) in _NOMINAL.items()
-                }
-                readings.append(
-                    RawReading(
-                        compressor_id=cid,
-                        timestamp=self._sim_time,
-                        values=values,
-                        operating_state=OperatingState.RUNNING,
-                        flags=ReadingFlag.SIMULATED,
-                    )
+        chunk = self._feed.poll()
+        if chunk is None:
+            return []
+        readings = []
+        for row in rows(self.sim, chunk):
+            readings.append(
+                RawReading(
+                    compressor_id=row.compressor_id,
+                    timestamp=datetime(1970, 1, 1, tzinfo=UTC)
+                    + timedelta(microseconds=row.timestamp_us),
+                    values=row.values,
+                    quality={s: Quality(row.quality[f"{s}_quality"]) for s in SENSOR_FIELDS},
+                    operating_state=row.operating_state,
+                    flags=ReadingFlag(row.flags),
                 )
+            )
         return readings
 
     def close(self) -> None:

@@ -12,7 +12,7 @@ from hub.ingest.landing import LandingZone
 from hub.ingest.service import IngestService
 from hub.settings import HubSettings
 from shared.messages import encode_message
-from shared.mqtt import make_client
+from shared.mqtt import connect_async, make_client
 from shared.topics import Kind, shared_subscription, subscription, topic
 
 log = logging.getLogger(__name__)
@@ -31,8 +31,14 @@ class IngestWorker:
         self._filter = (
             shared_subscription(group, Kind.TELEMETRY) if group else subscription(Kind.TELEMETRY)
         )
+        # A persistent session: batches published while this worker reconnects (or the
+        # broker restarts) wait for it at the broker instead of for the edge's ack
+        # timeout. Each worker needs its own stable client id.
         self._client = make_client(
-            settings.mqtt, client_id=client_id or settings.ingest.client_id, manual_ack=True
+            settings.mqtt,
+            client_id=client_id or settings.ingest.client_id,
+            manual_ack=True,
+            persistent_session=True,
         )
         self._client.on_connect = self._on_connect
         self._client.on_message = self._on_message
@@ -40,8 +46,9 @@ class IngestWorker:
         self.connected = threading.Event()
 
     def start(self) -> None:
-        mqtt = self.settings.mqtt
-        self._client.connect_async(mqtt.host, mqtt.port, keepalive=mqtt.keepalive_s)
+        connect_async(
+            self._client, self.settings.mqtt, session_expiry_s=self.settings.ingest.session_expiry_s
+        )
         self._client.loop_start()
 
     def stop(self) -> None:

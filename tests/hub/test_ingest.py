@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from pathlib import Path
 
 import paho.mqtt.client as paho
@@ -123,3 +124,31 @@ def test_quarantine_and_nack_over_mqtt_while_ingest_keeps_running(
     assert reasons == ["bad_metadata", "corrupt", "too_large"]
     (landed,) = settings.landing_dir.rglob("*.parquet")
     assert sorted(pq.read_table(landed).column("seq").to_pylist()) == list(range(11, 21))
+
+
+@pytest.mark.mosquitto
+def test_batches_published_while_ingest_reconnects_wait_at_the_broker(
+    mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    """A persistent session: what arrives while the worker is away is delivered when it returns."""
+    settings = hub_settings(tmp_path, mosquitto.port)
+    first = start_ingest(settings)
+    first.stop()  # away (a restart, a redeploy)
+    publisher = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="station")
+    publisher.connect("127.0.0.1", mosquitto.port)
+    publisher.loop_start()
+    try:
+        publisher.publish(TELEMETRY, batch_payload(10), qos=1).wait_for_publish(5)
+    finally:
+        publisher.loop_stop()
+        publisher.disconnect()
+    assert not list(settings.landing_dir.rglob("*.parquet"))
+    back = start_ingest(settings)  # same client id: the broker hands over what it queued
+    try:
+        deadline = time.monotonic() + 10
+        while not list(settings.landing_dir.rglob("*.parquet")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        back.stop()
+    (landed,) = settings.landing_dir.rglob("*.parquet")
+    assert pq.read_table(landed).num_rows == 10

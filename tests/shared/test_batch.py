@@ -135,3 +135,19 @@ def test_unknown_operating_state() -> None:
     table = readings(2, operating_state=["running", "exploding"])
     with pytest.raises(BatchContentError, match="unknown operating_state value\\(s\\) 'exploding'"):
         decode_batch(encode_batch(table, batch_meta(table)))
+
+
+def test_quantized_floats_are_dictionary_encoded_never_byte_stream_split() -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from shared.batch import encode_batch
+    from tests.support.factories import batch_meta, readings
+
+    table = readings(5_000)
+    meta = pq.ParquetFile(pa.BufferReader(encode_batch(table, batch_meta(table)))).metadata
+    for i in range(meta.num_columns):
+        column = meta.row_group(0).column(i)
+        assert "BYTE_STREAM_SPLIT" not in column.encodings, column.path_in_schema
+        if column.path_in_schema == "discharge_temp_f":
+            assert "RLE_DICTIONARY" in column.encodings

@@ -1,0 +1,110 @@
+"""Who is calling (session cookie or API token), CSRF, and the tenant scope of the request.
+
+`tenant_scope` is the one place where a request's org is chosen and set for RLS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from hub.db.models import Organization
+from hub.portal.auth import service as auth
+from hub.portal.auth.models import User, UserSession
+from hub.portal.db import db_session
+from hub.portal.errors import CsrfFailed, NotAuthenticated, NotFound
+from hub.portal.security import same_secret
+from hub.portal.tenancy import OrgScope, Role, TenantId, set_db_scope
+from hub.portal.tokens import service as tokens
+from hub.portal.tokens.models import ApiToken
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+DbSession = Annotated[Session, Depends(db_session, scope="function")]
+
+
+@dataclass
+class Principal:
+    user: User
+    #: The caller's organisations and role in each (a token: its own org only).
+    orgs: list[tuple[Organization, Role]] = field(default_factory=list)
+    session_record: UserSession | None = None
+    token: ApiToken | None = None
+
+    @property
+    def csrf_token(self) -> str:
+        return self.session_record.csrf_token if self.session_record else ""
+
+    def role_in(self, org_id: str) -> Role | None:
+        return next((role for org, role in self.orgs if org.id == org_id), None)
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def optional_principal(request: Request, session: DbSession) -> Principal | None:
+    session.info["request_ip"] = client_ip(request)
+    session.info["request_id"] = getattr(request.state, "request_id", None)
+    authorization = request.headers.get("authorization", "")
+    if authorization:
+        scheme, _, secret = authorization.partition(" ")
+        if scheme.lower() != "bearer":
+            raise NotAuthenticated("Use 'Authorization: Bearer <API token>'.")
+        authenticated = tokens.authenticate(session=session, secret=secret.strip())
+        if authenticated is None:
+            raise NotAuthenticated("The API token is invalid, expired or revoked.")
+        token, caller = authenticated
+        return Principal(user=caller.user, orgs=caller.orgs, token=token)
+    cookie = request.cookies.get(request.app.state.settings.portal.cookie_name)
+    if cookie and len(cookie) <= 200:
+        caller = auth.resolve_session(session=session, token=cookie)
+        if caller is not None:
+            return Principal(
+                user=caller.user, orgs=caller.orgs, session_record=caller.session_record
+            )
+    return None
+
+
+OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
+
+
+async def principal(found: OptionalPrincipal) -> Principal:
+    # async: pure logic, so FastAPI runs it on the event loop instead of a worker thread.
+    if found is None:
+        raise NotAuthenticated()
+    return found
+
+
+CurrentPrincipal = Annotated[Principal, Depends(principal)]
+
+
+async def csrf_guard(request: Request, found: OptionalPrincipal) -> None:
+    """Cookie-authenticated writes must echo the session's CSRF token (form field or header)."""
+    if request.method in SAFE_METHODS or found is None or found.token is not None:
+        return
+    sent = request.headers.get("x-csrf-token", "")
+    content_type = request.headers.get("content-type", "")
+    if not sent and content_type.startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        sent = str((await request.form()).get("csrf_token", ""))
+    if not sent or not same_secret(sent, found.csrf_token):
+        raise CsrfFailed()
+
+
+def tenant_scope(org_id: TenantId, found: CurrentPrincipal, session: DbSession) -> OrgScope:
+    """The caller's role in the URL's org; 404 (not 403) when they are not a member."""
+    role = found.role_in(org_id)  # a token's caller has its own org only
+    if role is None:
+        raise NotFound("No such organisation.")
+    set_db_scope(session, user_id=found.user.id, org_id=org_id)
+    return OrgScope(
+        org_id=org_id, user_id=found.user.id, role=role, via_token=found.token is not None
+    )
+
+
+Tenant = Annotated[OrgScope, Depends(tenant_scope)]

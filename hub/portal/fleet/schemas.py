@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from hub.portal.pagination import Page
+from hub.portal.types import Label, Name
+from shared.ids import ID_PATTERN
+
+StationIdField = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=64)]
+Text = Name
+
+
+class StationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: StationIdField
+    name: Text
+    basin: Label | None = None
+    latitude: float | None = Field(None, ge=-90, le=90)
+    longitude: float | None = Field(None, ge=-180, le=180)
+
+
+class StationUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Text | None = None
+    basin: Label | None = None
+    latitude: float | None = Field(None, ge=-90, le=90)
+    longitude: float | None = Field(None, ge=-180, le=180)
+
+
+class StationRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str
+    basin: str | None
+    latitude: float | None
+    longitude: float | None
+
+
+class CompressorRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    station_id: str
+    model: str | None
+    driver: str | None
+    rated_hp: float | None
+    stages: int | None
+
+
+class StationCredentialRead(BaseModel):
+    username: str
+    #: The station may publish and subscribe only under this prefix.
+    topic_prefix: str
+    rotated_at: datetime
+
+
+class StationCredentialIssued(StationCredentialRead):
+    #: Shown once; the portal keeps only a mosquitto PBKDF2 hash.
+    password: str
+
+
+StationPage = Page[StationRead]
+CompressorPage = Page[CompressorRead]
+
+
+class HealthCounts(BaseModel):
+    critical: int = 0
+    warning: int = 0
+    stale: int = 0
+    healthy: int = 0
+    unknown: int = 0
+    total: int = 0
+
+
+class StationHealth(StationRead):
+    health: str
+    compressors: int
+    critical: int
+    warning: int
+    stale: int
+
+
+class FleetOverview(BaseModel):
+    counts: HealthCounts
+    stations: list[StationHealth]
+
+
+class UnitStatusRead(BaseModel):
+    compressor_id: str
+    station_id: str
+    health: str
+    last_seen: datetime | None
+    values: dict[str, float | None]
+    anomaly_score: float | None
+    rul_hours: float | None
+    open_alerts: int
+
+
+class CompressorDetail(CompressorRead):
+    status: UnitStatusRead
+
+
+class SensorSeries(BaseModel):
+    label: str
+    unit: str
+    avg: list[float | None]
+    min: list[float | None]
+    max: list[float | None]
+
+
+class Threshold(BaseModel):
+    warning: float | None
+    critical: float | None
+    direction: str
+
+
+class SeriesRead(BaseModel):
+    range: str
+    #: Bucket start times, seconds since the epoch (UTC).
+    t: list[float]
+    sensors: dict[str, SensorSeries]
+    thresholds: dict[str, Threshold]
+
+
+class AnomalyRead(BaseModel):
+    t: list[float]
+    score: list[float | None]
+    threshold: float | None
+
+
+class DriftRead(BaseModel):
+    t: list[float]
+    forecast: list[float | None]
+    lower: list[float | None]
+    upper: list[float | None]
+    threshold: float | None
+
+
+class RulRead(BaseModel):
+    hours: float | None
+    lower_hours: float | None
+    upper_hours: float | None
+    at: datetime | None
+
+
+class PredictionsRead(BaseModel):
+    model_version: str | None
+    anomaly: AnomalyRead
+    drift: DriftRead
+    rul: RulRead

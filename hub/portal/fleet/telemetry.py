@@ -1,0 +1,243 @@
+"""Reads of the telemetry serving tables (hub.serving, written by the pipeline) for fleet pages.
+
+Everything the fleet, station and compressor pages show about live state goes
+through here, so the pages do not depend on the serving tables' layout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case, func, literal, select
+from sqlalchemy.orm import Session
+
+from hub.serving.models import CompressorStatus, HourlyAggregate, Prediction, RecentMinute
+from shared.schema import SENSOR_FIELDS
+
+#: Time-series ranges the compressor page offers: name -> (span, bucket).
+RANGES: dict[str, tuple[timedelta, str]] = {
+    "1h": (timedelta(hours=1), "minute"),
+    "24h": (timedelta(hours=24), "hour"),
+    "7d": (timedelta(days=7), "hour"),
+    "30d": (timedelta(days=30), "day"),
+}
+
+HEALTH_ORDER = ("critical", "warning", "stale", "healthy", "unknown")
+
+
+@dataclass
+class UnitStatus:
+    compressor_id: str
+    station_id: str
+    health: str = "unknown"
+    last_seen: datetime | None = None
+    values: dict[str, float | None] = field(default_factory=dict)
+    anomaly_score: float | None = None
+    rul_hours: float | None = None
+    open_alerts: int = 0
+
+
+@dataclass
+class Series:
+    t: list[float] = field(default_factory=list)
+    avg: dict[str, list[float | None]] = field(default_factory=dict)
+    min: dict[str, list[float | None]] = field(default_factory=dict)
+    max: dict[str, list[float | None]] = field(default_factory=dict)
+
+
+@dataclass
+class Predictions:
+    anomaly_t: list[float] = field(default_factory=list)
+    anomaly_score: list[float | None] = field(default_factory=list)
+    anomaly_threshold: float | None = None
+    drift_t: list[float] = field(default_factory=list)
+    drift_forecast: list[float | None] = field(default_factory=list)
+    drift_lower: list[float | None] = field(default_factory=list)
+    drift_upper: list[float | None] = field(default_factory=list)
+    rul_hours: float | None = None
+    rul_lower_hours: float | None = None
+    rul_upper_hours: float | None = None
+    rul_at: datetime | None = None
+    model_version: str | None = None
+
+
+def _stale_cut(session: Session) -> datetime:
+    minutes = float(session.info.get("stale_after_minutes", 15.0))
+    return datetime.now(UTC) - timedelta(minutes=minutes)
+
+
+def _health(status: str, as_of: datetime | None, cut: datetime) -> str:
+    if as_of is None:
+        return "unknown"
+    if as_of.tzinfo is None:
+        as_of = as_of.replace(tzinfo=UTC)
+    return "stale" if as_of < cut else status
+
+
+def _unit(row: CompressorStatus, cut: datetime) -> UnitStatus:
+    return UnitStatus(
+        compressor_id=row.compressor_id,
+        station_id=row.station_id,
+        health=_health(row.status, row.as_of, cut),
+        last_seen=row.as_of,
+        values={name: getattr(row, f"{name}_mean") for name in SENSOR_FIELDS},
+        open_alerts=(row.open_warning or 0) + (row.open_critical or 0),
+    )
+
+
+def unit_statuses(
+    *, session: Session, org_id: str, station_id: str | None = None
+) -> dict[str, UnitStatus]:
+    """Latest state per compressor, with the latest anomaly score and RUL."""
+    query = select(CompressorStatus).where(CompressorStatus.org_id == org_id)
+    if station_id is not None:
+        query = query.where(CompressorStatus.station_id == station_id)
+    cut = _stale_cut(session)
+    units = {row.compressor_id: _unit(row, cut) for row in session.scalars(query)}
+    if units:
+        for compressor_id, kind, score in _latest_scores(session, org_id, station_id):
+            unit = units.get(compressor_id)
+            if unit is not None and kind == "anomaly":
+                unit.anomaly_score = score
+            elif unit is not None and kind == "rul_hours":
+                unit.rul_hours = score
+    return units
+
+
+def _latest_scores(
+    session: Session, org_id: str, station_id: str | None
+) -> list[tuple[str, str, float | None]]:
+    latest = (
+        select(
+            Prediction.compressor_id,
+            Prediction.score_kind,
+            func.max(Prediction.scored_at).label("scored_at"),
+        )
+        .where(Prediction.org_id == org_id, Prediction.score_kind.in_(("anomaly", "rul_hours")))
+        .group_by(Prediction.compressor_id, Prediction.score_kind)
+    )
+    if station_id is not None:
+        latest = latest.where(Prediction.station_id == station_id)
+    sub = latest.subquery()
+    rows = session.execute(
+        select(Prediction.compressor_id, Prediction.score_kind, Prediction.score)
+        .join(
+            sub,
+            (Prediction.compressor_id == sub.c.compressor_id)
+            & (Prediction.score_kind == sub.c.score_kind)
+            & (Prediction.scored_at == sub.c.scored_at),
+        )
+        .where(Prediction.org_id == org_id)
+    ).all()
+    return [(c, k, s) for c, k, s in rows]
+
+
+def health_counts(*, session: Session, org_id: str) -> dict[str, dict[str, int]]:
+    """station id -> {health: number of compressors} (units without a status are omitted)."""
+    health = case(
+        (CompressorStatus.as_of < _stale_cut(session), literal("stale")),
+        else_=CompressorStatus.status,
+    )
+    rows = session.execute(
+        select(CompressorStatus.station_id, health, func.count())
+        .where(CompressorStatus.org_id == org_id)
+        .group_by(CompressorStatus.station_id, health)
+    ).all()
+    counts: dict[str, dict[str, int]] = {}
+    for station_id, name, n in rows:
+        counts.setdefault(station_id, {})[name] = int(n)
+    return counts
+
+
+def attention(*, session: Session, org_id: str, limit: int = 25) -> list[UnitStatus]:
+    """The worst units first (critical, warning, stale), at most `limit`."""
+    cut = _stale_cut(session)
+    rank = case(
+        (CompressorStatus.as_of < cut, 3),
+        (CompressorStatus.status == "critical", 1),
+        (CompressorStatus.status == "warning", 2),
+        else_=9,
+    )
+    rows = session.scalars(
+        select(CompressorStatus)
+        .where(CompressorStatus.org_id == org_id, rank < 9)
+        .order_by(rank, CompressorStatus.compressor_id)
+        .limit(limit)
+    ).all()
+    return [_unit(row, cut) for row in rows]
+
+
+def series(*, session: Session, org_id: str, compressor_id: str, range_name: str) -> Series:
+    """Bucketed mean/min/max, ending at the compressor's latest bucket (the data's own clock,
+    so accelerated or replayed time reads right)."""
+    span, bucket = RANGES[range_name]
+    table: Any = RecentMinute if bucket == "minute" else HourlyAggregate
+    if bucket == "day":
+        table = HourlyAggregate  # 30 days of hourly rows: 720 points, the recorded detail
+    at = table.minute_start if table is RecentMinute else table.hour_start
+    where = (table.org_id == org_id, table.compressor_id == compressor_id)
+    end = session.scalar(select(func.max(at)).where(*where))
+    result = Series()
+    if end is None:
+        return result
+    columns = [at]
+    for name in SENSOR_FIELDS:
+        columns += [getattr(table, f"{name}_mean"), getattr(table, f"{name}_min"),
+                    getattr(table, f"{name}_max")]  # fmt: skip
+    rows = session.execute(select(*columns).where(*where, at > end - span).order_by(at)).all()
+    result.t = [_epoch(row[0]) for row in rows]
+    for i, name in enumerate(SENSOR_FIELDS):
+        result.avg[name] = [row[1 + 3 * i] for row in rows]
+        result.min[name] = [row[2 + 3 * i] for row in rows]
+        result.max[name] = [row[3 + 3 * i] for row in rows]
+    return result
+
+
+def predictions(*, session: Session, org_id: str, compressor_id: str) -> Predictions:
+    where = (Prediction.org_id == org_id, Prediction.compressor_id == compressor_id)
+    result = Predictions()
+    anomaly = session.execute(
+        select(Prediction.scored_at, Prediction.score, Prediction.model_version)
+        .where(*where, Prediction.score_kind == "anomaly")
+        .order_by(Prediction.scored_at.desc())
+        .limit(720)
+    ).all()[::-1]
+    result.anomaly_t = [_epoch(r[0]) for r in anomaly]
+    result.anomaly_score = [r[1] for r in anomaly]
+    if anomaly:
+        result.model_version = anomaly[-1][2]
+    forecast = session.execute(
+        select(Prediction.scored_at, Prediction.horizon_s, Prediction.score, Prediction.lower,
+               Prediction.upper)
+        .where(*where, Prediction.score_kind == "temp_forecast_f")
+        .order_by(Prediction.scored_at.desc())
+        .limit(200)
+    ).all()[::-1]  # fmt: skip
+    result.drift_t = [_epoch(r[0]) + float(r[1] or 0) for r in forecast]
+    result.drift_forecast = [r[2] for r in forecast]
+    result.drift_lower = [r[3] for r in forecast]
+    result.drift_upper = [r[4] for r in forecast]
+    rul = session.execute(
+        select(Prediction.scored_at, Prediction.score, Prediction.lower, Prediction.upper)
+        .where(*where, Prediction.score_kind == "rul_hours")
+        .order_by(Prediction.scored_at.desc())
+        .limit(1)
+    ).first()
+    if rul is not None:
+        result.rul_at, result.rul_hours, result.rul_lower_hours, result.rul_upper_hours = rul
+    return result
+
+
+def _epoch(moment: datetime) -> float:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+def worst(healths: list[str]) -> str:
+    for health in HEALTH_ORDER:
+        if health in healths:
+            return health
+    return "unknown"

@@ -1,0 +1,103 @@
+// Compressor detail: time series of the six sensors with their thresholds drawn, the
+// anomaly score, and the discharge-temperature drift forecast (uPlot, data from /api/v1).
+(function () {
+  "use strict";
+  var root = document.getElementById("charts");
+  if (!root || !window.uPlot) { return; }
+
+  function thresholdLines(lines) {
+    return {
+      hooks: {
+        draw: [function (u) {
+          var ctx = u.ctx;
+          lines.forEach(function (line) {
+            if (line.value === null || line.value === undefined) { return; }
+            var y = u.valToPos(line.value, "y", true);
+            if (y < u.bbox.top || y > u.bbox.top + u.bbox.height) { return; }
+            ctx.save();
+            ctx.strokeStyle = line.colour;
+            ctx.setLineDash([6, 4]);
+            ctx.lineWidth = 1.5 * devicePixelRatio;
+            ctx.beginPath();
+            ctx.moveTo(u.bbox.left, y);
+            ctx.lineTo(u.bbox.left + u.bbox.width, y);
+            ctx.stroke();
+            ctx.restore();
+          });
+        }]
+      }
+    };
+  }
+
+  function chart(title, unit, xs, series, lines, yRange) {
+    var box = document.createElement("figure");
+    box.className = "chart";
+    var caption = document.createElement("figcaption");
+    caption.textContent = title + (unit ? " (" + unit + ")" : "");
+    box.appendChild(caption);
+    root.appendChild(box);
+    var width = Math.max(280, Math.min(root.clientWidth - 20, 1200));
+    var opts = {
+      width: width, height: 180,
+      scales: { x: { time: true }, y: yRange ? { range: yRange } : {} },
+      series: [{}].concat(series.map(function (s) { return { label: s.label, stroke: s.colour, width: s.width || 1.5, dash: s.dash }; })),
+      axes: [{}, { size: 60 }],
+      plugins: [thresholdLines(lines || [])],
+      legend: { live: false }
+    };
+    new uPlot(opts, [xs].concat(series.map(function (s) { return s.values; })), box);
+  }
+
+  function sensors(data) {
+    if (!data.t.length) {
+      var empty = document.createElement("p");
+      empty.className = "muted";
+      empty.textContent = "No readings in this period.";
+      root.appendChild(empty);
+      return;
+    }
+    Object.keys(data.sensors).forEach(function (name) {
+      var s = data.sensors[name];
+      var th = data.thresholds[name] || {};
+      chart(s.label, s.unit, data.t, [
+        { label: "max", colour: "#9fb3c8", values: s.max, width: 1 },
+        { label: "mean", colour: "#0b5cad", values: s.avg },
+        { label: "min", colour: "#9fb3c8", values: s.min, width: 1 }
+      ], [
+        { value: th.warning, colour: "#9a6700" },
+        { value: th.critical, colour: "#c9252d" }
+      ]);
+    });
+  }
+
+  function predictions(data) {
+    if (data.anomaly && data.anomaly.t.length) {
+      chart("Anomaly score", "", data.anomaly.t, [{ label: "score", colour: "#6f42c1", values: data.anomaly.score }],
+        [{ value: data.anomaly.threshold, colour: "#c9252d" }]);
+    }
+    if (data.drift && data.drift.t.length) {
+      chart("Discharge temperature forecast", "°F", data.drift.t, [
+        { label: "forecast", colour: "#c9252d", values: data.drift.forecast },
+        { label: "upper", colour: "#e6a0a4", values: data.drift.upper, width: 1, dash: [4, 4] },
+        { label: "lower", colour: "#e6a0a4", values: data.drift.lower, width: 1, dash: [4, 4] }
+      ], [{ value: data.drift.threshold, colour: "#c9252d" }]);
+    }
+  }
+
+  function load(url, draw) {
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { if (!response.ok) { throw new Error(String(response.status)); } return response.json(); })
+      .then(draw);
+  }
+
+  Promise.all([
+    load(root.getAttribute("data-series-url"), sensors),
+    load(root.getAttribute("data-predictions-url"), predictions)
+  ]).then(function () { root.setAttribute("data-ready", "true"); })
+    .catch(function (error) {
+      var p = document.createElement("p");
+      p.className = "error";
+      p.textContent = "Could not load the charts (" + error.message + ").";
+      root.appendChild(p);
+    });
+})();

@@ -1,0 +1,45 @@
+"""Portal fixtures: one migrated PostgreSQL database per run, the app on a non-superuser role."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from hub.db.session import make_engine
+from hub.portal.app import create_app
+from hub.settings import HubSettings
+from tests.support.db import app_role_url, fresh_postgres_database
+from tests.support.services import Postgres
+
+
+@dataclass
+class PortalDb:
+    owner_url: str
+    app_url: str
+    owner: Engine  # superuser: bypasses RLS, for seeding
+    app: Engine  # the application's role: RLS applies
+
+
+@pytest.fixture(scope="session")
+def portal_db(postgres: Postgres) -> Iterator[PortalDb]:
+    owner_url = fresh_postgres_database(postgres)
+    app_url = app_role_url(postgres, owner_url)
+    db = PortalDb(owner_url, app_url, make_engine(owner_url), make_engine(app_url))
+    yield db
+    db.owner.dispose()
+    db.app.dispose()
+
+
+def portal_settings(database_url: str, **overrides: Any) -> HubSettings:
+    return HubSettings.load(None, database_url=database_url, **overrides)
+
+
+@pytest.fixture(scope="session")
+def portal_app(portal_db: PortalDb) -> FastAPI:
+    """The portal as deployed: it connects as the app role, so RLS is in force underneath."""
+    return create_app(portal_settings(portal_db.app_url), engine=portal_db.app)
