@@ -32,13 +32,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     pipeline.add_argument("--once", action="store_true", help="process what has landed, then stop")
 
-    lake = sub.add_parser("lake", help="lakehouse audits and maintenance")
+    lake = sub.add_parser("lake", help="lakehouse audits, maintenance and history import")
     lake.add_argument(
         "action",
-        choices=["report", "hash", "maintain", "history"],
+        choices=["report", "hash", "maintain", "history", "backfill"],
         help="report: alert episodes and data quality; hash: content hash per table; "
-        "maintain: OPTIMIZE + VACUUM now; history: recent Delta versions (time travel)",
+        "maintain: OPTIMIZE + VACUUM now; history: recent Delta versions (time travel); "
+        "backfill PATH: land a reading history (readings.parquet or a simulator run dir)",
     )
+    lake.add_argument("path", nargs="?", type=Path, help="backfill: the history to land")
+    lake.add_argument("--org", help="backfill: org of every station (default: from the fleet file)")
 
     db = sub.add_parser("db", help="serving database migrations")
     db.add_argument("action", choices=["upgrade", "current"])
@@ -114,17 +117,35 @@ def _pipeline(args: argparse.Namespace) -> int:
 
 
 def _lake(args: argparse.Namespace) -> int:
-    from hub.lakehouse import report
-    from hub.lakehouse.spark import build_spark
     from hub.settings import HubSettings
 
     settings = HubSettings.load(args.config)
     configure_logging(settings.log_level, json_lines=args.json_logs)
+    if args.action == "backfill":
+        return _backfill(args, settings)
+    from hub.lakehouse import report
+    from hub.lakehouse.spark import build_spark
+
     spark = build_spark(settings.spark, app_name="altaviz-lake")
     try:
         report.run(args.action, spark, settings, out=sys.stdout)
     finally:
         spark.stop()
+    return 0
+
+
+def _backfill(args: argparse.Namespace, settings) -> int:  # type: ignore[no-untyped-def]
+    from hub.ingest.landing import LandingZone
+    from hub.lakehouse.assets import load_assets_fleet
+    from hub.lakehouse.backfill import land_history
+    from shared.errors import ConfigError
+
+    if args.path is None:
+        raise ConfigError("lake backfill: give the history to land (a file or a run directory)")
+    fleet = None if args.org else load_assets_fleet(settings.pipeline.seed_fleet)
+    zone = LandingZone(settings.landing_dir, settings.quarantine_dir)
+    batches, readings = land_history(args.path, zone, fleet=fleet, org_id=args.org)
+    print(f"landed {readings} reading(s) in {batches} batch(es) under {settings.landing_dir}")
     return 0
 
 
