@@ -69,7 +69,8 @@ def _exercise(engine: Engine) -> None:
         assert episode.acknowledged_by == "op@example.com"  # the operator's work survives
         means = session.scalars(select(HourlyAggregate.discharge_temp_f_mean)).all()
         assert means == [260.0]
-        assert session.get(Compressor, ("demo-org", "COMP-007")).stages == 2  # type: ignore[union-attr]
+        _, unit = load_fleet(REPO_ROOT / "config" / "fleet.yaml").compressor("COMP-007")
+        assert session.get(Compressor, ("demo-org", "COMP-007")).stages == unit.stages  # type: ignore[union-attr]
 
 
 def test_upserts_and_workflow_on_sqlite(tmp_path: Path) -> None:
