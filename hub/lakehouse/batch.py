@@ -12,15 +12,26 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from hub.lakehouse import aggregates, conditions, episodes, features, quality, silver, status
+from hub.lakehouse import (
+    aggregates,
+    conditions,
+    episodes,
+    features,
+    monitoring,
+    quality,
+    silver,
+    status,
+)
+from hub.lakehouse.assets import AssetRow, assets_frame
 from hub.lakehouse.diff import changed, missing
 from hub.lakehouse.io import Lake, Txn
+from hub.lakehouse.output import BatchOutput
 from hub.lakehouse.scope import (
     FAR_FUTURE,
     TimeRange,
@@ -34,12 +45,12 @@ from hub.lakehouse.scope import (
 )
 from hub.lakehouse.tables import (
     ALERT_EPISODES,
-    BRONZE_READINGS,
     COMPRESSOR_HEALTH,
     DAILY,
     DATA_QUALITY,
     FEATURES_1M,
     HOURLY,
+    MODEL_SCORES,
     SILVER_READINGS,
     STATION_FRESHNESS,
     TableSpec,
@@ -63,28 +74,6 @@ def _ceil(seconds: int) -> Callable[[TimeRange], datetime]:
 
 
 @dataclass
-class BatchOutput:
-    """What a micro-batch wrote, for whoever mirrors gold (the serving database)."""
-
-    batch_id: int
-    readings: int = 0
-    seconds: float = 0.0
-    #: Silver rows the batch inserted or re-flagged (for a recent-readings window).
-    silver_changes: DataFrame | None = None
-    hourly: DataFrame | None = None
-    episodes: DataFrame | None = None
-    #: Episode keys (compressor, condition, first_seen_at) that no longer exist.
-    episodes_removed: DataFrame | None = None
-    health: DataFrame | None = None
-    freshness: DataFrame | None = None
-    data_quality: DataFrame | None = None
-    #: The last `recent_window_min` minutes of features per compressor.
-    recent_minutes: DataFrame | None = None
-    orgs: list[str] = field(default_factory=list)
-    compressors: list[tuple[str, str, str]] = field(default_factory=list)
-
-
-@dataclass
 class _Silver:
     post: DataFrame  # silver within the batch's context, as it is after the batch
     changes: DataFrame
@@ -99,7 +88,7 @@ class MicroBatch:
         self,
         lake: Lake,
         settings: HubSettings,
-        assets: list[tuple],  # type: ignore[type-arg]
+        assets: list[AssetRow],
         *,
         query_id: Callable[[], str],
         after_commit: Callable[[SparkSession, BatchOutput], None] | None = None,
@@ -134,6 +123,9 @@ class MicroBatch:
         upserts = changed(new, old, spec.keys, spec.schema.fieldNames())
         removed = missing(old, new, spec.keys)
         self.lake.merge(spec, upserts, txn=self._txn(spec, batch_id), deletes=removed, dates=dates)
+
+    def _assets(self, spark: SparkSession) -> DataFrame:
+        return F.broadcast(assets_frame(spark, self.assets))
 
     def _upsert(self, spec: TableSpec, new: DataFrame, batch_id: int) -> None:
         """MERGE every recomputed row (small tables: cheaper than reading them to compare)."""
@@ -231,10 +223,10 @@ class MicroBatch:
             for r in gold
         }
         post_features = self._features(spark, state, signal_start, batch_id)
-        output.recent_minutes = _latest_minutes(
+        output.recent_minutes = features.latest_minutes(
             post_features, self.settings.pipeline.serving_recent_window_min
         )
-        post_daily = self._daily(spark, gold, post_features, compressors, batch_id)
+        post_daily = self._daily(spark, gold, post_features, compressors, batch_id, output)
         minutes = within(
             post_features,
             ranges_frame(
@@ -245,7 +237,7 @@ class MicroBatch:
         days = minutes.select(*silver.COMPRESSOR, F.to_date("minute_start").alias("day")).distinct()
         baseline = conditions.baselines(post_daily, days, alerts)
         signals = (
-            conditions.with_signals(minutes, _assets_frame(spark, self.assets), baseline, alerts)
+            conditions.with_signals(minutes, self._assets(spark), baseline, alerts)
             .withColumn("health", conditions.health_score(alerts))
             .localCheckpoint(eager=True)
         )
@@ -283,9 +275,9 @@ class MicroBatch:
         combined = within(
             kept.unionByName(new_base), ranges_frame(spark, rolling_context), "minute_start"
         )
-        combined = features.physics_features(
-            combined, _assets_frame(spark, self.assets)
-        ).localCheckpoint(eager=True)
+        combined = features.physics_features(combined, self._assets(spark)).localCheckpoint(
+            eager=True
+        )
         output_ranges = ranges_frame(spark, widen(minute_ranges, timedelta(0), ROLLING_REACH))
         recomputed = (
             within(
@@ -310,6 +302,7 @@ class MicroBatch:
         post_features: DataFrame,
         compressors: DataFrame,
         batch_id: int,
+        output: BatchOutput,
     ) -> DataFrame:
         day_ranges = reshape(gold, _floor(DAY), _ceil(DAY))
         new = aggregates.daily_aggregates(
@@ -317,6 +310,7 @@ class MicroBatch:
         ).localCheckpoint(eager=True)
         history = within(self.lake.read(DAILY, session=spark), compressors, "day")
         self._upsert(DAILY, new, batch_id)
+        output.daily = new
         keys = list(DAILY.keys)
         older = history.join(new.select(*keys), on=keys, how="left_anti")
         return new.unionByName(older.select(*new.columns)).localCheckpoint(eager=True)
@@ -366,45 +360,15 @@ class MicroBatch:
             HOURLY, new, txn=self._txn(HOURLY, batch_id), dates=date_bounds(hour_ranges)
         )
         output.hourly = new
+        output.scores = status.physics_scores(new).localCheckpoint(eager=True)
+        self._upsert(MODEL_SCORES, output.scores, batch_id)
 
     # -- freshness and data quality -----------------------------------------------------
 
     def _freshness(
         self, spark: SparkSession, readings: DataFrame, batch_id: int, output: BatchOutput
     ) -> None:
-        delivered = readings.groupBy("org_id", "station_id").agg(
-            F.max("timestamp").alias("last_reading_at"),
-            F.max("received_at").alias("last_received_at"),
-        )
-        stations = delivered.select("org_id", "station_id")
-        before = self.lake.read(STATION_FRESHNESS, session=spark).join(
-            stations, on=["org_id", "station_id"], how="inner"
-        )
-        deliveries = (
-            delivered.unionByName(before.select(*delivered.columns))
-            .groupBy("org_id", "station_id")
-            .agg(
-                F.max("last_reading_at").alias("last_reading_at"),
-                F.max("last_received_at").alias("last_received_at"),
-            )
-            .localCheckpoint(eager=True)
-        )
-        last_hour = [
-            TimeRange(
-                r.org_id,
-                r.station_id,
-                None,
-                r.last_reading_at - timedelta(hours=1),
-                r.last_reading_at,
-            )
-            for r in deliveries.collect()
-        ]
-        recent = within(
-            self.lake.read_dates(SILVER_READINGS, date_bounds(last_hour), session=spark),
-            ranges_frame(spark, last_hour, stations=True),
-            "timestamp",
-        )
-        new = status.station_freshness(recent, deliveries).localCheckpoint(eager=True)
+        new = monitoring.station_freshness(self.lake, spark, readings)
         self._upsert(STATION_FRESHNESS, new, batch_id)
         output.freshness = new
 
@@ -412,31 +376,9 @@ class MicroBatch:
         self, spark: SparkSession, state: _Silver, batch_id: int, output: BatchOutput
     ) -> None:
         hour_ranges = reshape(state.region, _floor(HOUR), _ceil(HOUR))
-        hours = ranges_frame(spark, hour_ranges)
-        bounds = date_bounds(hour_ranges)
-        deliveries = within(
-            self.lake.read_dates(BRONZE_READINGS, bounds, session=spark), hours, "timestamp"
+        new = monitoring.data_quality(
+            self.lake, spark, self.settings.quality, hour_ranges, state.post
         )
-        new = aggregates.data_quality_hourly(
-            within(state.post, hours, "timestamp"),
-            aggregates.bronze_counts(deliveries),
-            self.settings.quality,
-        ).localCheckpoint(eager=True)
-        self.lake.merge(DATA_QUALITY, new, txn=self._txn(DATA_QUALITY, batch_id), dates=bounds)
+        txn = self._txn(DATA_QUALITY, batch_id)
+        self.lake.merge(DATA_QUALITY, new, txn=txn, dates=date_bounds(hour_ranges))
         output.data_quality = new
-
-
-def _latest_minutes(minutes: DataFrame, window_min: int) -> DataFrame:
-    """Each compressor's last `window_min` minutes."""
-    newest = F.max("minute_start").over(Window.partitionBy(*silver.COMPRESSOR))
-    cutoff = F.col("_newest") - F.expr(f"INTERVAL {int(window_min)} MINUTES")
-    return (
-        minutes.withColumn("_newest", newest)
-        .filter(F.col("minute_start") > cutoff)
-        .drop("_newest")
-        .localCheckpoint(eager=True)
-    )
-
-
-def _assets_frame(spark: SparkSession, rows: list[tuple]) -> DataFrame:  # type: ignore[type-arg]
-    return F.broadcast(spark.createDataFrame(rows, conditions.ASSET_SCHEMA))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -185,4 +185,16 @@ def rolling_features(minutes: DataFrame) -> DataFrame:
         minutes.select(*ROLLING_INPUT)
         .groupBy(*COMPRESSOR)
         .applyInPandas(rolling_for_compressor, schema=schema)
+    )
+
+
+def latest_minutes(minutes: DataFrame, window_min: int) -> DataFrame:
+    """Each compressor's last `window_min` minutes (for the serving database's recent window)."""
+    newest = F.max("minute_start").over(Window.partitionBy(*COMPRESSOR))
+    cutoff = F.col("_newest") - F.expr(f"INTERVAL {int(window_min)} MINUTES")
+    return (
+        minutes.withColumn("_newest", newest)
+        .filter(F.col("minute_start") > cutoff)
+        .drop("_newest")
+        .localCheckpoint(eager=True)
     )

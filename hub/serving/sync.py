@@ -19,15 +19,17 @@ from pyspark.sql import DataFrame, SparkSession
 from sqlalchemy import Engine, and_, delete, func, select
 
 from hub.db.session import session_scope
-from hub.lakehouse.batch import BatchOutput
+from hub.lakehouse.output import BatchOutput
 from hub.serving.fleet import ensure_assets
 from hub.serving.models import (
     PIPELINE_EPISODE_COLUMNS,
     AlertEpisode,
     AlertEvent,
     CompressorStatus,
+    DailyAggregate,
     DataQualityHour,
     HourlyAggregate,
+    Prediction,
     RecentMinute,
     StationFreshness,
 )
@@ -104,6 +106,8 @@ class ServingSync:
     def __call__(self, spark: SparkSession, output: BatchOutput) -> None:
         status = collect_rows(output.health, _columns(CompressorStatus))
         hourly = collect_rows(output.hourly, _columns(HourlyAggregate))
+        daily = collect_rows(output.daily, _columns(DailyAggregate))
+        scores = collect_rows(output.scores, _columns(Prediction))
         minutes = collect_rows(output.recent_minutes, _columns(RecentMinute))
         freshness = collect_rows(output.freshness, _columns(StationFreshness))
         quality = collect_rows(output.data_quality, _columns(DataQualityHour))
@@ -117,6 +121,8 @@ class ServingSync:
                 ensure_assets(session, org_id, output.compressors)
                 upsert(session, CompressorStatus.__table__, status.get(org_id, []))  # type: ignore[arg-type]
                 upsert(session, HourlyAggregate.__table__, hourly.get(org_id, []))  # type: ignore[arg-type]
+                upsert(session, DailyAggregate.__table__, daily.get(org_id, []))  # type: ignore[arg-type]
+                upsert(session, Prediction.__table__, scores.get(org_id, []))  # type: ignore[arg-type]
                 upsert(session, StationFreshness.__table__, freshness.get(org_id, []))  # type: ignore[arg-type]
                 upsert(session, DataQualityHour.__table__, quality.get(org_id, []))  # type: ignore[arg-type]
                 self._recent_minutes(session, org_id, minutes.get(org_id, []))
