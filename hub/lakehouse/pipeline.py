@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -28,9 +29,10 @@ from pyspark.sql.streaming import StreamingQuery
 from hub.errors import LakehouseError
 from hub.lakehouse import maintenance
 from hub.lakehouse.assets import asset_rows, load_assets_fleet
-from hub.lakehouse.batch import BatchOutput, MicroBatch
+from hub.lakehouse.batch import MicroBatch
 from hub.lakehouse.bronze import reading_spark_schema, to_bronze
 from hub.lakehouse.io import Lake
+from hub.lakehouse.output import BatchOutput
 from hub.lakehouse.tables import BRONZE_READINGS, LakePaths
 from hub.settings import HubSettings
 
@@ -49,6 +51,9 @@ class PipelineRun:
     silver_batches: int = 0
     readings_processed: int = 0
     maintained: tuple[str, ...] = field(default=())
+    #: Wall time of the landing -> bronze query and of the silver/gold query.
+    bronze_seconds: float = 0.0
+    silver_gold_seconds: float = 0.0
 
 
 def _bronze_query(
@@ -159,12 +164,18 @@ def run_once(
 ) -> PipelineRun:
     """Process everything landed so far through bronze, silver and gold, then return."""
     lakehouse = Lakehouse(spark, settings, after_commit=after_commit)
+    started = time.monotonic()
     bronze = _await(lakehouse.bronze_query(available_now=True))
+    bronze_seconds = time.monotonic() - started
     bronze_rows = sum(int(p["numInputRows"]) for p in bronze)
     if not lakehouse.bronze_exists():
-        return PipelineRun(bronze_rows_added=bronze_rows, batches=len(bronze))
+        return PipelineRun(
+            bronze_rows_added=bronze_rows, batches=len(bronze), bronze_seconds=bronze_seconds
+        )
     done_before = len(lakehouse.micro_batch.results)
+    started = time.monotonic()
     _await(lakehouse.silver_gold_query(available_now=True))
+    silver_gold_seconds = time.monotonic() - started
     results = lakehouse.micro_batch.results[done_before:]
     lakehouse.maintenance.run_if_due()
     return PipelineRun(
@@ -173,6 +184,8 @@ def run_once(
         silver_batches=sum(1 for r in results if r.readings),
         readings_processed=sum(r.readings for r in results),
         maintained=tuple(lakehouse.maintenance.done),
+        bronze_seconds=bronze_seconds,
+        silver_gold_seconds=silver_gold_seconds,
     )
 
 
