@@ -344,7 +344,10 @@ class LakePaths:
     root: str
 
     def _join(self, *parts: str) -> str:
-        return "/".join([self.root.rstrip("/"), *parts])
+        root = self.root.rstrip("/")
+        if root.startswith("file:///"):  # Hadoop's spelling: Delta refuses two for one location
+            root = "file:/" + root.removeprefix("file:///")
+        return "/".join([root, *parts])
 
     def table(self, spec: TableSpec) -> str:
         return self._join(*spec.parts)

@@ -15,14 +15,12 @@ from tests.support.factories import batch_meta
 
 def lake_settings(root: Path, **overrides: Any) -> HubSettings:
     pipeline = {"seed_fleet": None, "maintenance_interval_h": 0, **overrides.pop("pipeline", {})}
-    return HubSettings.load(
-        None,
-        data_dir=root / "hub",
-        lake_root=str(root / "hub" / "lake"),
-        database_url=f"sqlite:///{root / 'serving.db'}",
-        pipeline=pipeline,
-        **overrides,
-    )
+    defaults: dict[str, Any] = {
+        "data_dir": root / "hub",
+        "lake_root": str(root / "hub" / "lake"),
+        "database_url": f"sqlite:///{root / 'serving.db'}",
+    }
+    return HubSettings.load(None, pipeline=pipeline, **{**defaults, **overrides})
 
 
 def land(settings: HubSettings, table: pa.Table, *, org_id: str = "org-a") -> Path:
