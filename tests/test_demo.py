@@ -46,3 +46,9 @@ def test_demo_runs_twice_without_duplicates(tmp_path: Path) -> None:
     seqs = bronze.column("seq").to_pylist()
     assert bronze.num_rows == total == len(set(seqs))
     assert sorted(seqs) == list(range(1, total + 1))  # nothing lost between runs either
+    # The summary says what reached silver, gold and the serving database.
+    silver = re.search(r"silver rows: (\d+)", second)
+    assert silver and int(silver.group(1)) == total, second
+    assert re.search(r"gold rows: [1-9]\d* compressor-minute", second), second
+    assert re.search(r"alert episodes: \d+ \(\d+ open\)", second), second
+    assert re.search(r"serving .*: [1-9]\d* compressor status row", second), second
