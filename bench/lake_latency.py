@@ -1,0 +1,230 @@
+"""End-to-end latency in continuous mode: batch published -> visible in the serving database.
+
+    .venv/bin/python bench/lake_latency.py                          # 5 min, trigger 5 s
+    .venv/bin/python bench/lake_latency.py --seconds 600 --trigger 10
+
+A real mosquitto, hub ingest (`IngestWorker`, landing fsync'd files and acking),
+the continuous pipeline (`ContinuousPipeline`, both streaming queries on the trigger
+interval, serving sync after every silver/gold micro-batch) into a SQLite serving
+database, all in this process on `local[2]`. A publisher stands in for the four
+stations' edge agents: the simulator's readings of the default fleet (10
+compressors, 1 Hz) are released in real time, and every `--batch-interval` seconds
+each station publishes what it has as one telemetry batch (the edge's batch format,
+QoS 1, its own topic). A poller reads `station_freshness.last_reading_at` from the
+serving database every 0.2 s; a batch is visible when its station's newest reading
+there has reached the batch's newest reading (the serving sync writes an org's rows
+in one transaction, so its aggregates, minutes, status and episodes are visible too).
+
+Latency = visible - published, and visible - landed (the landing file's mtime).
+Batches published in the first `--warmup` seconds are left out (JIT, query start).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.edge_common import start_mosquitto, wait_for
+from bench.lake_common import REPO, bench_settings, fresh, load_average
+from hub.db.session import make_engine, session_scope
+from hub.ingest.worker import IngestWorker
+from hub.lakehouse.pipeline import ContinuousPipeline
+from hub.lakehouse.spark import build_spark
+from hub.serving.models import StationFreshness
+from hub.serving.sync import prepare_serving
+from shared.batch import BatchMeta, encode_batch
+from shared.fleet import load_fleet
+from shared.ids import make_batch_id
+from shared.mqtt import MqttSettings, connect_async, make_client
+from shared.topics import Kind, topic
+from simulator.engine import Simulation
+from simulator.history import write_history
+from simulator.scenario import load_scenario
+
+FLEET = REPO / "config" / "fleet.yaml"
+
+
+class Publisher(threading.Thread):
+    """Releases each station's readings in real time, one batch per interval."""
+
+    def __init__(self, readings: pa.Table, org_of: dict[str, str], port: int, interval: float):
+        super().__init__(daemon=True)
+        self.stations = {
+            station: readings.filter(pc.equal(readings["station_id"], station)).sort_by("seq")
+            for station in sorted(org_of)
+        }
+        self.org_of = org_of
+        self.interval = interval
+        self.sent: dict[str, int] = dict.fromkeys(org_of, 0)
+        self.published: list[tuple[str, str, datetime, float]] = []  # station, batch, newest, at
+        self.stop = threading.Event()
+        self.client = make_client(MqttSettings(port=port), client_id="bench-edge")
+        connect_async(self.client, MqttSettings(port=port))
+        self.client.loop_start()
+
+    def run(self) -> None:
+        while not self.stop.wait(self.interval):
+            now = datetime.now(UTC)
+            for station, table in self.stations.items():
+                due = int(pc.sum(pc.less_equal(table["timestamp"], now)).as_py() or 0)
+                if due <= self.sent[station]:
+                    continue
+                batch = table.slice(self.sent[station], due - self.sent[station])
+                self.sent[station] = due
+                first, last = batch["seq"][0].as_py(), batch["seq"][-1].as_py()
+                meta = BatchMeta(
+                    org_id=self.org_of[station], station_id=station,
+                    batch_id=make_batch_id(station, first, last), first_seq=first,
+                    last_seq=last, row_count=batch.num_rows, producer="bench-edge",
+                )  # fmt: skip
+                payload = encode_batch(batch, meta)
+                at = time.time()
+                self.client.publish(
+                    topic(meta.org_id, station, Kind.TELEMETRY), payload, qos=1
+                ).wait_for_publish(30)
+                newest = pc.max(batch["timestamp"]).as_py()
+                self.published.append((station, meta.batch_id, newest, at))
+
+    def close(self) -> None:
+        self.stop.set()
+        self.join()
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+class Poller(threading.Thread):
+    """Records, per station, when each newest-reading time first showed in serving."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.engine = make_engine(url)
+        self.seen: dict[str, list[tuple[datetime, float]]] = {}
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.wait(0.2):
+            try:
+                with session_scope(self.engine) as session:
+                    rows = session.execute(
+                        select(StationFreshness.station_id, StationFreshness.last_reading_at)
+                    ).all()
+            except OperationalError:  # the writer holds the file for a moment
+                continue
+            at = time.time()
+            for station, newest in rows:
+                newest = newest if newest.tzinfo else newest.replace(tzinfo=UTC)
+                history = self.seen.setdefault(station, [])
+                if not history or newest > history[-1][0]:
+                    history.append((newest, at))
+
+    def visible_at(self, station: str, newest: datetime) -> float | None:
+        for shown, at in self.seen.get(station, []):
+            if shown >= newest:
+                return at
+        return None
+
+
+def _stats(values: list[float]) -> str:
+    if not values:
+        return "no samples"
+    p50, p95 = np.percentile(values, [50, 95])
+    return f"p50 {p50:.1f} s, p95 {p95:.1f} s, max {max(values):.1f} s (n={len(values)})"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=300.0)
+    parser.add_argument("--warmup", type=float, default=60.0)
+    parser.add_argument("--trigger", type=float, default=5.0, help="pipeline trigger interval")
+    parser.add_argument("--batch-interval", type=float, default=5.0, help="edge batch interval")
+    parser.add_argument("--work", type=Path, default=REPO / "var" / "bench" / "lake_latency")
+    args = parser.parse_args()
+    work = fresh(args.work)
+    broker = start_mosquitto(work)
+    fleet = load_fleet(FLEET)
+    org_of = {station.id: fleet.org_of(station.id).id for station in fleet.stations()}
+    total_s = int(args.seconds + args.warmup + 120)
+    start = datetime.fromtimestamp(int(time.time()) + 5, UTC)
+    scenario = load_scenario("random").with_overrides(
+        name="latency", start=start.isoformat(), duration=total_s, resolution_s=1
+    )
+    write_history(Simulation(fleet, scenario), work / "sim")
+    readings = pq.read_table(work / "sim" / "readings.parquet")
+    settings = bench_settings(
+        work,
+        mqtt=MqttSettings(port=broker.port),
+        pipeline={"trigger_interval_s": args.trigger, "seed_fleet": str(FLEET)},
+    )
+    serving = prepare_serving(settings)
+    ingest = IngestWorker(settings)
+    ingest.start()
+    wait_for(ingest.connected.is_set, timeout=10, what="ingest to subscribe")
+    spark = build_spark(settings.spark, app_name="altaviz-bench-latency")
+    pipeline = ContinuousPipeline(spark, settings, after_commit=serving)
+    pipeline.start()
+    poller = Poller(settings.database_url)
+    poller.start()
+    publisher = Publisher(readings, org_of, broker.port, args.batch_interval)
+    print(f"trigger {args.trigger:g} s, edge batches every {args.batch_interval:g} s, "
+          f"{readings.num_rows // total_s} readings/s; load average {load_average()}")  # fmt: skip
+    began = time.time()
+    publisher.start()
+    try:
+        while time.time() - began < args.warmup + args.seconds:
+            pipeline.poll()
+            time.sleep(1.0)
+        publisher.close()
+        # Let the last batches through.
+        deadline = time.time() + 120
+        while time.time() < deadline and any(
+            poller.visible_at(s, newest) is None for s, _, newest, _ in publisher.published
+        ):
+            pipeline.poll()
+            time.sleep(1.0)
+    finally:
+        poller.stop.set()
+        poller.join()
+        pipeline.stop()
+        ingest.stop()
+        broker.stop()
+    landed = {p.stem: p.stat().st_mtime for p in settings.landing_dir.rglob("*.parquet")}
+    from_publish, from_landing, missing = [], [], 0
+    for station, batch_id, newest, at in publisher.published:
+        if at - began < args.warmup:
+            continue
+        visible = poller.visible_at(station, newest)
+        if visible is None:
+            missing += 1
+            continue
+        from_publish.append(visible - at)
+        if batch_id in landed:
+            from_landing.append(visible - landed[batch_id])
+    batches = pipeline.lakehouse.micro_batch.results
+    durations = [r.seconds for r in batches if r.readings]
+    spark.stop()
+    print(f"published {len(publisher.published)} batches ({len(from_publish)} after warm-up); "
+          f"{missing} not visible within 120 s of the end")  # fmt: skip
+    print(f"published -> visible in serving: {_stats(from_publish)}")
+    print(f"landed    -> visible in serving: {_stats(from_landing)}")
+    print(f"silver/gold micro-batches: {len(durations)}, duration {_stats(durations)}")
+    print(f"load average after: {load_average()}")
+    print("uptime:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
+    return 0 if from_publish and not missing else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

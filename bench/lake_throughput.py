@@ -1,0 +1,105 @@
+"""Lakehouse throughput: landing -> bronze -> silver -> gold, in readings per second.
+
+    .venv/bin/python bench/lake_throughput.py                      # 10,000,000 readings
+    .venv/bin/python bench/lake_throughput.py --readings 1000000   # a smaller run
+
+The simulator generates the readings of the 1,000-compressor fleet
+(config/fleet-1000.yaml, scenario `random`) at 1 Hz, ending a few minutes ago, so
+the pipeline sees them as recent data (no late-arrival flags). They are landed as
+telemetry batches of 10,000 readings (as the edge sends them, `altaviz-hub lake
+backfill`), then `run_once` takes them through bronze, silver (dedup, every quality
+rule) and gold (features, aggregates, baselines, episodes, health, freshness, data
+quality) on `local[2]`. The serving database is left out: this measures the lake.
+
+Throughput = readings / wall time of the two streaming queries (Spark start-up,
+simulation and landing excluded, and printed separately).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.lake_common import REPO, bench_settings, fresh, load_average, timed
+from hub.ingest.landing import LandingZone
+from hub.lakehouse.backfill import land_history
+from hub.lakehouse.io import Lake
+from hub.lakehouse.pipeline import run_once
+from hub.lakehouse.spark import build_spark
+from hub.lakehouse.tables import ALERT_EPISODES, BRONZE_READINGS, FEATURES_1M, SILVER_READINGS
+from shared.fleet import load_fleet
+from simulator.engine import Simulation
+from simulator.history import write_history
+from simulator.scenario import load_scenario
+
+FLEET = REPO / "config" / "fleet-1000.yaml"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--readings", type=int, default=10_000_000)
+    parser.add_argument("--fleet", type=Path, default=FLEET)
+    parser.add_argument("--rows-per-batch", type=int, default=10_000)
+    parser.add_argument("--work", type=Path, default=REPO / "var" / "bench" / "lake_throughput")
+    args = parser.parse_args()
+    work = fresh(args.work)
+    times: dict[str, float] = {}
+    fleet = load_fleet(args.fleet)
+    units = sum(1 for _ in fleet.compressors())
+    seconds = math.ceil(args.readings / units)
+    now = int(datetime.now(UTC).timestamp())
+    start = datetime.fromtimestamp(now - seconds - 300, UTC).replace(microsecond=0)
+    scenario = load_scenario("random").with_overrides(
+        name="throughput", start=start.isoformat(), duration=seconds, resolution_s=1
+    )
+    print(f"{units} compressors x {seconds} s at 1 Hz from {start:%Y-%m-%d %H:%M} UTC")
+    with timed(times, "simulate"):
+        write_history(Simulation(fleet, scenario), work / "sim")
+    settings = bench_settings(work, pipeline={"seed_fleet": str(args.fleet)})
+    with timed(times, "land"):
+        zone = LandingZone(settings.landing_dir, settings.quarantine_dir)
+        batches, readings = land_history(
+            work / "sim", zone, fleet=fleet, rows_per_batch=args.rows_per_batch
+        )
+    print(f"landed {readings:,} readings in {batches:,} batches "
+          f"(simulate {times['simulate']:.0f} s, land {times['land']:.0f} s)")  # fmt: skip
+    print(f"load average before: {load_average()}")
+    with timed(times, "spark"):
+        spark = build_spark(settings.spark, app_name="altaviz-bench-throughput")
+    with timed(times, "pipeline"):
+        run = run_once(spark, settings)
+    lake = Lake(spark, settings.lake_root)
+    bronze, silver = lake.count(BRONZE_READINGS), lake.count(SILVER_READINGS)
+    minutes, episodes = lake.count(FEATURES_1M), lake.count(ALERT_EPISODES)
+    spark.stop()
+    total = times["pipeline"]
+    print(f"\nSpark {settings.spark.master} ready in {times['spark']:.1f} s")
+    print(f"bronze: {run.bronze_rows_added:,} rows in {run.batches} micro-batch(es), "
+          f"{run.bronze_seconds:.1f} s ({run.bronze_rows_added / run.bronze_seconds:,.0f} readings/s)")  # fmt: skip
+    print(f"silver+gold: {run.readings_processed:,} readings in {run.silver_batches} "
+          f"micro-batch(es), {run.silver_gold_seconds:.1f} s "
+          f"({run.readings_processed / run.silver_gold_seconds:,.0f} readings/s)")  # fmt: skip
+    print(f"landing -> bronze -> silver -> gold: {readings:,} readings in {total:.1f} s = "
+          f"{readings / total:,.0f} readings/s")  # fmt: skip
+    print(f"tables: bronze {bronze:,}, silver {silver:,}, gold features_1m {minutes:,} "
+          f"compressor-minutes, {episodes} alert episode(s)")  # fmt: skip
+    print(f"load average after: {load_average()}")
+    print("uptime:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
+    ok = bronze == readings and silver == readings
+    if not ok:
+        print("MISMATCH: bronze and silver should each hold every landed reading once")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    started = time.perf_counter()
+    code = main()
+    print(f"total {timedelta(seconds=round(time.perf_counter() - started))}")
+    sys.exit(code)
