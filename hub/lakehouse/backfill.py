@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 
 from hub.ingest.landing import LandingZone
 from shared.batch import BatchMeta, decode_batch, encode_batch
+from shared.errors import ConfigError
 from shared.fleet import Fleet
 from shared.ids import make_batch_id
 from shared.schema import READING_COLUMNS, conform_readings
@@ -30,6 +31,17 @@ def _batches(table: pa.Table, rows_per_batch: int) -> Iterator[pa.Table]:
     ordered = table.sort_by("seq")
     for offset in range(0, ordered.num_rows, rows_per_batch):
         yield ordered.slice(offset, rows_per_batch)
+
+
+def _org(station: str, fleet: Fleet | None, org_id: str | None) -> str:
+    if org_id:
+        return org_id
+    if fleet is not None:
+        try:
+            return fleet.org_of(station).id
+        except KeyError:
+            pass
+    raise ConfigError(f"station {station!r} is not in the fleet file: give its org (--org)")
 
 
 def land_history(
@@ -47,10 +59,9 @@ def land_history(
     path = source / "readings.parquet" if source.is_dir() else source
     table = conform_readings(pq.read_table(path, columns=list(READING_COLUMNS)))
     batches = readings = 0
-    for station in sorted(pc.unique(table.column("station_id")).to_pylist()):
-        org = org_id or (fleet.org_of(station).id if fleet is not None else None)
-        if org is None:
-            raise ValueError(f"station {station!r}: no org (give a fleet file or an org id)")
+    stations = sorted(pc.unique(table.column("station_id")).to_pylist())
+    orgs = {station: _org(station, fleet, org_id) for station in stations}  # all, before landing
+    for station, org in orgs.items():
         rows = table.filter(pc.equal(table.column("station_id"), station))
         for batch in _batches(rows, rows_per_batch):
             first, last = pc.min(batch["seq"]).as_py(), pc.max(batch["seq"]).as_py()
