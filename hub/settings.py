@@ -186,7 +186,7 @@ def _default_conditions() -> dict[str, AlertCondition]:
     return {
         # Against the unit's own trip (fleet file): warning 35 °F and critical 20 °F below it.
         # Healthy units reach ~295 °F on July afternoons at a 350 °F trip; margins from the
-        # prototype scenario (docs/lakehouse.md#calibration).
+        # prototype scenario (docs/lakehouse.md, "Calibration").
         "discharge_temp_high": AlertCondition(
             signal="discharge_temp_below_trip_f", warning=-35.0, critical=-20.0, clear=-45.0
         ),
