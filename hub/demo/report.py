@@ -85,7 +85,7 @@ class Report:
         statuses = [s.status() for s in self.edges.stations]
         up = sum(1 for s in statuses if s.get("link") == "up")
         backlog = sum(int(s.get("backlog_readings") or 0) for s in statuses)
-        alarms = sum(len((s.get("alarms") or {}).get("active") or []) for s in statuses)
+        alarms = sum(int((s.get("alarms") or {}).get("active") or 0) for s in statuses)
         processed = pipeline.readings
         episodes = self._open_episodes()
         names = ", ".join(f"{e.compressor_id} {e.condition} ({e.severity})" for e in episodes[:3])
