@@ -65,6 +65,10 @@ class OnnxModel:
         inputs = {i.name: i for i in self._session.get_inputs()}
         if self.manifest.input_name not in inputs:
             raise ModelError(f"{self.label}: model has no input {self.manifest.input_name!r}")
+        #: Features go in as the graph declares them: double, or float (the default).
+        self._input_dtype = (
+            np.float64 if inputs[self.manifest.input_name].type == "tensor(double)" else np.float32
+        )
         outputs = [o.name for o in self._session.get_outputs()]
         if self.manifest.score_output not in outputs:
             raise ModelError(f"{self.label}: model has no output {self.manifest.score_output!r}")
@@ -92,7 +96,7 @@ class OnnxModel:
 
     def select(self, features: np.ndarray) -> np.ndarray:
         """The model's input columns, in manifest order, from full feature rows."""
-        return np.ascontiguousarray(features[:, self.columns], dtype=np.float32)
+        return np.ascontiguousarray(features[:, self.columns], dtype=self._input_dtype)
 
     def scorable(self, rows: FeatureRows) -> np.ndarray:
         """Indices of rows this model scores: finite inputs, a known compressor, a scored state."""
@@ -112,7 +116,7 @@ class OnnxModel:
     def score(self, inputs: np.ndarray, compressors: list[str] | None = None) -> np.ndarray:
         """Scores for rows of model inputs; raise ModelError if the model misbehaves."""
         if inputs.shape[0] == 0:
-            return np.empty(0, dtype=np.float32)
+            return np.empty(0, dtype=np.float64)
         feeds = {self.manifest.input_name: inputs}
         if self.compressor_index is not None:
             if compressors is None or len(compressors) != inputs.shape[0]:

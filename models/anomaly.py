@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from models.detector import fit_whitening, mahalanobis_sq, robust_scale
+from models.detector import robust_scale, trimmed_whitening
 from models.errors import InputDataError
 from shared.features import FEATURE_NAMES, FEATURE_SET_VERSION
 from shared.schema import OperatingState
@@ -144,11 +144,7 @@ def fit_baseline(features: FloatArray, config: AnomalyConfig) -> CompressorBasel
         features = features[np.linspace(0, len(features) - 1, config.max_fit_rows).astype(int)]
     center, scale = robust_scale(features)
     standardized = (features - center) / scale
-    mean, whitening = fit_whitening(standardized, config.ridge)
-    if config.trim_fraction > 0:
-        distances = mahalanobis_sq(standardized, mean, whitening)
-        keep = distances <= np.quantile(distances, 1.0 - config.trim_fraction)
-        mean, whitening = fit_whitening(standardized[keep], config.ridge)
+    mean, whitening = trimmed_whitening(standardized, config.ridge, config.trim_fraction)
     unfinished = CompressorBaseline(
         center=center, scale=scale, mean=mean, whitening=whitening,
         threshold=1.0, conditional_threshold=1.0, fit_rows=len(features),
@@ -164,8 +160,8 @@ def fit_baseline(features: FloatArray, config: AnomalyConfig) -> CompressorBasel
 
 
 def model_inputs(frame: pd.DataFrame, config: AnomalyConfig) -> FloatArray:
-    """The model's input columns as the edge feeds them: float32, then widened to float64."""
-    return frame[list(config.features)].to_numpy(dtype=np.float32).astype(np.float64)
+    """The model's input columns as the edge feeds them (float64, the graph's input type)."""
+    return frame[list(config.features)].to_numpy(dtype=np.float64)
 
 
 def scorable(frame: pd.DataFrame, config: AnomalyConfig, inputs: FloatArray) -> NDArray[np.bool_]:

@@ -1,6 +1,6 @@
 """The per-compressor detector as one ONNX graph in the edge agent's input layout.
 
-Inputs: `features` float32 [N, k] (the manifest's feature list, in order, exactly
+Inputs: `features` double [N, k] (the manifest's feature list, in order, exactly
 what `edge_agent.model_runtime.OnnxModel.select` builds) and `compressor_index`
 int64 [N] (the row's position in the model's compressor list, carried in the
 model metadata `altaviz.compressors`). Every baseline is a row of a stacked table
@@ -19,9 +19,8 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from models.anomaly import FleetAnomalyModel
-from models.errors import ModelExportError
+from models.onnx_graph import finish_model
 
-OPSET = 17
 FEATURES_INPUT = "features"
 COMPRESSOR_INPUT = "compressor_index"
 SCORE_OUTPUT = "scores"
@@ -51,13 +50,12 @@ def _nodes() -> list[onnx.NodeProto]:
     node = helper.make_node
     pick = COMPRESSOR_INPUT
     return [
-        node("Cast", [FEATURES_INPUT], ["x"], to=TensorProto.DOUBLE),
         node("Gather", ["center_table", pick], ["center"], axis=0),  # [N, k]
         node("Gather", ["scale_table", pick], ["scale"], axis=0),
         node("Gather", ["mean_table", pick], ["mean"], axis=0),
         node("Gather", ["whitening_table", pick], ["whitening"], axis=0),  # [N, k, k]
         node("Gather", ["threshold_table", pick], ["threshold"], axis=0),  # [N]
-        node("Sub", ["x", "center"], ["centred"]),
+        node("Sub", [FEATURES_INPUT, "center"], ["centred"]),
         node("Div", ["centred", "scale"], ["standardized"]),
         node("Sub", ["standardized", "mean"], [DEVIATION_OUTPUT]),
         node("Unsqueeze", [DEVIATION_OUTPUT, "row_axis"], ["deviation_row"]),  # [N, 1, k]
@@ -92,7 +90,7 @@ def build_model(model: FleetAnomalyModel) -> onnx.ModelProto:
         _nodes(),
         "altaviz_compressor_anomaly",
         [
-            helper.make_tensor_value_info(FEATURES_INPUT, TensorProto.FLOAT, ["N", k]),
+            helper.make_tensor_value_info(FEATURES_INPUT, TensorProto.DOUBLE, ["N", k]),
             helper.make_tensor_value_info(COMPRESSOR_INPUT, TensorProto.INT64, ["N"]),
         ],
         [
@@ -101,24 +99,13 @@ def build_model(model: FleetAnomalyModel) -> onnx.ModelProto:
         ],
         initializer=initializers,
     )
-    proto = helper.make_model(
-        graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="altaviz-models"
-    )
-    proto.ir_version = 8
-    helper.set_model_props(
-        proto,
-        {
-            META_COMPRESSORS: json.dumps(model.compressors),
-            META_SCORED_STATES: json.dumps(list(model.config.scored_states)),
-            "altaviz.features": json.dumps(list(model.config.features)),
-            "altaviz.model": json.dumps(model.summary(), default=str),
-        },
-    )
-    try:
-        onnx.checker.check_model(proto, full_check=True)
-    except onnx.checker.ValidationError as exc:
-        raise ModelExportError(f"the compressor detector graph is not valid ONNX: {exc}") from exc
-    return proto
+    metadata = {
+        META_COMPRESSORS: json.dumps(model.compressors),
+        META_SCORED_STATES: json.dumps(list(model.config.scored_states)),
+        "altaviz.features": json.dumps(list(model.config.features)),
+        "altaviz.model": json.dumps(model.summary(), default=str),
+    }
+    return finish_model(graph, metadata, what="the compressor detector graph")
 
 
 def export_bytes(model: FleetAnomalyModel) -> bytes:

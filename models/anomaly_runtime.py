@@ -1,7 +1,7 @@
 """Score feature rows with an exported compressor detector in ONNX Runtime (numpy + ORT only).
 
 The hub and the evaluation use this to score exactly what a station would: the
-same graph, the same float32 inputs, the same compressor lookup.
+same graph, the same float64 inputs, the same compressor lookup.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class FleetOnnxScorer:
         states: NDArray[np.str_] | list[str] | None = None,
     ) -> NDArray[np.float64]:
         """Scores of finite rows of known compressors in a scored state; NaN for every other row."""
-        inputs = np.asarray(inputs, dtype=np.float32)
+        inputs = np.asarray(inputs, dtype=np.float64)
         names, inverse = np.unique(np.asarray(compressors, dtype=str), return_inverse=True)
         lookup = np.array([self._index.get(str(n), -1) for n in names], dtype=np.int64)
         index = lookup[inverse] if len(names) else np.empty(0, dtype=np.int64)

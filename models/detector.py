@@ -99,6 +99,18 @@ def fit_whitening(features: FloatArray, ridge: float) -> tuple[FloatArray, Float
     return mean, np.linalg.cholesky(np.linalg.inv(cov))
 
 
+def trimmed_whitening(
+    features: FloatArray, ridge: float, trim_fraction: float
+) -> tuple[FloatArray, FloatArray]:
+    """`fit_whitening`, refit without the `trim_fraction` most distant rows (0: no refit)."""
+    mean, whitening = fit_whitening(features, ridge)
+    if trim_fraction > 0:
+        distances = mahalanobis_sq(features, mean, whitening)
+        keep = distances <= np.quantile(distances, 1.0 - trim_fraction)
+        mean, whitening = fit_whitening(features[keep], ridge)
+    return mean, whitening
+
+
 def mahalanobis_sq(features: FloatArray, mean: FloatArray, whitening: FloatArray) -> FloatArray:
     """Squared Mahalanobis distance of each row: |(row - mean) @ L|^2."""
     projected = (features - mean) @ whitening
@@ -129,11 +141,7 @@ def fit_detector(
     features = rolling_mean((readings - center) / scale, config.mean_window)[
         config.mean_window - 1 :
     ]
-    mean, whitening = fit_whitening(features, config.ridge)
-    if config.trim_fraction > 0:
-        distances = mahalanobis_sq(features, mean, whitening)
-        keep = distances <= np.quantile(distances, 1.0 - config.trim_fraction)
-        mean, whitening = fit_whitening(features[keep], config.ridge)
+    mean, whitening = trimmed_whitening(features, config.ridge, config.trim_fraction)
     unfinished = FittedDetector(
         columns=tuple(columns), config=config, center=center, scale=scale,
         feature_mean=mean, whitening=whitening, threshold=float("inf"),

@@ -13,20 +13,11 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from models.anomaly import DEFAULT_FEATURES
 from shared.schema import OperatingState
 
-#: Features aggregated per hour (means of their running rows).
-HOURLY_FEATURES: tuple[str, ...] = (
-    "vibration_mms_mean",
-    "discharge_temp_f_mean",
-    "suction_pressure_psi_mean",
-    "discharge_pressure_psi_mean",
-    "horsepower_consumption_mean",
-    "gas_flow_mcf_mean",
-    "pressure_ratio",
-    "hp_per_mmcfd",
-    "horsepower_consumption_std",
-)
+#: Features aggregated per hour (means of their running rows): the detector's inputs.
+HOURLY_FEATURES: tuple[str, ...] = DEFAULT_FEATURES
 #: An hour counts when at least this share of it was running with finite features.
 MIN_RUNNING_SHARE = 0.5
 
