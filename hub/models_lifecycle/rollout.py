@@ -141,8 +141,10 @@ def _stage(
     state: str,
     timeout_s: float,
     result: RolloutResult,
+    running_state: str = "promoted",
 ) -> bool:
-    """Offer to `stations`, wait for each to run or refuse it; record deployments."""
+    """Offer to `stations`, wait for each to run or refuse it; record deployments
+    (`state` while offered, `running_state` once a station runs the version)."""
     if not stations:
         return True
     for station in stations:
@@ -165,7 +167,7 @@ def _stage(
             result.running.append(station)
             update = status.last_model_update if status else None
             registry.record_deployment(
-                station_id=station, model_id=model.model_id, state="promoted",
+                station_id=station, model_id=model.model_id, state=running_state,
                 running=model.version, reported_at=now,
                 message=update.reason if update and update.reason else None,
             )  # fmt: skip
@@ -218,6 +220,6 @@ def offer_everywhere(
 ) -> RolloutResult:
     """Offer one version to every station at once (rollback: the known-good version)."""
     result = RolloutResult(model.model_id, model.version)
-    _stage(link, registry, model, model.offer(base_url), stations, state="rolled_back",
-           timeout_s=timeout_s, result=result)  # fmt: skip
+    _stage(link, registry, model, model.offer(base_url), stations, state="pending",
+           timeout_s=timeout_s, result=result, running_state="rolled_back")  # fmt: skip
     return result
