@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from models.anomaly import compressor_slices
 from models.compressor_features import as_timestamp, epoch_seconds
 
 
@@ -93,16 +94,24 @@ def episodes_of(
 
 
 def episode_mask(frame: pd.DataFrame, episodes: list[Episode]) -> NDArray[np.bool_]:
-    """True for rows inside an episode (raise to clear, or to the end when still open)."""
+    """True for rows inside an episode (raise to clear, or to the end when still open).
+
+    `frame` is sorted by compressor then time (as `feature_frame` returns it).
+    """
     mask = np.zeros(len(frame), dtype=bool)
     if not episodes:
         return mask
-    compressors = frame["compressor_id"].to_numpy()
     times = epoch_seconds(frame)
+    slices = compressor_slices(frame)
     for episode in episodes:
-        rows = compressors == episode.compressor_id
-        rows &= times >= episode.raised_at.timestamp()
+        if episode.compressor_id not in slices:
+            continue
+        part = slices[episode.compressor_id]
+        first, last = int(part.start), int(part.stop)
+        unit = times[part]
+        lo = first + int(np.searchsorted(unit, episode.raised_at.timestamp(), side="left"))
+        hi = last
         if episode.cleared_at is not None:
-            rows &= times <= episode.cleared_at.timestamp()
-        mask |= rows
+            hi = first + int(np.searchsorted(unit, episode.cleared_at.timestamp(), side="right"))
+        mask[lo:hi] = True
     return mask

@@ -16,6 +16,7 @@ from pathlib import Path
 from models.anomaly import AnomalyConfig
 from models.drift import DriftConfig, DriftLimits
 from models.emissions_check import emissions_lines
+from models.errors import InputDataError
 from models.fleet_runs import FleetRun, open_run
 from models.pipeline import PreparedRun, prepare_run
 from models.reporting import detection_lines, detection_reports, drift_forecast_lines, rul_lines
@@ -50,6 +51,16 @@ def _describe(run: FleetRun, role: str) -> str:
     )
 
 
+def _check_disjoint(training: FleetRun, evaluation: FleetRun) -> None:
+    """The RUL model must not train on any instant it is evaluated on."""
+    if training.start < evaluation.end and evaluation.start < training.end:
+        raise InputDataError(
+            f"the training run ({training.start:%Y-%m-%d} .. {training.end:%Y-%m-%d}) overlaps "
+            f"the evaluation run ({evaluation.start:%Y-%m-%d} .. {evaluation.end:%Y-%m-%d}): "
+            "use a training run from another period"
+        )
+
+
 def run_evaluation(
     eval_dir: Path,
     train_dir: Path | None,
@@ -62,13 +73,21 @@ def run_evaluation(
     evaluation = open_run(eval_dir)
     lines = [_describe(evaluation, "evaluation run")]
     prepared = _prepare(evaluation, setup)
+    walk = prepared.walk
+    lines.append(
+        f"holdout: {len(walk.models)} detector models, retrained every "
+        f"{setup.policy.retrain_every_days:g} d, each scoring only the days after its training "
+        f"rows (gap >= {walk.min_holdout_gap_h * 60:.0f} min; the first {setup.policy.reference_days:g} "
+        "days are training only)"
+    )
     lines += detection_lines(detection_reports(prepared, sensor_grace_s=setup.anomaly.window_s))
     lines += drift_forecast_lines(prepared, setup.limits)
     if train_dir is None:
         lines.append("RUL estimator: not evaluated (no --train-run)")
     else:
         training = open_run(train_dir)
-        lines.append(_describe(training, "RUL training run"))
+        _check_disjoint(training, evaluation)
+        lines.append(_describe(training, "RUL training run (disjoint in time from the evaluation run)"))
         train_features = rul_features(_prepare(training, setup).hourly, setup.rul)
         model = fit_rul(train_features, setup.rul)
         features = rul_features(prepared.hourly, setup.rul)

@@ -44,6 +44,8 @@ class WalkForward:
     scores: NDArray[np.float64]
     models: list[tuple[pd.Timestamp, FleetAnomalyModel]] = field(default_factory=list)
     scored_from: pd.Timestamp | None = None
+    #: Smallest gap (hours) between a model's newest training row and the first row it scored.
+    min_holdout_gap_h: float = float("inf")
 
 
 def walk_forward(
@@ -73,6 +75,12 @@ def walk_forward(
             alarm_level=config.clear_at,
             policy=policy,
         )
+        if mask.any():
+            # Held out means disjoint: no model scores a row it (or its data window) saw.
+            newest = float(times[mask].max())
+            if newest >= as_of:
+                raise AssertionError("a walk-forward model would score rows it trained on")
+            result.min_holdout_gap_h = min(result.min_holdout_gap_h, (as_of - newest) / 3600.0)
         model = fit_fleet_model(frame, config, train_mask=mask, previous=previous, inputs=inputs)
         scorer = FleetOnnxScorer(export_bytes(model))
         segment = (times >= as_of) & (times < as_of + policy.retrain_every_days * DAY_S)
@@ -215,31 +223,3 @@ def _healthy_months(
                 days -= (end - start).total_seconds() / DAY_S
         total_days += days
     return total_days / MONTH_DAYS
-
-
-def report_lines(report: DetectionReport) -> list[str]:
-    """The per-fault-mode table `altaviz-models evaluate` prints."""
-    lines = [
-        f"Anomaly detector (edge ONNX), scored {report.scored_from:%Y-%m-%d} .. "
-        f"{report.scored_to:%Y-%m-%d}, {report.healthy_compressor_months:.1f} healthy compressor-months",
-        f"{'fault mode':<18}{'faults':>7}{'detected':>10}{'rate':>7}{'median lead h':>15}"
-        f"{'min lead h':>12}{'developing at end (detected)':>30}",
-    ]
-    for mode, row in report.by_mode().items():
-        rate = "-" if row["detection_rate"] is None else f"{row['detection_rate']:.0%}"
-        median = "-" if row["median_lead_h"] is None else f"{row['median_lead_h']:.0f}"
-        low = "-" if row["min_lead_h"] is None else f"{row['min_lead_h']:.0f}"
-        target = " (target >= 48 h)" if mode in EARLY_WARNING_MODES else ""
-        lines.append(
-            f"{mode:<18}{row['faults']:>7}{row['detected']:>10}{rate:>7}{median:>15}{low:>12}"
-            f"{row['developing_at_end']:>22} ({row['developing_detected']}){target}"
-        )
-    lines.append(
-        f"false alarms: {len(report.false_alarms)} = "
-        f"{report.false_alarms_per_compressor_month:.2f} per compressor-month (target <= 0.5)"
-    )
-    lines.append(
-        f"instrument alarms (during labelled sensor faults): {len(report.instrument_alarms)} = "
-        f"{report.instrument_alarms_per_compressor_month:.2f} per compressor-month"
-    )
-    return lines
