@@ -18,12 +18,10 @@ import onnxruntime as ort
 from edge_agent.errors import ModelError
 from shared.bundle import BundleManifest, VerifiedBundle
 from shared.features import FEATURE_NAMES, FeatureSpec
+from shared.model_graph import COMPRESSOR_INPUT, META_COMPRESSORS, META_SCORED_STATES
 
 log = logging.getLogger(__name__)
 
-COMPRESSOR_INPUT = "compressor_index"
-META_COMPRESSORS = "altaviz.compressors"
-META_SCORED_STATES = "altaviz.scored_states"
 
 
 @dataclass(frozen=True)

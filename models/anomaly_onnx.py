@@ -20,14 +20,11 @@ from onnx import TensorProto, helper, numpy_helper
 
 from models.anomaly import FleetAnomalyModel
 from models.onnx_graph import finish_model
+from shared.model_graph import COMPRESSOR_INPUT, META_COMPRESSORS, META_SCORED_STATES
 
 FEATURES_INPUT = "features"
-COMPRESSOR_INPUT = "compressor_index"
 SCORE_OUTPUT = "scores"
 DEVIATION_OUTPUT = "feature_deviation"
-#: Model metadata keys the edge runtime reads.
-META_COMPRESSORS = "altaviz.compressors"
-META_SCORED_STATES = "altaviz.scored_states"
 
 
 def _tables(model: FleetAnomalyModel) -> dict[str, np.ndarray]:

@@ -12,14 +12,9 @@ import numpy as np
 import onnxruntime as ort
 from numpy.typing import NDArray
 
-from models.anomaly_onnx import (
-    COMPRESSOR_INPUT,
-    FEATURES_INPUT,
-    META_COMPRESSORS,
-    META_SCORED_STATES,
-    SCORE_OUTPUT,
-)
+from models.anomaly_onnx import FEATURES_INPUT, SCORE_OUTPUT
 from models.errors import ModelExportError
+from shared.model_graph import COMPRESSOR_INPUT, META_COMPRESSORS, META_SCORED_STATES
 
 
 class FleetOnnxScorer:
