@@ -282,16 +282,18 @@ class StreamingFeatures:
                 old_t, old_v = old_t[:0], old_v[:0]  # the clock went backwards: start afresh
             all_t = np.concatenate([old_t, new_t])
             all_v = np.concatenate([old_v, new_v])
-            reach = 2 * self.spec.window_s
-            # Computed over what the batch's OLDEST new reading reaches back to (a batch may
-            # span more than the windows: a catch-up poll); kept: what the next batch needs.
-            needed = min(int(np.searchsorted(all_t, new_t[0] - reach, side="right")), len(old_t))
-            kept = max(
-                int(np.searchsorted(all_t, all_t[-1] - reach, side="right")),
-                len(all_t) - self.max_rows,
+            # Keep the history the *oldest* new reading needs (two windows before it), and
+            # every new row: a poll may bring more than two windows of readings (a backlog,
+            # accelerated time). The next update trims what this one kept extra.
+            keep = min(
+                max(
+                    int(np.searchsorted(all_t, new_t[0] - 2 * self.spec.window_s, side="right")),
+                    len(all_t) - self.max_rows,
+                ),
+                len(old_t),
             )
-            self._times[compressor], self._values[compressor] = all_t[kept:], all_v[kept:]
-            all_t, all_v = all_t[needed:], all_v[needed:]
+            all_t, all_v = all_t[keep:], all_v[keep:]
+            self._times[compressor], self._values[compressor] = all_t, all_v
             blocks_t.append(all_t)
             blocks_v.append(all_v)
             groups.append(np.full(len(all_t), g))
