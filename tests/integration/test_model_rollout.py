@@ -275,3 +275,17 @@ def test_publish_reaches_the_fleet_canary_first_and_rollback_returns_it(
             wait_until(lambda s=station: wire.latest_version(s) == v1.version, timeout=10,
                        what=f"{station} to report v1 again")  # fmt: skip
         assert (registry.directory(MODEL, v1.version) / BUNDLE_FILE).is_file()
+
+        # Scheduled retraining, one cycle: trains, finds it better than v1, rolls it out.
+        capsys.readouterr()
+        assert models_cli(["retrain", *common, "--run", str(full_run), "--once"]) == 0
+        v5 = registry.champion(MODEL)
+        assert v5 is not None and v5.version not in (v1.version, v3.version)
+        for station, agent in agents.items():
+            wait_until(lambda a=agent: _running(a) == v5.version, timeout=30, what=f"{station} v5")
+        assert models_cli(["registry", *common]) == 0
+        listing = capsys.readouterr().out
+        assert f"{MODEL}@{v5.version}  champion" in listing
+        assert f"{MODEL}@{v1.version}  retired" in listing
+        assert f"{MODEL}@{v2.version}  rejected" in listing
+        assert f"{CANARY}: running {v5.version}" in listing
