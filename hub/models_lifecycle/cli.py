@@ -164,7 +164,7 @@ def _roll_out(context: _Context, version: str) -> int:
         result = roll_out(
             link, context.registry, model, stations=context.stations, canary=models.canary_stations,
             base_url=models.bundle_base_url, canary_timeout_s=models.canary_timeout_s,
-            fleet_timeout_s=models.fleet_timeout_s,
+            fleet_timeout_s=models.fleet_timeout_s, champion=context.registry.champion(context.model_id),
         )  # fmt: skip
     for line in result.lines():
         print(line)

@@ -195,8 +195,13 @@ def roll_out(
     base_url: str,
     canary_timeout_s: float,
     fleet_timeout_s: float,
+    champion: RegisteredModel | None = None,
 ) -> RolloutResult:
-    """Canary stations first; the rest only when every canary runs the new version."""
+    """Canary stations first; the rest only when every canary runs the new version.
+
+    If a canary refuses it (or stays silent), the canaries' retained offer goes back to
+    `champion`, so a station that restarts or joins later is offered what the fleet runs.
+    """
     offer = model.offer(base_url)
     result = RolloutResult(model.model_id, model.version)
     canaries = [s for s in stations if s in canary]
@@ -204,6 +209,9 @@ def roll_out(
     if not _stage(link, registry, model, offer, canaries, state="canary",
                   timeout_s=canary_timeout_s, result=result):  # fmt: skip
         result.not_offered = rest
+        if champion is not None:
+            for station in canaries:
+                link.publish_offer(station, champion.offer(base_url))
         return result
     _stage(link, registry, model, offer, rest, state="pending", timeout_s=fleet_timeout_s, result=result)
     return result

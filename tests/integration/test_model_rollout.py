@@ -166,6 +166,11 @@ class Wire:
                 None,
             )
 
+    def latest_offer(self, station: str) -> str | None:
+        with self._lock:
+            found = [v for _, s, v in self.offers if s == station]
+        return found[-1] if found else None
+
     def latest_version(self, station: str) -> str | None:
         with self._lock:
             found = [st.model_version for _, s, st in self.statuses if s == station]
@@ -239,6 +244,9 @@ def test_publish_reaches_the_fleet_canary_first_and_rollback_returns_it(
         out = capsys.readouterr().out
         assert f"{CANARY} refused it" in out and "sha256" in out and FLEET in out
         assert wire.first_offer(FLEET, v2.version) is None
+        # The canary's retained offer is the champion's again (for a restarted station).
+        wait_until(lambda: wire.latest_offer(CANARY) == v1.version, timeout=10,
+                   what="the canary's retained offer to return to v1")  # fmt: skip
         assert registry.get(MODEL, v2.version).status == "rejected"
         assert all(_running(a) == v1.version for a in agents.values())
         canary_update = agents[CANARY].models.last_update
