@@ -134,6 +134,8 @@ class DetectionReport:
     healthy_compressor_months: float
     scored_from: pd.Timestamp
     scored_to: pd.Timestamp
+    #: Sensor-fault kind (stuck, drift, ...) behind each instrument alarm, in the same order.
+    instrument_kinds: list[str] = field(default_factory=list)
 
     def by_mode(self) -> dict[str, dict[str, float | int | None]]:
         rows: dict[str, dict[str, float | int | None]] = {}
@@ -196,6 +198,7 @@ def detection_report(
     sensor = events.sensor_faults
     false_alarms: list[Episode] = []
     instrument: list[Episode] = []
+    kinds: list[str] = []
     for i, episode in enumerate(episodes):
         if i in explained or episode.raised_at < scored_from:
             continue
@@ -204,9 +207,15 @@ def detection_report(
             & (sensor["start"] <= episode.raised_at)
             & (sensor["end"] + pd.Timedelta(seconds=sensor_grace_s) > episode.raised_at)
         ]
-        (instrument if len(during) else false_alarms).append(episode)
+        if len(during):
+            instrument.append(episode)
+            kinds.append(str(during["kind"].iloc[0]))
+        else:
+            false_alarms.append(episode)
     months = _healthy_months(frame, faults, scored_from, scored_to)
-    return DetectionReport(outcomes, false_alarms, instrument, months, scored_from, scored_to)
+    return DetectionReport(
+        outcomes, false_alarms, instrument, months, scored_from, scored_to, kinds
+    )
 
 
 def _healthy_months(

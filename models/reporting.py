@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,6 +74,16 @@ def detection_lines(reports: DetectionReports) -> list[str]:
             f"instrument alarms {len(report.instrument_alarms)} = "
             f"{report.instrument_alarms_per_compressor_month:.2f}"
         )
+    kinds = Counter(combined.instrument_kinds)
+    lines.append(
+        "instrument alarms (either) by the labelled sensor fault behind them: "
+        + (", ".join(f"{kind} {n}" for kind, n in kinds.most_common()) or "none")
+    )
+    total = len(combined.false_alarms) + len(combined.instrument_alarms)
+    lines.append(
+        f"false and instrument alarms together (either): {total} = "
+        f"{total / max(combined.healthy_compressor_months, 1e-9):.2f} per compressor-month"
+    )
     return lines
 
 
