@@ -22,7 +22,8 @@ METHANE_KG_PER_SCF = 0.0192  # for the truth comparison only; the estimator read
 
 def emissions_lines(run: FleetRun, fleet_path: Path, factors_path: Path | None) -> list[str]:
     factors = load_emission_factors(factors_path)
-    assets = assets_from_fleet(load_fleet(fleet_path))
+    in_run = set(run.events.operating_states["compressor_id"].astype(str))
+    assets = {k: a for k, a in assets_from_fleet(load_fleet(fleet_path)).items() if k in in_run}
     year = run.start.year
     readings = run.readings().select(["compressor_id", "horsepower_consumption"]).to_pandas()
     vent = venting(factors, assets, mode_hours(run.events.operating_states), run.events.blowdowns,
