@@ -1,8 +1,16 @@
-"""Running a verified model bundle with ONNX Runtime."""
+"""Running a verified model bundle with ONNX Runtime.
+
+A model may carry one baseline per compressor: its graph then has a second input,
+`compressor_index` (int64, the row's position in the model metadata's
+`altaviz.compressors` list), and may name the operating states it scores
+(`altaviz.scored_states`). Rows of other compressors or states are not scored.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+from dataclasses import dataclass
 
 import numpy as np
 import onnxruntime as ort
@@ -10,8 +18,22 @@ import onnxruntime as ort
 from edge_agent.errors import ModelError
 from shared.bundle import BundleManifest, VerifiedBundle
 from shared.features import FEATURE_NAMES, FeatureSpec
+from shared.model_graph import COMPRESSOR_INPUT, META_COMPRESSORS, META_SCORED_STATES
 
 log = logging.getLogger(__name__)
+
+
+
+@dataclass(frozen=True)
+class FeatureRows:
+    """Feature rows (all of FEATURE_NAMES) with the compressor and operating state of each."""
+
+    features: np.ndarray
+    compressors: list[str]
+    states: list[str]
+
+    def __len__(self) -> int:
+        return len(self.compressors)
 
 
 class OnnxModel:
@@ -41,9 +63,26 @@ class OnnxModel:
         inputs = {i.name: i for i in self._session.get_inputs()}
         if self.manifest.input_name not in inputs:
             raise ModelError(f"{self.label}: model has no input {self.manifest.input_name!r}")
+        #: Features go in as the graph declares them: double, or float (the default).
+        self._input_dtype = (
+            np.float64 if inputs[self.manifest.input_name].type == "tensor(double)" else np.float32
+        )
         outputs = [o.name for o in self._session.get_outputs()]
         if self.manifest.score_output not in outputs:
             raise ModelError(f"{self.label}: model has no output {self.manifest.score_output!r}")
+        meta = self._session.get_modelmeta().custom_metadata_map
+        #: Compressor id -> baseline index, for a model with one baseline per compressor.
+        self.compressor_index: dict[str, int] | None = None
+        if COMPRESSOR_INPUT in inputs:
+            try:
+                names = json.loads(meta[META_COMPRESSORS])
+            except (KeyError, ValueError):
+                raise ModelError(f"{self.label}: {META_COMPRESSORS} metadata missing") from None
+            self.compressor_index = {str(name): i for i, name in enumerate(names)}
+        states = meta.get(META_SCORED_STATES)
+        self.scored_states: frozenset[str] | None = (
+            frozenset(json.loads(states)) if states else None
+        )
 
     @property
     def label(self) -> str:
@@ -55,16 +94,35 @@ class OnnxModel:
 
     def select(self, features: np.ndarray) -> np.ndarray:
         """The model's input columns, in manifest order, from full feature rows."""
-        return np.ascontiguousarray(features[:, self.columns], dtype=np.float32)
+        return np.ascontiguousarray(features[:, self.columns], dtype=self._input_dtype)
 
-    def score(self, inputs: np.ndarray) -> np.ndarray:
+    def scorable(self, rows: FeatureRows) -> np.ndarray:
+        """Indices of rows this model scores: finite inputs, a known compressor, a scored state."""
+        keep = np.isfinite(self.select(rows.features)).all(axis=1)
+        if self.compressor_index is not None:
+            keep &= np.array([c in self.compressor_index for c in rows.compressors], dtype=bool)
+        if self.scored_states is not None:
+            keep &= np.array([s in self.scored_states for s in rows.states], dtype=bool)
+        return np.flatnonzero(keep)
+
+    def score_rows(self, rows: FeatureRows) -> tuple[np.ndarray, np.ndarray]:
+        """(row indices, scores) of the rows this model scores."""
+        index = self.scorable(rows)
+        compressors = [rows.compressors[i] for i in index.tolist()]
+        return index, self.score(self.select(rows.features[index]), compressors)
+
+    def score(self, inputs: np.ndarray, compressors: list[str] | None = None) -> np.ndarray:
         """Scores for rows of model inputs; raise ModelError if the model misbehaves."""
         if inputs.shape[0] == 0:
-            return np.empty(0, dtype=np.float32)
+            return np.empty(0, dtype=np.float64)
+        feeds = {self.manifest.input_name: inputs}
+        if self.compressor_index is not None:
+            if compressors is None or len(compressors) != inputs.shape[0]:
+                raise ModelError(f"{self.label}: scores one baseline per compressor; ids needed")
+            index = self.compressor_index
+            feeds[COMPRESSOR_INPUT] = np.array([index[c] for c in compressors], dtype=np.int64)
         try:
-            (scores,) = self._session.run(
-                [self.manifest.score_output], {self.manifest.input_name: inputs}
-            )
+            (scores,) = self._session.run([self.manifest.score_output], feeds)
         except Exception as exc:
             raise ModelError(f"{self.label}: inference failed: {exc}") from None
         scores = np.asarray(scores, dtype=np.float64).reshape(-1)
@@ -84,12 +142,10 @@ class OnnxModel:
         t = self.manifest.thresholds
         return scores <= t.clear_at if t.anomalous_when == "above" else scores >= t.clear_at
 
-    def sanity_check(self, features: np.ndarray, *, max_anomalous_fraction: float) -> str | None:
+    def sanity_check(self, rows: FeatureRows, *, max_anomalous_fraction: float) -> str | None:
         """Score recent feature rows; return why the model is unfit, or None."""
-        inputs = self.select(features)
-        inputs = inputs[np.isfinite(inputs).all(axis=1)]
         try:
-            scores = self.score(inputs)
+            _, scores = self.score_rows(rows)
         except ModelError as exc:
             return str(exc)
         if len(scores):

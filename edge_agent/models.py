@@ -27,10 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from edge_agent.errors import ModelError, ModelFetchError
-from edge_agent.model_runtime import OnnxModel
+from edge_agent.model_runtime import FeatureRows, OnnxModel
 from shared.bundle import (
     MAX_BUNDLE_BYTES,
     BundleError,
@@ -197,7 +195,7 @@ class ModelUpdater:
     def check_signature(self, offer: ModelOffer) -> None:
         verify_manifest(offer.manifest, decode_signature(offer.signature), self.store.public_key)
 
-    def prepare(self, offer: ModelOffer, recent_features: np.ndarray) -> None:
+    def prepare(self, offer: ModelOffer, recent_features: FeatureRows) -> None:
         """Fetch, verify, load and sanity-check `offer` on the worker thread."""
         self._pending_offer = offer
         self._pending = self._pool.submit(self._prepare, offer, recent_features)
@@ -212,7 +210,7 @@ class ModelUpdater:
         error = future.exception()
         return offer, (error if error is not None else future.result())
 
-    def _prepare(self, offer: ModelOffer, recent_features: np.ndarray) -> Candidate:
+    def _prepare(self, offer: ModelOffer, recent_features: FeatureRows) -> Candidate:
         s = self.settings
         archive = fetch(
             offer.bundle_url,

@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from edge_agent.alarms import AlarmTracker, Observation
 from edge_agent.errors import ModelError
-from edge_agent.model_runtime import OnnxModel
+from edge_agent.model_runtime import FeatureRows, OnnxModel
 from edge_agent.thresholds import Thresholds
 from shared.features import (
     FEATURE_NAMES,
@@ -67,8 +67,8 @@ class Scorer:
         self._shadow: _Shadow | None = None
         self._streams: dict[FeatureSpec, StreamingFeatures] = {}
         self._comm_loss: dict[str, int] = {}
-        #: Recent raw readings (compressor, seconds, values) for shadow-scoring a candidate.
-        self.recent: deque[tuple[str, float, np.ndarray]] = deque(maxlen=recent_readings)
+        #: Recent raw readings (compressor, seconds, values, state) for checking a candidate.
+        self.recent: deque[tuple[str, float, np.ndarray, str]] = deque(maxlen=recent_readings)
         self.rows_scored = 0
 
     # -- models -------------------------------------------------------------
@@ -87,15 +87,16 @@ class Scorer:
     def shadow_model(self) -> OnnxModel | None:
         return self._shadow.model if self._shadow else None
 
-    def recent_features(self, spec: FeatureSpec) -> np.ndarray:
+    def recent_features(self, spec: FeatureSpec) -> FeatureRows:
         """Features of the recent readings, computed afresh with `spec` (shadow scoring)."""
         if not self.recent:
-            return np.empty((0, len(FEATURE_NAMES)))
+            return FeatureRows(np.empty((0, len(FEATURE_NAMES))), [], [])
         rows = sorted(self.recent, key=lambda r: (r[0], r[1]))
         names = [r[0] for r in rows]
         groups = np.r_[0, np.cumsum([a != b for a, b in itertools.pairwise(names)])]
         times = np.array([r[1] for r in rows])
-        return rolling_features(np.vstack([r[2] for r in rows]), times, spec, groups=groups)
+        features = rolling_features(np.vstack([r[2] for r in rows]), times, spec, groups=groups)
+        return FeatureRows(features, names, [r[3] for r in rows])
 
     # -- scoring --------------------------------------------------------------
 
@@ -108,6 +109,7 @@ class Scorer:
         times = timestamps_s(table.column("timestamp"))
         stamps = table.column("timestamp").to_pylist()
         compressors = table.column("compressor_id").to_pylist()
+        states = table.column("operating_state").to_pylist()
         seqs = table.column("seq").to_pylist()
         codes = np.column_stack(
             [table.column(q).to_numpy(zero_copy_only=False) for q in QUALITY_FIELDS]
@@ -125,19 +127,19 @@ class Scorer:
             for spec in specs
         }
         for i, compressor in enumerate(compressors):
-            self.recent.append((compressor, float(times[i]), values[i]))
+            self.recent.append((compressor, float(times[i]), values[i], states[i]))
             at = _utc(stamps[i])
             self._rules(result, compressor, features[self.rule_spec][i], at, seqs[i])
             self._comm(result, compressor, no_answer[i], at, seqs[i])
         if self.model is not None:
             try:
-                self._anomaly(
-                    result, self.model, features[self.model.spec], compressors, stamps, seqs
-                )
+                rows = FeatureRows(features[self.model.spec], compressors, states)
+                self._anomaly(result, self.model, rows, stamps, seqs)
             except ModelError as exc:
                 result.model_failure = str(exc)
         if self._shadow is not None:
-            self._score_shadow(result, features[self._shadow.model.spec])
+            spec = self._shadow.model.spec
+            self._score_shadow(result, FeatureRows(features[spec], compressors, states))
         result.scored_rows = table.num_rows
         self.rows_scored += table.num_rows
         return result
@@ -199,14 +201,12 @@ class Scorer:
         self,
         result: ScoreResult,
         model: OnnxModel,
-        features: np.ndarray,
-        compressors: list[str],
+        feature_rows: FeatureRows,
         stamps: list[datetime],
         seqs: list[int],
     ) -> None:
-        inputs = model.select(features)
-        rows = np.flatnonzero(np.isfinite(inputs).all(axis=1))
-        scores = model.score(inputs[rows])
+        rows, scores = model.score_rows(feature_rows)
+        compressors = feature_rows.compressors
         anomalous, normal = model.anomalous(scores), model.normal(scores)
         limits = model.manifest.thresholds
         for k, i in enumerate(rows.tolist()):
@@ -231,16 +231,14 @@ class Scorer:
                 ),
             )
 
-    def _score_shadow(self, result: ScoreResult, features: np.ndarray) -> None:
+    def _score_shadow(self, result: ScoreResult, rows: FeatureRows) -> None:
         assert self._shadow is not None
-        inputs = self._shadow.model.select(features)
-        inputs = inputs[np.isfinite(inputs).all(axis=1)]
         try:
-            self._shadow.model.score(inputs)
+            index, _ = self._shadow.model.score_rows(rows)
         except ModelError as exc:
             result.shadow_failure = str(exc)
             return
-        self._shadow.rows_scored += len(inputs)
+        self._shadow.rows_scored += len(index)
         if self._shadow.rows_scored >= self._shadow.rows_needed:
             result.shadow_passed = True
 

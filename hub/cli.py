@@ -25,7 +25,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--json-logs", action="store_true", help="log one JSON object per line")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    sub.add_parser("ingest", help="land telemetry batches from MQTT and acknowledge them")
+    sub.add_parser(
+        "ingest",
+        help="land telemetry batches from MQTT and acknowledge them; keep station status and edge alarms",
+    )
 
     pipeline = sub.add_parser(
         "pipeline", help="run landing -> bronze -> silver -> gold -> serving database"
@@ -68,6 +71,7 @@ def _wait_for_signal() -> None:
 
 
 def _ingest(args: argparse.Namespace) -> int:
+    from hub.ingest.events import StationEventsWorker
     from hub.ingest.worker import IngestWorker
     from hub.settings import HubSettings
 
@@ -75,11 +79,24 @@ def _ingest(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level, json_lines=args.json_logs)
     worker = IngestWorker(settings)
     worker.start()
+    # Station status and edge alarms go to the serving database the portal reads.
+    events = StationEventsWorker(settings, _serving_engine(settings))
+    events.start()
     try:
         _wait_for_signal()
     finally:
+        events.stop()
         worker.stop()
     return 0
+
+
+def _serving_engine(settings):  # type: ignore[no-untyped-def]
+    from hub.db.migrate import upgrade
+    from hub.db.session import make_engine
+
+    if settings.pipeline.auto_migrate:
+        upgrade(settings.database_url)
+    return make_engine(settings.database_url)
 
 
 def _pipeline(args: argparse.Namespace) -> int:

@@ -1,14 +1,23 @@
-"""`altaviz-models`: public benchmarks and ad-hoc CSV scoring from the command line."""
+"""`altaviz-models`: benchmarks, CSV scoring, evaluation, and (from the hub) the model life cycle.
+
+Commands that need the hub (train, publish, rollback, retrain, serve-bundles, registry)
+come from the `altaviz.models.commands` entry point group, so this package never
+imports the hub (hub/models_lifecycle/cli.py registers them).
+"""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any
 
 from shared.cli_support import configure_logging, run_cli
 
 PROG = "altaviz-models"
+PLUGIN_GROUP = "altaviz.models.commands"
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -37,7 +46,30 @@ def _build_parser() -> argparse.ArgumentParser:
     fit_source.add_argument("--fit-rows", type=int, help="fit on the first N rows of --input")
     score.add_argument("--columns", nargs="+", help="sensor columns (default: all numeric)")
     score.add_argument("--out", type=Path, required=True)
+
+    evaluate = commands.add_parser(
+        "evaluate", help="every compressor model on a simulator run against its ground truth"
+    )
+    evaluate.add_argument("--run", type=Path, required=True, help="evaluation run directory")
+    evaluate.add_argument("--train-run", type=Path, help="labelled run to train the RUL model on")
+    evaluate.add_argument("--thresholds", type=Path, default=Path("config/thresholds.yaml"))
+    evaluate.add_argument("--emission-factors", type=Path, help="default: config/emission_factors.yaml")
+    evaluate.add_argument("--fleet", type=Path, help="fleet file of the run (emissions card)")
+    evaluate.add_argument("--threads", type=int, default=1, help="BLAS/OpenMP threads")
+    for plugin in _plugins():
+        plugin.register(commands)
     return parser
+
+
+def _plugins() -> list[Any]:
+    """Command providers from the `altaviz.models.commands` entry point group."""
+    found = []
+    for entry in entry_points(group=PLUGIN_GROUP):
+        try:
+            found.append(entry.load())
+        except ImportError as exc:  # the hub extra is not installed: its commands are absent
+            logging.getLogger(__name__).debug("%s not loaded: %s", entry.name, exc)
+    return found
 
 
 def _benchmark_skab(args: argparse.Namespace) -> int:
@@ -86,14 +118,35 @@ def _score_csv(args: argparse.Namespace) -> int:
     return 0
 
 
+def _evaluate(args: argparse.Namespace) -> int:
+    from threadpoolctl import threadpool_limits
+
+    from models.drift import DriftLimits
+    from models.evaluate_cmd import EvaluationSetup, run_evaluation
+
+    setup = EvaluationSetup(limits=DriftLimits.from_thresholds(args.thresholds))
+    with threadpool_limits(limits=args.threads):
+        lines = run_evaluation(
+            args.run, args.train_run, setup, fleet_path=args.fleet, factors_path=args.emission_factors
+        )
+    for line in lines:
+        print(line)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
     args = _build_parser().parse_args(argv)
     configure_logging(args.log_level)
 
     def work() -> int:
+        handler = getattr(args, "handler", None)
+        if handler is not None:
+            return int(handler(args))
         if args.command == "score-csv":
             return _score_csv(args)
+        if args.command == "evaluate":
+            return _evaluate(args)
         if args.dataset == "skab":
             return _benchmark_skab(args)
         return _benchmark_cmapss(args)

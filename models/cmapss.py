@@ -13,12 +13,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.model_selection import GroupKFold
 from threadpoolctl import threadpool_limits
 
 from models.cmapss_data import RUL_CAP, informative_sensors, read_cmapss, remaining_life
 from models.cmapss_features import build_features
+from models.cmapss_model import RulModel
 from models.errors import InputDataError
 from models.metrics import phm08_score, rmse
 
@@ -27,18 +27,6 @@ logger = logging.getLogger(__name__)
 MIN_OBSERVED_CYCLES = 31  # the shortest series in test_FD001.txt
 MAX_EVAL_RUL = 150  # validation truncation points leave at most this many cycles (see docs)
 TRUNCATION_DRAWS = 10
-
-
-def make_regressor(seed: int) -> HistGradientBoostingRegressor:
-    """The RUL model: gradient-boosted trees on the per-engine features."""
-    return HistGradientBoostingRegressor(
-        max_iter=300,
-        learning_rate=0.05,
-        max_leaf_nodes=15,
-        min_samples_leaf=50,
-        l2_regularization=1.0,
-        random_state=seed,
-    )
 
 
 @dataclass(frozen=True)
@@ -78,23 +66,33 @@ def _truncation_rows(
     return np.asarray(chosen, dtype=int)
 
 
-def cross_validate(
-    train: pd.DataFrame, features: pd.DataFrame, *, folds: int, seed: int
-) -> tuple[float, float, float]:
-    """Out-of-fold predictions by unit -> (truncated RMSE, truncated PHM08 score, every-cycle RMSE)."""
+def out_of_fold(
+    train: pd.DataFrame, features: pd.DataFrame, sensors: list[str], *, folds: int, seed: int
+) -> np.ndarray:
+    """Predicted RUL of every training row by a model that never saw that row's engine."""
     units = train["unit"].to_numpy()
     if len(np.unique(units)) < folds:
         raise InputDataError(f"{len(np.unique(units))} engines are too few for {folds} folds")
     rul = remaining_life(train)
-    target = np.minimum(rul, RUL_CAP)
     predicted = np.zeros(len(train))
     for fold, (fit_rows, held_rows) in enumerate(
-        GroupKFold(n_splits=folds).split(features, target, units)
+        GroupKFold(n_splits=folds).split(features, rul, units)
     ):
-        model = make_regressor(seed).fit(features.iloc[fit_rows], target[fit_rows])
-        predicted[held_rows] = model.predict(features.iloc[held_rows])
+        fit, held = train.iloc[fit_rows], train.iloc[held_rows]
+        model = RulModel(sensors, seed=seed).fit(fit, features.iloc[fit_rows], rul[fit_rows])
+        predicted[held_rows] = model.predict(held, features.iloc[held_rows])
         logger.info("fold %d: %d held-out engines", fold, len(np.unique(units[held_rows])))
-    predicted = np.clip(predicted, 0, None)
+    return predicted
+
+
+def cross_validate(
+    train: pd.DataFrame, features: pd.DataFrame, sensors: list[str], *, folds: int, seed: int
+) -> tuple[float, float, float]:
+    """Out-of-fold predictions by unit -> (truncated RMSE, truncated PHM08 score, every-cycle RMSE)."""
+    units = train["unit"].to_numpy()
+    rul = remaining_life(train)
+    target = np.minimum(rul, RUL_CAP)
+    predicted = out_of_fold(train, features, sensors, folds=folds, seed=seed)
     rng = np.random.default_rng(seed)
     cycles = train["cycle"].to_numpy()
     draws = [_truncation_rows(units, cycles, rul, rng) for _ in range(TRUNCATION_DRAWS)]
@@ -104,13 +102,11 @@ def cross_validate(
     return truncated_rmse, truncated_score, rmse(target, predicted)
 
 
-def predict_last_cycle(
-    model: HistGradientBoostingRegressor, test: pd.DataFrame, sensors: list[str]
-) -> pd.DataFrame:
+def predict_last_cycle(model: RulModel, test: pd.DataFrame, sensors: list[str]) -> pd.DataFrame:
     """Predicted RUL at each test unit's last cycle, as `unit,rul_pred`."""
     features = build_features(test, sensors)
     last = test.groupby("unit")["cycle"].idxmax().to_numpy()
-    predictions = np.clip(model.predict(features.loc[last]), 0, None)
+    predictions = model.predict(test, features)[last]
     return pd.DataFrame(
         {"unit": test.loc[last, "unit"].to_numpy(), "rul_pred": predictions.round(2)}
     )
@@ -147,10 +143,9 @@ def _run(
     logger.info("informative sensors: %s", sensors)
     features = build_features(train, sensors)
     truncated_rmse, truncated_score, every_cycle_rmse = cross_validate(
-        train, features, folds=folds, seed=seed
+        train, features, sensors, folds=folds, seed=seed
     )
-    target = np.minimum(remaining_life(train), RUL_CAP)
-    model = make_regressor(seed).fit(features, target)
+    model = RulModel(sensors, seed=seed).fit(train, features, remaining_life(train))
     predictions = predict_last_cycle(model, test, sensors)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     predictions.to_csv(out_path, index=False)

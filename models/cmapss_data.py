@@ -12,7 +12,7 @@ from models.errors import InputDataError, InputFileError
 SETTING_COLUMNS = [f"setting_{i}" for i in range(1, 4)]
 SENSOR_COLUMNS = [f"s{i}" for i in range(1, 22)]
 COLUMNS = ["unit", "cycle", *SETTING_COLUMNS, *SENSOR_COLUMNS]
-RUL_CAP = 125
+RUL_CAP = 130
 
 
 def read_cmapss(path: Path) -> pd.DataFrame:

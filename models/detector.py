@@ -90,7 +90,8 @@ def rolling_mean(values: FloatArray, window: int) -> FloatArray:
     return (cumulative[window:] - cumulative[:-window]) / window
 
 
-def _whitening(features: FloatArray, ridge: float) -> tuple[FloatArray, FloatArray]:
+def fit_whitening(features: FloatArray, ridge: float) -> tuple[FloatArray, FloatArray]:
+    """Mean and L (L @ L.T = inverse of the ridge-shrunk covariance) of the rows of `features`."""
     mean = features.mean(axis=0)
     cov = np.atleast_2d(np.cov(features - mean, rowvar=False))
     n_features = cov.shape[0]
@@ -98,7 +99,20 @@ def _whitening(features: FloatArray, ridge: float) -> tuple[FloatArray, FloatArr
     return mean, np.linalg.cholesky(np.linalg.inv(cov))
 
 
-def _distances(features: FloatArray, mean: FloatArray, whitening: FloatArray) -> FloatArray:
+def trimmed_whitening(
+    features: FloatArray, ridge: float, trim_fraction: float
+) -> tuple[FloatArray, FloatArray]:
+    """`fit_whitening`, refit without the `trim_fraction` most distant rows (0: no refit)."""
+    mean, whitening = fit_whitening(features, ridge)
+    if trim_fraction > 0:
+        distances = mahalanobis_sq(features, mean, whitening)
+        keep = distances <= np.quantile(distances, 1.0 - trim_fraction)
+        mean, whitening = fit_whitening(features[keep], ridge)
+    return mean, whitening
+
+
+def mahalanobis_sq(features: FloatArray, mean: FloatArray, whitening: FloatArray) -> FloatArray:
+    """Squared Mahalanobis distance of each row: |(row - mean) @ L|^2."""
     projected = (features - mean) @ whitening
     return np.einsum("ij,ij->i", projected, projected)
 
@@ -127,11 +141,7 @@ def fit_detector(
     features = rolling_mean((readings - center) / scale, config.mean_window)[
         config.mean_window - 1 :
     ]
-    mean, whitening = _whitening(features, config.ridge)
-    if config.trim_fraction > 0:
-        distances = _distances(features, mean, whitening)
-        keep = distances <= np.quantile(distances, 1.0 - config.trim_fraction)
-        mean, whitening = _whitening(features[keep], config.ridge)
+    mean, whitening = trimmed_whitening(features, config.ridge, config.trim_fraction)
     unfinished = FittedDetector(
         columns=tuple(columns), config=config, center=center, scale=scale,
         feature_mean=mean, whitening=whitening, threshold=float("inf"),
@@ -150,7 +160,7 @@ def score_reference(detector: FittedDetector, readings: FloatArray) -> FloatArra
     features = rolling_mean(standardized, cfg.mean_window)
     # The graph pads raw readings, not distances: pad here the same way for exact parity.
     padded = np.vstack([np.repeat(features[:1], cfg.smooth_window - 1, axis=0), features])
-    distances = _distances(padded, detector.feature_mean, detector.whitening)
+    distances = mahalanobis_sq(padded, detector.feature_mean, detector.whitening)
     return _window_means(distances, cfg.smooth_window)
 
 

@@ -78,23 +78,26 @@ def build_model(detector: FittedDetector) -> onnx.ModelProto:
         ],
         initializer=_initializers(detector),
     )
+    metadata = {
+        "altaviz.columns": json.dumps(list(detector.columns)),
+        "altaviz.threshold": repr(detector.threshold),
+        "altaviz.min_run": str(detector.config.min_run),
+        "altaviz.detector": json.dumps(detector.summary(), default=str),
+    }
+    return finish_model(graph, metadata, what="the detector graph")
+
+
+def finish_model(graph: onnx.GraphProto, metadata: dict[str, str], *, what: str) -> onnx.ModelProto:
+    """An opset-17 model of `graph` with `metadata`, checked (ModelExportError if invalid)."""
     model = helper.make_model(
         graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="altaviz-models"
     )
     model.ir_version = 8  # readable by every onnxruntime >= 1.10
-    helper.set_model_props(
-        model,
-        {
-            "altaviz.columns": json.dumps(list(detector.columns)),
-            "altaviz.threshold": repr(detector.threshold),
-            "altaviz.min_run": str(detector.config.min_run),
-            "altaviz.detector": json.dumps(detector.summary(), default=str),
-        },
-    )
+    helper.set_model_props(model, metadata)
     try:
         onnx.checker.check_model(model, full_check=True)
     except onnx.checker.ValidationError as exc:
-        raise ModelExportError(f"the detector graph is not valid ONNX: {exc}") from exc
+        raise ModelExportError(f"{what} is not valid ONNX: {exc}") from exc
     return model
 
 

@@ -39,6 +39,11 @@ ATMOSPHERIC_PSI = 14.696
 
 _PER_SENSOR = ("", "_mean", "_std", "_trend")
 
+#: Rows per block of `rolling_features` (bounds the length of its running sums).
+BLOCK_ROWS = 2048
+#: A one-pass variance below this share of its running sum of squares is recomputed exactly.
+_CANCELLATION_MARGIN = 1e-7
+
 #: The ordered feature list (the column order of the model input).
 FEATURE_NAMES: tuple[str, ...] = (
     *(f"{sensor}{suffix}" for sensor in SENSOR_FIELDS for suffix in _PER_SENSOR),
@@ -78,6 +83,12 @@ def rolling_features(
     `times_s` is (n,) seconds, non-decreasing within each series. `groups` (n,)
     labels the series (rows of one series contiguous); None means one series.
     Windows never cross series. Returns (n, len(FEATURE_NAMES)).
+
+    Rows are computed in blocks of `BLOCK_ROWS` (each with the rows its windows reach
+    back to), so the running sums behind means and standard deviations stay as short
+    as the edge agent's window buffer: a 90-day fleet table gives the same numbers as
+    the readings streamed one batch at a time (to ~1e-9), not numbers that drift with
+    the length of the table.
     """
     n = len(times_s)
     out = np.full((n, len(FEATURE_NAMES)), np.nan)
@@ -85,6 +96,20 @@ def rolling_features(
         return out
     window = spec.window_s
     times = _separate_series(np.asarray(times_s, dtype=np.float64), groups, window)
+    for first in range(0, n, BLOCK_ROWS):
+        last = min(first + BLOCK_ROWS, n)
+        # Every window of rows first..last-1 starts at or after `lo` (2 windows back).
+        lo = int(np.searchsorted(times, times[first] - 2 * window, side="right"))
+        lo = min(lo, first)
+        out[first:last] = _block_features(values[lo:last], times[lo:last], spec)[first - lo :]
+    return out
+
+
+def _block_features(values: np.ndarray, times: np.ndarray, spec: FeatureSpec) -> np.ndarray:
+    """`rolling_features` of rows whose windows all lie within the block (times separated)."""
+    n = len(times)
+    out = np.full((n, len(FEATURE_NAMES)), np.nan)
+    window = spec.window_s
     start = np.searchsorted(times, times - window, side="right")
     prev_start = np.searchsorted(times, times - 2 * window, side="right")
     valid = ~np.isnan(values)
@@ -105,6 +130,15 @@ def rolling_features(
     mean_c = _divide(sum_now, n_now)
     var = _divide(squares[end] - squares[start], n_now) - mean_c * mean_c
     std = np.sqrt(np.clip(var, 0.0, None))
+    # Where the variance is small against the running sums it was taken from, the one-pass
+    # formula has cancelled away its digits (a flat signal would get a std of ~1e-4, not 0,
+    # and a different one on the edge): recompute those windows exactly, in two passes.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        doubtful = var < _CANCELLATION_MARGIN * squares[end] / np.maximum(n_now, 1)
+    for sensor in range(values.shape[1]):
+        rows = np.flatnonzero(doubtful[:, sensor] & (n_now[:, sensor] >= spec.min_samples))
+        if len(rows):
+            std[rows, sensor] = _window_std(values[:, sensor], start, rows)
     n_prev = count[start] - count[prev_start]
     mean_prev_c = _divide(total[start] - total[prev_start], n_prev)
     trend = (mean_c - mean_prev_c) / (window / 60.0)
@@ -124,6 +158,24 @@ def rolling_features(
         specific = values[:, _HP] / (values[:, _FLOW] / 1000.0)
     out[:, -2] = np.where(np.isfinite(ratio), ratio, np.nan)
     out[:, -1] = np.where(np.isfinite(specific), specific, np.nan)
+    return out
+
+
+def _window_std(column: np.ndarray, start: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Population std of the valid values in rows' windows [start, row], two-pass (exact)."""
+    out = np.empty(len(rows))
+    longest = int((rows + 1 - start[rows]).max())
+    offsets = np.arange(longest)
+    step = max(1, (1 << 21) // longest)
+    for first in range(0, len(rows), step):
+        part = rows[first : first + step]
+        positions = start[part, None] + offsets
+        values = column[np.minimum(positions, len(column) - 1)]
+        usable = (positions <= part[:, None]) & ~np.isnan(values)
+        count = np.maximum(usable.sum(axis=1), 1)
+        mean = np.where(usable, values, 0.0).sum(axis=1) / count
+        deviation = np.where(usable, values - mean[:, None], 0.0)
+        out[first : first + step] = np.sqrt((deviation * deviation).sum(axis=1) / count)
     return out
 
 
@@ -230,9 +282,15 @@ class StreamingFeatures:
                 old_t, old_v = old_t[:0], old_v[:0]  # the clock went backwards: start afresh
             all_t = np.concatenate([old_t, new_t])
             all_v = np.concatenate([old_v, new_v])
-            keep = max(
-                int(np.searchsorted(all_t, all_t[-1] - 2 * self.spec.window_s, side="right")),
-                len(all_t) - self.max_rows,
+            # Keep the history the *oldest* new reading needs (two windows before it), and
+            # every new row: a poll may bring more than two windows of readings (a backlog,
+            # accelerated time). The next update trims what this one kept extra.
+            keep = min(
+                max(
+                    int(np.searchsorted(all_t, new_t[0] - 2 * self.spec.window_s, side="right")),
+                    len(all_t) - self.max_rows,
+                ),
+                len(old_t),
             )
             all_t, all_v = all_t[keep:], all_v[keep:]
             self._times[compressor], self._values[compressor] = all_t, all_v

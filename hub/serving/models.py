@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     Float,
@@ -307,3 +308,56 @@ class MaintenanceEvent(_OfCompressor, Base):
     source: Mapped[str] = mapped_column(String(16))
     episode_id: Mapped[str | None] = mapped_column(String(EPISODE_ID_LENGTH))
     created_at: Mapped[datetime] = mapped_column(TS, default=utc_now)
+
+
+class StationLink(_OfStation, Base):
+    """A station's edge agent as it last reported itself (the retained status topic).
+
+    Written by the hub's station-events worker; `online` turns false when the agent's
+    last will arrives (the broker lost it) or it stopped cleanly.
+    """
+
+    __tablename__ = "station_links"
+
+    org_id: Mapped[str] = org_id_column()
+    station_id: Mapped[str] = _id(primary_key=True)
+    online: Mapped[bool] = mapped_column(Boolean)
+    agent_version: Mapped[str] = mapped_column(String(32), default="")
+    model_id: Mapped[str | None] = mapped_column(String(64))
+    model_version: Mapped[str | None] = mapped_column(String(64))
+    last_model_update: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    backlog_readings: Mapped[int] = mapped_column(BigInteger, default=0)
+    unacked_batches: Mapped[int] = mapped_column(Integer, default=0)
+    last_seq: Mapped[int | None] = mapped_column(BigInteger)
+    active_alarms: Mapped[int] = mapped_column(Integer, default=0)
+    forced_out_readings: Mapped[int] = mapped_column(BigInteger, default=0)
+    clock_jumps: Mapped[int] = mapped_column(Integer, default=0)
+    buffer_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    panels: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: The agent's own time of the report, and when the hub received it.
+    reported_at: Mapped[datetime] = mapped_column(TS)
+    received_at: Mapped[datetime] = mapped_column(TS)
+
+
+class EdgeAlarm(_OfCompressor, Base):
+    """An alarm episode the edge raised on site (the alarms topic), latest event wins."""
+
+    __tablename__ = "edge_alarms"
+
+    org_id: Mapped[str] = org_id_column()
+    episode_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    station_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    compressor_id: Mapped[str] = mapped_column(String(ID_LENGTH), index=True)
+    condition: Mapped[str] = mapped_column(String(64))
+    severity: Mapped[str] = mapped_column(String(16))
+    #: raised | cleared (the latest event received)
+    event: Mapped[str] = mapped_column(String(16))
+    raised_at: Mapped[datetime] = mapped_column(TS)
+    cleared_at: Mapped[datetime | None] = mapped_column(TS)
+    metric: Mapped[str | None] = mapped_column(String(64))
+    value: Mapped[float | None] = mapped_column(Float)
+    threshold: Mapped[float | None] = mapped_column(Float)
+    peak_value: Mapped[float | None] = mapped_column(Float)
+    model_version: Mapped[str | None] = mapped_column(String(64))
+    message: Mapped[str] = mapped_column(Text, default="")
+    received_at: Mapped[datetime] = mapped_column(TS)

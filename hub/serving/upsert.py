@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Table
@@ -25,10 +25,12 @@ def upsert(
     rows: Sequence[Mapping[str, Any]],
     *,
     update: Iterable[str] | None = None,
+    where: Callable[[Table, Any], Any] | None = None,
 ) -> int:
     """Insert rows; on a primary-key conflict update `update` (default: every non-key column).
 
-    Only flushes: the caller's `session_scope` owns the transaction.
+    `where(table, excluded)` limits which conflicting rows are updated (e.g. only when the
+    incoming row is newer). Only flushes: the caller's `session_scope` owns the transaction.
     """
     if not rows:
         return 0
@@ -37,7 +39,9 @@ def upsert(
     statement = _insert(session, table)
     if columns:
         statement = statement.on_conflict_do_update(
-            index_elements=keys, set_={c: statement.excluded[c] for c in columns}
+            index_elements=keys,
+            set_={c: statement.excluded[c] for c in columns},
+            where=where(table, statement.excluded) if where is not None else None,
         )
     else:
         statement = statement.on_conflict_do_nothing(index_elements=keys)

@@ -10,6 +10,7 @@ from shared.features import (
     FEATURE_NAMES,
     FeatureSpec,
     FeatureWindow,
+    StreamingFeatures,
     feature_matrix,
     features_table,
     sensor_matrix,
@@ -55,6 +56,33 @@ def test_streaming_window_matches_the_whole_table() -> None:
         key = (whole.column("compressor_id")[row].as_py(), whole.column("seq")[row].as_py())
         expected = np.array([whole.column(n)[row].as_py() for n in FEATURE_NAMES], dtype=float)
         np.testing.assert_allclose(streamed[key], expected, rtol=1e-6, atol=1e-6)
+
+
+def test_streaming_updates_longer_than_the_window_match_the_whole_table() -> None:
+    """A poll may bring more than two windows of readings (a backlog, accelerated time)."""
+    table = _noisy(900)
+    spec = FeatureSpec(window_s=20, min_samples=3)
+    whole = features_table(table, spec)
+    expected = dict(
+        zip(
+            zip(
+                whole.column("compressor_id").to_pylist(),
+                whole.column("seq").to_pylist(),
+                strict=True,
+            ),
+            feature_matrix(whole, FEATURE_NAMES).astype(float),
+            strict=True,
+        )
+    )
+    values = sensor_matrix(table)
+    times = np.array([t.timestamp() for t in table.column("timestamp").to_pylist()])
+    compressors = table.column("compressor_id").to_pylist()
+    seqs = table.column("seq").to_pylist()
+    stream = StreamingFeatures(spec)
+    for a, b in ((0, 300), (300, 330), (330, 900)):
+        got = stream.update(compressors[a:b], times[a:b], values[a:b])
+        want = np.array([expected[(compressors[i], seqs[i])] for i in range(a, b)])
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-4)
 
 
 def test_rolling_statistics_are_right() -> None:

@@ -11,7 +11,7 @@ from hub.portal.alerts.service import summaries_for_compressor as alert_summarie
 from hub.portal.auth.dependencies import CurrentPrincipal, DbSession, Principal
 from hub.portal.auth.permissions import StationManager, Viewer
 from hub.portal.errors import ERROR_RESPONSES
-from hub.portal.fleet import overview, service, telemetry
+from hub.portal.fleet import edge, overview, service, telemetry
 from hub.portal.fleet.gauges import gauges
 from hub.portal.fleet.schemas import (
     CompressorDetail,
@@ -120,6 +120,15 @@ def rotate_credentials(
     )
 
 
+@api.get("/orgs/{org_id}/stations/{station_id}/edge", response_model=edge.StationEdgeRead)
+def station_edge(
+    session: DbSession, scope: Viewer, station_id: StationIdPath
+) -> edge.StationEdgeRead:
+    """The station's edge agent as it last reported (link, backlog, model) and its recent alarms."""
+    service.get_station(session=session, org_id=scope.org_id, station_id=station_id)
+    return edge.station_edge(session=session, org_id=scope.org_id, station_id=station_id)
+
+
 @api.get("/orgs/{org_id}/stations/{station_id}/compressors", response_model=list[CompressorDetail])
 def station_compressors(
     session: DbSession, scope: Viewer, station_id: StationIdPath
@@ -193,9 +202,10 @@ def station_page(
 ) -> Response:
     station = service.get_station(session=session, org_id=scope.org_id, station_id=station_id)
     units = overview.station_units(session=session, org_id=scope.org_id, station_id=station_id)
+    on_site = edge.station_edge(session=session, org_id=scope.org_id, station_id=station_id)
     return page(
         request, "fleet/station.html", session=session, scope=scope, principal=found,
-        nav="fleet", station=station, units=units,
+        nav="fleet", station=station, units=units, edge=on_site,
     )  # fmt: skip
 
 
