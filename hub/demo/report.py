@@ -136,7 +136,12 @@ class Report:
             f"{ingest.service.duplicates} re-delivery(ies) recognised, "
             f"{ingest.service.rejected} quarantined"
         )
-        print(f"  bronze rows: {after} (+{after - self.bronze_before} this run)")
+        from hub.lakehouse.tables import LakePaths
+
+        print(
+            f"  bronze rows: {after} (+{after - self.bronze_before} this run) "
+            f"in {LakePaths(self.hub.lake_root).bronze_readings}"
+        )
         print(
             f"  silver rows: {silver} (one per compressor and timestamp); "
             f"{pipeline.readings} reading(s) through silver/gold this run"
