@@ -90,7 +90,7 @@ class Report:
         episodes = self._open_episodes()
         names = ", ".join(f"{e.compressor_id} {e.condition} ({e.severity})" for e in episodes[:3])
         print(
-            f"[{elapsed:5.0f}s] {self._day(self._sim_now())} | edges: {up}/{len(statuses)} linked, "
+            f"[{elapsed:5.0f}s] lake at {self._day(self._sim_now())} | edges: {up}/{len(statuses)} linked, "
             f"backlog {backlog}, {alarms} alarm(s) active | hub: {ingest.service.landed} batch(es) "
             f"landed | lake: {processed} reading(s) through silver/gold | "
             f"{len(episodes)} open episode(s){': ' + names if names else ''}"
