@@ -50,7 +50,10 @@ def test_station_page_and_api_show_the_agents_report_and_its_alarms(
         (compressor, "high_discharge_temp", "raised")
     ]
     page = browser.client.get(f"/o/{org.org_id}/stations/{station}").text
-    assert "Edge agent" in page and "online" in page and "high_discharge_temp" in page
+    assert page.count("<h2>Edge agent</h2>") == 1, page
+    title = page[page.index("<title>") : page.index("</title>")]
+    assert "Edge agent" not in title and "<" not in title[len("<title>") :]
+    assert "online" in page and "high_discharge_temp" in page
     assert "1234" in page and "compressor-detector" in page
 
     # Another org's member (an API token: sign-ins are rate limited per client address).
