@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 
+from hub.db.base import as_utc
 from hub.db.session import make_engine, session_scope
 from hub.demo.stations import EdgeFleet, Timeline
 from hub.serving.models import AlertEpisode, CompressorStatus, StationFreshness, StationLink
 
 
 def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return None if moment is None else as_utc(moment)
 
 
 class Report:

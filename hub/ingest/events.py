@@ -14,22 +14,21 @@ broker's ACL already limits each station to its own topics).
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import paho.mqtt.client as paho
 from sqlalchemy import Engine, or_
 from sqlalchemy.exc import IntegrityError
 
+from hub.db.base import as_utc
 from hub.db.session import session_scope
+from hub.ingest.subscriber import Subscriber
 from hub.serving.models import EdgeAlarm, StationLink
 from hub.serving.upsert import upsert
 from hub.settings import HubSettings
 from shared.errors import MessageError, TopicError
 from shared.messages import Alarm, AlarmEvent, StationStatus, decode_message
-from shared.mqtt import connect_async, make_client
 from shared.topics import Kind, TopicAddress, parse_topic, subscription
 
 log = logging.getLogger(__name__)
@@ -44,8 +43,7 @@ ALARM_COLUMNS = (
 def _moment(value: str | None) -> datetime | None:
     if value is None:
         return None
-    moment = datetime.fromisoformat(value)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return as_utc(datetime.fromisoformat(value))
 
 
 @dataclass
@@ -156,49 +154,22 @@ class StationEvents:
             )
 
 
-class StationEventsWorker:
-    """Subscribes to every station's status and alarms; a persistent session, QoS 1."""
+class StationEventsWorker(Subscriber):
+    """Subscribes to every station's status and alarms (persistent session, QoS 1)."""
+
+    name = "station-events"
 
     def __init__(
         self, settings: HubSettings, engine: Engine, *, client_id: str | None = None
     ) -> None:
-        self.settings = settings
-        self.events = StationEvents(engine)
-        self._client = make_client(
-            settings.mqtt,
+        super().__init__(
+            settings,
             client_id=client_id or f"{settings.ingest.client_id}-events",
-            manual_ack=True,
-            persistent_session=True,
+            filters=[subscription(Kind.STATUS), subscription(Kind.ALARMS)],
         )
-        self._client.on_connect = self._on_connect
-        self._client.on_message = self._on_message
-        self.connected = threading.Event()
+        self.events = StationEvents(engine)
 
-    def start(self) -> None:
-        connect_async(
-            self._client, self.settings.mqtt, session_expiry_s=self.settings.ingest.session_expiry_s
-        )
-        self._client.loop_start()
-
-    def stop(self) -> None:
-        self._client.disconnect()
-        self._client.loop_stop()
-
-    def _on_connect(
-        self, client: paho.Client, _ud: Any, _flags: Any, reason: Any, _props: Any = None
-    ) -> None:
-        if getattr(reason, "is_failure", False):
-            log.error("broker refused the station-events connection: %s", reason)
-            return
-        client.subscribe([(subscription(Kind.STATUS), 1), (subscription(Kind.ALARMS), 1)])
-        self.connected.set()
-
-    def _on_message(self, client: paho.Client, _ud: Any, message: paho.MQTTMessage) -> None:
-        try:
-            self.events.handle(message.topic, message.payload)
-        except Exception:
-            # The database is unreachable (or a bug): no PUBACK, so the broker delivers
-            # the message again after the next reconnect instead of it being lost.
-            log.exception("could not store the station event from %s", message.topic)
-            return
-        client.ack(message.mid, message.qos)
+    def handle(self, client: paho.Client, message: paho.MQTTMessage) -> None:
+        # Refused messages return normally (logged, counted) and are acknowledged; a
+        # database error raises, so the broker delivers the message again.
+        self.events.handle(message.topic, message.payload)

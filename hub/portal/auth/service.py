@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from hub.db.base import utc_now
+from hub.db.base import as_utc, utc_now
 from hub.db.models import Organization
 from hub.portal.audit import service as audit
 from hub.portal.auth.errors import AccountLocked, InvalidCredentials, InvalidLink, WeakPassword
@@ -199,7 +199,7 @@ def resolve_session(*, session: Session, token: str) -> Caller | None:
     if not rows:
         return None
     record, user = rows[0][0], rows[0][1]
-    if _as_utc(record.expires_at) <= utc_now() or not user.is_active:
+    if as_utc(record.expires_at) <= utc_now() or not user.is_active:
         return None
     return Caller(user=user, orgs=caller_orgs([(r[2], r[3]) for r in rows]), session_record=record)
 
@@ -212,13 +212,6 @@ def end_session(*, session: Session, record: UserSession) -> None:
 def end_all_sessions(*, session: Session, user_id: str) -> None:
     set_db_scope(session, user_id=user_id)
     session.execute(delete(UserSession).where(UserSession.user_id == user_id))
-
-
-def _as_utc(moment: datetime) -> datetime:
-    # SQLite returns naive datetimes for timezone-aware columns.
-    from datetime import UTC
-
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 # -- password reset ------------------------------------------------------------------
@@ -251,7 +244,7 @@ def check_reset_token(*, session: Session, token: str) -> PasswordResetToken:
     token_hash = sha256_hex(token[:200])
     set_db_scope(session, reset_hash=token_hash)
     record = session.get(PasswordResetToken, token_hash)
-    if record is None or record.used_at is not None or _as_utc(record.expires_at) <= utc_now():
+    if record is None or record.used_at is not None or as_utc(record.expires_at) <= utc_now():
         raise InvalidLink()
     return record
 

@@ -12,7 +12,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hub.db.base import utc_now
+from hub.db.base import as_utc, utc_now
 from hub.db.models import Organization
 from hub.portal.audit import service as audit
 from hub.portal.auth.errors import InvalidLink
@@ -216,7 +216,6 @@ def revoke_invitation(*, session: Session, scope: OrgScope, invitation_id: str) 
 
 
 def find_invitation(*, session: Session, token: str) -> Invitation:
-    from hub.portal.auth.service import _as_utc
 
     token_hash = sha256_hex(token[:200])
     set_db_scope(session, invite_hash=token_hash)
@@ -225,7 +224,7 @@ def find_invitation(*, session: Session, token: str) -> Invitation:
         invitation is None
         or invitation.accepted_at is not None
         or invitation.revoked_at is not None
-        or _as_utc(invitation.expires_at) <= utc_now()
+        or as_utc(invitation.expires_at) <= utc_now()
     ):
         raise InvalidLink()
     return invitation

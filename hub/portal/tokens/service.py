@@ -7,11 +7,11 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hub.db.base import utc_now
+from hub.db.base import as_utc, utc_now
 from hub.db.models import Organization
 from hub.portal.audit import service as audit
 from hub.portal.auth.models import User
-from hub.portal.auth.service import Caller, _as_utc, caller_orgs
+from hub.portal.auth.service import Caller, caller_orgs
 from hub.portal.billing.plans import check_limit, plan_for
 from hub.portal.errors import NotFound
 from hub.portal.orgs.models import Membership
@@ -99,12 +99,12 @@ def authenticate(*, session: Session, secret: str) -> tuple[ApiToken, Caller] | 
     token, user, role, org = row
     if token.revoked_at is not None or not user.is_active:
         return None
-    if token.expires_at is not None and _as_utc(token.expires_at) <= utc_now():
+    if token.expires_at is not None and as_utc(token.expires_at) <= utc_now():
         return None
     # A token acts only in its own org: that is its tenant scope from here on.
     set_db_scope(session, org_id=token.org_id)
     now = utc_now()
     # Coarse, so that a busy client does not turn every request into a write.
-    if token.last_used_at is None or _as_utc(token.last_used_at) < now - timedelta(minutes=5):
+    if token.last_used_at is None or as_utc(token.last_used_at) < now - timedelta(minutes=5):
         token.last_used_at = now
     return token, Caller(user=user, orgs=caller_orgs([(role, org)]))
