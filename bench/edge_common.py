@@ -77,9 +77,29 @@ def write_agent_config(root: Path, port: int, **sections: Any) -> Path:
     return path
 
 
-def spawn_agent(config: Path) -> subprocess.Popen[bytes]:
+def gateway_python(venv: Path) -> Path:
+    """A Python with only `.[edge]` installed, as on a station gateway (made once, then reused).
+
+    The agent run from the checkout (cwd) with this interpreter is the current code with a
+    gateway's dependencies: no pandas, pyspark or scikit-learn loaded behind its back.
+    """
+    python = venv / "bin" / "python"
+    marker = venv / ".altaviz-edge-installed"
+    if not marker.exists():
+        print(f"creating the gateway virtualenv {venv} (pip install '.[edge]') ...", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+             f"{REPO}[edge]"],
+            check=True,
+        )  # fmt: skip
+        marker.touch()
+    return python
+
+
+def spawn_agent(config: Path, python: Path | None = None) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "edge_agent", "run", "--config", str(config)],
+        [str(python or sys.executable), "-m", "edge_agent", "run", "--config", str(config)],
         cwd=REPO,
         stdout=subprocess.DEVNULL,
         stderr=open(config.with_suffix(".log"), "ab"),

@@ -129,6 +129,8 @@ class Buffer:
         except duckdb.Error as exc:
             raise BufferError_(f"cannot open buffer {path}: {exc}") from None
         self._cache: dict[str, int] = {}
+        #: Bumped whenever a batch is recorded: pending batches only ever appear then.
+        self.batches_recorded = 0
         self._sql("SET TimeZone = 'UTC'")
         # A gateway's memory and cores are shared with polling and scoring.
         self._sql(f"SET memory_limit = '{memory_limit_mb}MB'")
@@ -296,6 +298,7 @@ class Buffer:
             "VALUES (?, ?, ?, ?, ?, ?)",
             [record.batch_id, lo, hi, record.row_count, created_at, BatchState.PENDING],
         )
+        self.batches_recorded += 1
         return record
 
     def split_batch(self, record: BatchRecord) -> list[BatchRecord]:

@@ -23,7 +23,6 @@ from shared.model_graph import COMPRESSOR_INPUT, META_COMPRESSORS, META_SCORED_S
 log = logging.getLogger(__name__)
 
 
-
 @dataclass(frozen=True)
 class FeatureRows:
     """Feature rows (all of FEATURE_NAMES) with the compressor and operating state of each."""

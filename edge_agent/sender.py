@@ -50,12 +50,16 @@ class Sender:
         self._unbatched_since: float | None = time.monotonic() if buffer.unbatched_count() else None
         self.bytes_per_reading = 20.0  # refined from every encoded batch
         self._backlog_done = False
+        #: `buffer.batches_recorded` when both lanes last found nothing to send: until a
+        #: batch is recorded (or the link or a cursor changes) there is nothing to look for.
+        self._idle_at: int | None = None
 
     # -- link and ack events -------------------------------------------------
 
     def on_connected(self) -> None:
         # Everything unacknowledged is sent again, oldest first.
         self._inflight.clear()
+        self._idle_at = None
         # A short unbatched tail (under one live batch) is simply live data.
         unbatched = self.buffer.unbatched_count()
         small = unbatched < self.settings.uplink.batch_max_rows
@@ -68,6 +72,7 @@ class Sender:
 
     def on_disconnected(self) -> None:
         self._inflight.clear()
+        self._idle_at = None
         self.boundary = None
 
     def on_stored(self) -> None:
@@ -128,7 +133,10 @@ class Sender:
         if not self.uplink.connected or self.boundary is None:
             return
         self._resend_timed_out()
+        if self._idle_at == self.buffer.batches_recorded:
+            return  # at 1 Hz this skips most checks: no query until a batch is cut
         uplink = self.settings.uplink
+        found = 0
         in_lane = {_BACKLOG: 0, _LIVE: 0}
         for _, lane, _ in self._inflight.values():
             in_lane[lane] += 1
@@ -139,6 +147,7 @@ class Sender:
                 through_first_seq=self.boundary,
                 limit=backlog_room,
             )
+            found += len(batches)
             self._send_lane(_BACKLOG, batches)
         backlog_busy = in_lane[_BACKLOG] > 0 or not self._backlog_done
         live_slots = uplink.live_inflight_batches if backlog_busy else uplink.inflight_batches
@@ -147,7 +156,10 @@ class Sender:
             batches = self.buffer.pending_batches(
                 after_first_seq=max(self._cursor[_LIVE], self.boundary), limit=live_room
             )
+            found += len(batches)
             self._send_lane(_LIVE, batches)
+        if not found and backlog_room > 0 and live_room > 0:
+            self._idle_at = self.buffer.batches_recorded
 
     def _send_lane(self, lane: str, batches: list[BatchRecord]) -> None:
         if lane == _BACKLOG and not batches and not self._backlog_done:
