@@ -213,14 +213,18 @@ def main() -> int:
         from_publish.append(visible - at)
         if batch_id in landed:
             from_landing.append(visible - landed[batch_id])
-    batches = pipeline.lakehouse.micro_batch.results
-    durations = [r.seconds for r in batches if r.readings]
+    batches = [r for r in pipeline.lakehouse.micro_batch.results if r.readings]
+    durations = [r.seconds for r in batches]
+    steps = {name: [r.steps.get(name, 0.0) for r in batches] for r in batches for name in r.steps}
     spark.stop()
     print(f"published {len(publisher.published)} batches ({len(from_publish)} after warm-up); "
           f"{missing} not visible within 120 s of the end")  # fmt: skip
     print(f"published -> visible in serving: {_stats(from_publish)}")
     print(f"landed    -> visible in serving: {_stats(from_landing)}")
     print(f"silver/gold micro-batches: {len(durations)}, duration {_stats(durations)}")
+    if steps:
+        print("  median seconds per step: " + ", ".join(
+            f"{name} {np.median(values):.1f}" for name, values in steps.items()))  # fmt: skip
     print(f"load average after: {load_average()}")
     print("uptime:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
     return 0 if from_publish and not missing else 1

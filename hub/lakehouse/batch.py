@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -81,6 +82,16 @@ class _Silver:
     gold: list[TimeRange]
 
 
+@contextmanager
+def _step(output: BatchOutput, name: str) -> Iterator[None]:
+    """Time one step of the micro-batch into `output.steps` (logged with the batch)."""
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        output.steps[name] = output.steps.get(name, 0.0) + time.monotonic() - started
+
+
 class MicroBatch:
     """The foreachBatch function of the silver/gold query."""
 
@@ -136,23 +147,34 @@ class MicroBatch:
     def __call__(self, bronze: DataFrame, batch_id: int) -> None:
         started = time.monotonic()
         spark = bronze.sparkSession
-        readings = silver.to_readings(bronze).localCheckpoint(eager=True)
-        ranges = time_ranges(readings)
         output = BatchOutput(batch_id)
+        with _step(output, "read"):
+            readings = silver.to_readings(bronze).localCheckpoint(eager=True)
+            ranges = time_ranges(readings)
         if ranges:
             output.readings = sum(r.rows for r in ranges)
             output.orgs = sorted({r.org_id for r in ranges})
             output.compressors = [r.compressor for r in ranges]  # type: ignore[misc]
-            state = self._silver(spark, readings, ranges, batch_id, output)
+            with _step(output, "silver"):
+                state = self._silver(spark, readings, ranges, batch_id, output)
             if state.gold:
                 self._gold(spark, state, batch_id, output)
-            self._freshness(spark, readings, batch_id, output)
-            self._data_quality(spark, state, batch_id, output)
+            with _step(output, "freshness"):
+                self._freshness(spark, readings, batch_id, output)
+            with _step(output, "data_quality"):
+                self._data_quality(spark, state, batch_id, output)
             if self.after_commit is not None:
-                self.after_commit(spark, output)
+                with _step(output, "after_commit"):
+                    self.after_commit(spark, output)
         output.seconds = time.monotonic() - started
         self.results.append(output)
-        log.info("micro-batch %d: %d reading(s), %.1fs", batch_id, output.readings, output.seconds)
+        log.info(
+            "micro-batch %d: %d reading(s), %.1fs (%s)",
+            batch_id,
+            output.readings,
+            output.seconds,
+            ", ".join(f"{name} {seconds:.1f}s" for name, seconds in output.steps.items()),
+        )
 
     # -- silver -------------------------------------------------------------------
 
@@ -197,11 +219,36 @@ class MicroBatch:
     def _gold(
         self, spark: SparkSession, state: _Silver, batch_id: int, output: BatchOutput
     ) -> None:
-        alerts = self.settings.alerts
         gold = state.gold
-        compressors = ranges_frame(
-            spark, reshape(gold, lambda r: EPOCH_START, lambda r: FAR_FUTURE)
-        )
+        with _step(output, "episode_context"):
+            compressors = ranges_frame(
+                spark, reshape(gold, lambda r: EPOCH_START, lambda r: FAR_FUTURE)
+            )
+            stored, restarts, signal_start = self._episode_context(spark, gold, compressors)
+        with _step(output, "features"):
+            post_features = self._features(spark, state, signal_start, batch_id)
+            output.recent_minutes = features.latest_minutes(
+                post_features, self.settings.pipeline.serving_recent_window_min
+            )
+        with _step(output, "daily"):
+            post_daily = self._daily(spark, gold, post_features, compressors, batch_id, output)
+        with _step(output, "signals"):
+            signals = self._signals(spark, gold, post_features, post_daily, signal_start)
+        with _step(output, "episodes"):
+            post_episodes = self._episodes(signals, stored, restarts, batch_id, output)
+        with _step(output, "hourly"):
+            hours = reshape(gold, _floor(HOUR), lambda r: FAR_FUTURE)
+            self._hourly(spark, signals, hours, batch_id, output)
+        with _step(output, "health"):
+            health = status.compressor_health(signals, post_episodes).localCheckpoint(eager=True)
+            self._upsert(COMPRESSOR_HEALTH, health, batch_id)
+            output.health = health
+
+    def _episode_context(
+        self, spark: SparkSession, gold: list[TimeRange], compressors: DataFrame
+    ) -> tuple[DataFrame, DataFrame, dict[tuple[str, str, str | None], datetime]]:
+        """Stored episodes, where each compressor's episodes restart, and where signals start."""
+        alerts = self.settings.alerts
         stored = within(
             self.lake.read(ALERT_EPISODES, session=spark), compressors, "first_seen_at"
         ).localCheckpoint(eager=True)
@@ -222,11 +269,18 @@ class MicroBatch:
             r.compressor: min(floor_to(r.start, DAY), earliest.get(r.compressor, r.start))  # type: ignore[arg-type]
             for r in gold
         }
-        post_features = self._features(spark, state, signal_start, batch_id)
-        output.recent_minutes = features.latest_minutes(
-            post_features, self.settings.pipeline.serving_recent_window_min
-        )
-        post_daily = self._daily(spark, gold, post_features, compressors, batch_id, output)
+        return stored, restarts, signal_start
+
+    def _signals(
+        self,
+        spark: SparkSession,
+        gold: list[TimeRange],
+        post_features: DataFrame,
+        post_daily: DataFrame,
+        signal_start: dict[tuple[str, str, str | None], datetime],
+    ) -> DataFrame:
+        """Condition signals and the health score of every minute from `signal_start` on."""
+        alerts = self.settings.alerts
         minutes = within(
             post_features,
             ranges_frame(
@@ -236,17 +290,11 @@ class MicroBatch:
         )
         days = minutes.select(*silver.COMPRESSOR, F.to_date("minute_start").alias("day")).distinct()
         baseline = conditions.baselines(post_daily, days, alerts)
-        signals = (
+        return (
             conditions.with_signals(minutes, self._assets(spark), baseline, alerts)
             .withColumn("health", conditions.health_score(alerts))
             .localCheckpoint(eager=True)
         )
-        post_episodes = self._episodes(signals, stored, restarts, batch_id, output)
-        hours = reshape(gold, _floor(HOUR), lambda r: FAR_FUTURE)
-        self._hourly(spark, signals, hours, batch_id, output)
-        health = status.compressor_health(signals, post_episodes).localCheckpoint(eager=True)
-        self._upsert(COMPRESSOR_HEALTH, health, batch_id)
-        output.health = health
 
     def _features(
         self,

@@ -14,6 +14,8 @@ class BatchOutput:
     batch_id: int
     readings: int = 0
     seconds: float = 0.0
+    #: Wall seconds of each step (silver, features, ..., serving), in the order they ran.
+    steps: dict[str, float] = field(default_factory=dict)
     #: Silver rows the batch inserted or re-flagged (for a recent-readings window).
     silver_changes: DataFrame | None = None
     hourly: DataFrame | None = None

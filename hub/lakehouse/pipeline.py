@@ -80,6 +80,7 @@ def _bronze_query(
         .writeStream.format("delta")
         .outputMode("append")
         .partitionBy("reading_date")
+        .option("maxRecordsPerFile", settings.pipeline.bronze_rows_per_file)
         .option("checkpointLocation", paths.checkpoint(BRONZE_QUERY))
         .queryName(BRONZE_QUERY)
     )
