@@ -73,8 +73,15 @@ def main() -> int:
     print(f"load average before: {load_average()}")
     with timed(times, "spark"):
         spark = build_spark(settings.spark, app_name="altaviz-bench-throughput")
+    began = time.perf_counter()
+
+    def progress(_spark, output) -> None:  # type: ignore[no-untyped-def]
+        steps = ", ".join(f"{k} {v:.0f}" for k, v in output.steps.items())
+        print(f"  silver/gold micro-batch {output.batch_id}: {output.readings:,} readings, "
+              f"{time.perf_counter() - began:.0f} s since start ({steps})", flush=True)  # fmt: skip
+
     with timed(times, "pipeline"):
-        run = run_once(spark, settings)
+        run = run_once(spark, settings, after_commit=progress)
     lake = Lake(spark, settings.lake_root)
     bronze, silver = lake.count(BRONZE_READINGS), lake.count(SILVER_READINGS)
     minutes, episodes = lake.count(FEATURES_1M), lake.count(ALERT_EPISODES)

@@ -172,12 +172,25 @@ class Lake:
 
     def _append(self, spec: TableSpec, rows: DataFrame, *, txn: Txn | None) -> None:
         """Append rows (idempotently, when `txn` is given: Delta skips a repeated version)."""
+        self.append(spec, rows, txn=txn)
+
+    def append(
+        self,
+        spec: TableSpec,
+        rows: DataFrame,
+        *,
+        txn: Txn | None,
+        max_records_per_file: int | None = None,
+    ) -> None:
+        """Append rows; with `txn`, a repeated (app id, version) is skipped by Delta."""
         writer = conform(rows, spec).write.format("delta").mode("append")
+        if spec.partition_by:
+            writer = writer.partitionBy(*spec.partition_by)  # creates the table if absent
+        if max_records_per_file is not None:
+            writer = writer.option("maxRecordsPerFile", max_records_per_file)
         if txn is not None:
             writer = writer.option("txnAppId", txn.app_id).option("txnVersion", txn.version)
         writer.save(self.path(spec))
-
-    # -- streams --------------------------------------------------------------
 
     def bronze_stream(self, max_files_per_trigger: int) -> DataFrame:
         """Bronze as a stream (append-only; compaction commits are skipped by the source)."""

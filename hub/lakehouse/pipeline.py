@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.streaming import StreamingQuery
 
@@ -31,9 +31,9 @@ from hub.lakehouse import maintenance
 from hub.lakehouse.assets import asset_rows, load_assets_fleet
 from hub.lakehouse.batch import MicroBatch
 from hub.lakehouse.bronze import reading_spark_schema, to_bronze
-from hub.lakehouse.io import Lake
+from hub.lakehouse.io import Lake, Txn
 from hub.lakehouse.output import BatchOutput
-from hub.lakehouse.tables import BRONZE_READINGS, LakePaths
+from hub.lakehouse.tables import BRONZE_READINGS
 from hub.settings import HubSettings
 
 log = logging.getLogger(__name__)
@@ -56,13 +56,10 @@ class PipelineRun:
     silver_gold_seconds: float = 0.0
 
 
-def _bronze_query(
-    spark: SparkSession, settings: HubSettings, *, available_now: bool
-) -> StreamingQuery:
-    paths = LakePaths(settings.lake_root)
+def _landing_stream(spark: SparkSession, settings: HubSettings) -> DataFrame:
     landing = str(settings.landing_dir.resolve())
     settings.landing_dir.mkdir(parents=True, exist_ok=True)
-    stream = (
+    return (
         spark.readStream.format("parquet")
         .schema(reading_spark_schema())
         .option("recursiveFileLookup", "true")
@@ -75,16 +72,52 @@ def _bronze_query(
             F.col("_metadata.file_modification_time").alias("file_modification_time"),
         )
     )
+
+
+class _BronzeWriter:
+    """The bronze query's foreachBatch: landed rows appended once, each station's together.
+
+    Spark packs landing files into tasks largest first, so a plain streaming write
+    mixes every station's hours into every bronze file; the silver/gold query, which
+    takes `max_bronze_files_per_trigger` files at a time, then sees each compressor
+    spread over the whole backlog in every micro-batch and re-reads it all each time.
+    Grouping by station and ordering by compressor and time keeps a bronze file to a
+    few compressors and a contiguous stretch of time. The append carries the query id
+    and micro-batch id as Delta's txnAppId/txnVersion: a micro-batch replayed after a
+    crash is skipped by Delta, as the streaming Delta sink would skip it.
+    """
+
+    def __init__(self, lake: Lake, settings: HubSettings, query_id: Callable[[], str]) -> None:
+        self.lake = lake
+        self.settings = settings
+        self.query_id = query_id
+
+    def __call__(self, landed: DataFrame, batch_id: int) -> None:
+        rows = (
+            to_bronze(landed)
+            .repartition(self.settings.spark.shuffle_partitions, "org_id", "station_id")
+            .sortWithinPartitions("org_id", "station_id", "compressor_id", "timestamp")
+        )
+        self.lake.append(
+            BRONZE_READINGS,
+            rows,
+            txn=Txn(f"altaviz:{self.query_id()}:bronze/readings", batch_id),
+            max_records_per_file=self.settings.pipeline.bronze_rows_per_file,
+        )
+
+
+def _bronze_query(
+    spark: SparkSession, settings: HubSettings, *, available_now: bool
+) -> StreamingQuery:
+    lake = Lake(spark, settings.lake_root)
+    checkpoint = lake.paths.checkpoint(BRONZE_QUERY)
     writer = (
-        to_bronze(stream)
-        .writeStream.format("delta")
-        .outputMode("append")
-        .partitionBy("reading_date")
-        .option("maxRecordsPerFile", settings.pipeline.bronze_rows_per_file)
-        .option("checkpointLocation", paths.checkpoint(BRONZE_QUERY))
+        _landing_stream(spark, settings)
+        .writeStream.foreachBatch(_BronzeWriter(lake, settings, _QueryId(spark, checkpoint)))
+        .option("checkpointLocation", checkpoint)
         .queryName(BRONZE_QUERY)
     )
-    return _trigger(writer, settings, available_now).start(paths.bronze_readings)
+    return _trigger(writer, settings, available_now).start()
 
 
 def _trigger(writer, settings: HubSettings, available_now: bool):  # type: ignore[no-untyped-def]
@@ -94,7 +127,7 @@ def _trigger(writer, settings: HubSettings, available_now: bool):  # type: ignor
 
 
 class _QueryId:
-    """The silver/gold query's id, from its checkpoint (stable across restarts, new if reset)."""
+    """A streaming query's id, from its checkpoint (stable across restarts, new if reset)."""
 
     def __init__(self, spark: SparkSession, checkpoint: str) -> None:
         self._spark = spark
