@@ -3,8 +3,9 @@
 Two Structured Streaming queries, each with its own checkpoint:
 
 * `bronze_readings`: the file source over the landing zone into the bronze Delta
-  table. The source records which files each micro-batch read; the Delta sink
-  commits each micro-batch once (by its id), so a landing file reaches bronze once.
+  table (foreachBatch, `_BronzeWriter`). The source records which files each
+  micro-batch read; the append carries the micro-batch id as Delta's
+  txnAppId/txnVersion, so a landing file reaches bronze once.
 * `silver_gold`: bronze (a Delta source) into silver and gold with foreachBatch
   (hub.lakehouse.batch). Every write is a MERGE carrying the micro-batch id as
   Delta's txnAppId/txnVersion, and every step recomputes from the tables, so a
