@@ -123,7 +123,15 @@ def apply_quality_rules(
     """
     ordered = Window.partitionBy(*COMPRESSOR).orderBy("_ts_us")
     before = ordered.rowsBetween(Window.unboundedPreceding, Window.currentRow)
-    after = ordered.rowsBetween(Window.currentRow, Window.unboundedFollowing)
+    # "The first run end at or after this row" is the last one seen walking backwards.
+    # Spark grows an (unbounded preceding, current) frame incrementally, but evaluates
+    # (current, unbounded following) again for every row: quadratic in a compressor's
+    # rows, which made silver crawl on a 10,000-second backlog per compressor.
+    from_end = (
+        Window.partitionBy(*COMPRESSOR)
+        .orderBy(F.col("_index").desc())
+        .rowsBetween(Window.unboundedPreceding, Window.currentRow)
+    )
     context_us = int(rules.context_s * _MICROS)
     neighbours = readings.withColumn("_ts_us", F.unix_micros("timestamp")).select(
         "*",
@@ -163,11 +171,11 @@ def apply_quality_rules(
                 F.last(F.when(F.col(f"_starts_{s}"), F.col("_ts_us")), True)
                 .over(before)
                 .alias(f"_run_start_us_{s}"),
-                F.first(F.when(F.col(f"_ends_{s}"), F.col("_index")), True)
-                .over(after)
+                F.last(F.when(F.col(f"_ends_{s}"), F.col("_index")), True)
+                .over(from_end)
                 .alias(f"_run_end_{s}"),
-                F.first(F.when(F.col(f"_ends_{s}"), F.col("_ts_us")), True)
-                .over(after)
+                F.last(F.when(F.col(f"_ends_{s}"), F.col("_ts_us")), True)
+                .over(from_end)
                 .alias(f"_run_end_us_{s}"),
             )
         ),
