@@ -45,10 +45,13 @@ class PipelineSettings(BaseModel):
     trigger_interval_s: float = Field(30.0, gt=0)
     #: Landing files per bronze micro-batch.
     max_files_per_trigger: int = Field(1000, ge=1)
-    #: Bronze data files per silver/gold micro-batch. With `bronze_rows_per_file` this
-    #: bounds a silver/gold micro-batch (10 x 100,000 = 1M readings): a day-long backlog
-    #: is worked off in micro-batches of bounded memory, not in one that spills and stalls.
-    max_bronze_files_per_trigger: int = Field(10, ge=1)
+    #: Bronze data files per silver/gold micro-batch (continuous mode writes a few small
+    #: files per trigger; the silver/gold query must take them all to keep up).
+    max_bronze_files_per_trigger: int = Field(1000, ge=1)
+    #: Bronze bytes per silver/gold micro-batch (Delta `maxBytesPerTrigger`; bronze is
+    #: ~13 bytes/reading, so 12 MB is ~1M readings): a day-long backlog is worked off in
+    #: micro-batches of bounded memory, not in one that spills and stalls.
+    max_bronze_bytes_per_trigger: int = Field(12 * 1024 * 1024, ge=1024)
     #: Most readings per bronze data file (Delta `maxRecordsPerFile`).
     bronze_rows_per_file: int = Field(100_000, ge=1)
     #: A reading that reaches the hub more than this after it was taken is kept in

@@ -192,11 +192,12 @@ class Lake:
             writer = writer.option("txnAppId", txn.app_id).option("txnVersion", txn.version)
         writer.save(self.path(spec))
 
-    def bronze_stream(self, max_files_per_trigger: int) -> DataFrame:
+    def bronze_stream(self, max_files_per_trigger: int, max_bytes_per_trigger: int) -> DataFrame:
         """Bronze as a stream (append-only; compaction commits are skipped by the source)."""
         return (
             self.spark.readStream.format("delta")
             .option("maxFilesPerTrigger", max_files_per_trigger)
+            .option("maxBytesPerTrigger", max_bytes_per_trigger)
             .load(self.path(BRONZE_READINGS))
         )
 

@@ -176,7 +176,10 @@ class Lakehouse:
 
     def silver_gold_query(self, *, available_now: bool) -> StreamingQuery:
         writer = (
-            self.lake.bronze_stream(self.settings.pipeline.max_bronze_files_per_trigger)
+            self.lake.bronze_stream(
+                self.settings.pipeline.max_bronze_files_per_trigger,
+                self.settings.pipeline.max_bronze_bytes_per_trigger,
+            )
             .writeStream.foreachBatch(self.micro_batch)
             .option("checkpointLocation", self.lake.paths.checkpoint(SILVER_GOLD_QUERY))
             .queryName(SILVER_GOLD_QUERY)
