@@ -215,7 +215,8 @@ def main() -> int:
             from_landing.append(visible - landed[batch_id])
     batches = [r for r in pipeline.lakehouse.micro_batch.results if r.readings]
     durations = [r.seconds for r in batches]
-    steps = {name: [r.steps.get(name, 0.0) for r in batches] for r in batches for name in r.steps}
+    names = dict.fromkeys(name for r in batches for name in r.steps)
+    steps = {name: [r.steps.get(name, 0.0) for r in batches] for name in names}
     spark.stop()
     print(f"published {len(publisher.published)} batches ({len(from_publish)} after warm-up); "
           f"{missing} not visible within 120 s of the end")  # fmt: skip

@@ -139,7 +139,7 @@ class Lake:
                 counts = dict(upserts.groupBy(NEW_ROW).count().collect())
                 if not counts.get(False):  # nothing to update: append what is new
                     if counts.get(True):
-                        self._append(spec, upserts, txn=txn)
+                        self.append(spec, upserts, txn=txn)
                     return
             elif upserts.isEmpty():
                 return
@@ -169,10 +169,6 @@ class Lake:
             merge.whenMatchedUpdateAll(condition=keep).whenNotMatchedInsertAll(
                 condition=keep
             ).execute()
-
-    def _append(self, spec: TableSpec, rows: DataFrame, *, txn: Txn | None) -> None:
-        """Append rows (idempotently, when `txn` is given: Delta skips a repeated version)."""
-        self.append(spec, rows, txn=txn)
 
     def append(
         self,
