@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -78,14 +80,16 @@ def write_agent_config(root: Path, port: int, **sections: Any) -> Path:
 
 
 def gateway_python(venv: Path) -> Path:
-    """A Python with only `.[edge]` installed, as on a station gateway (made once, then reused).
+    """A Python with only `.[edge]` installed, as on a station gateway.
 
     The agent run from the checkout (cwd) with this interpreter is the current code with a
-    gateway's dependencies: no pandas, pyspark or scikit-learn loaded behind its back.
+    gateway's dependencies: no pandas, Arrow, pyspark or scikit-learn loaded behind its
+    back. Made on first use and again whenever pyproject.toml (the `[edge]` list) changes.
     """
     python = venv / "bin" / "python"
     marker = venv / ".altaviz-edge-installed"
-    if not marker.exists():
+    wanted = hashlib.sha256((REPO / "pyproject.toml").read_bytes()).hexdigest()
+    if not marker.exists() or marker.read_text() != wanted:
         print(f"creating the gateway virtualenv {venv} (pip install '.[edge]') ...", flush=True)
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
         subprocess.run(
@@ -93,7 +97,8 @@ def gateway_python(venv: Path) -> Path:
              f"{REPO}[edge]"],
             check=True,
         )  # fmt: skip
-        marker.touch()
+        shutil.rmtree(REPO / "build", ignore_errors=True)  # pip's leftover from the checkout
+        marker.write_text(wanted)
     return python
 
 

@@ -7,6 +7,8 @@ it over loopback mosquitto to hub ingest, which lands every batch as a durable
 (fsync'd) file. Measured: readings/s from the agent's first publish to the last
 backlog reading durable in the landing zone, and bytes per reading on the wire
 (Parquet payload + MQTT framing + PUBACK) against one JSON message per reading.
+The agent runs as on a gateway (a virtualenv with only `.[edge]`, see edge_cpu.py);
+`--dev-env` runs it with this interpreter instead.
 
     .venv/bin/python bench/edge_drain.py [--compressors 10] [--seconds 86400]
 """
@@ -19,9 +21,12 @@ import os
 import signal
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 from edge_common import (
+    REPO,
     covered_through,
+    gateway_python,
     landed_ranges,
     mqtt_overhead_bytes,
     spawn_agent,
@@ -53,7 +58,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--compressors", type=int, default=10)
     parser.add_argument("--seconds", type=int, default=86_400)
+    parser.add_argument(
+        "--gateway-venv", type=Path, default=REPO / "var" / "bench" / "gateway-venv"
+    )
+    parser.add_argument(
+        "--dev-env", action="store_true", help="run the agent with this interpreter instead"
+    )
     args = parser.parse_args()
+    python = None if args.dev_env else gateway_python(args.gateway_venv)
 
     root = workdir("edge-drain")
     broker = start_mosquitto(root)
@@ -79,7 +91,7 @@ def main() -> None:
         },
     )
     spawned = time.monotonic()
-    agent = spawn_agent(config)
+    agent = spawn_agent(config, python)
     try:
         wait_for(lambda: landed_ranges(hub.landing_dir), timeout=60, what="the first landed batch")
         first_landed = time.monotonic()

@@ -221,12 +221,12 @@ class Agent:
         readings = self.source.poll()
         if not readings:
             return
-        table = self.buffer.append_readings(readings)
+        stored = self.buffer.append_readings(readings)
         self.sender.on_stored()
         self._dirty = True
-        if table is None or not self.settings.scoring.enabled:
+        if stored is None or not self.settings.scoring.enabled:
             return
-        result = self.scorer.score(table)
+        result = self.scorer.score(stored)
         for alarm in result.alarms:
             self._raise(alarm)
         self.models.after_scoring(result)

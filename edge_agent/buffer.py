@@ -4,42 +4,58 @@ Readings get their per-station sequence number here, in the same transaction
 that stores them. Batches are contiguous sequence ranges recorded *before* they
 are published, so a batch re-sent after a crash or reconnect has the same id and
 the same rows. Nothing unacknowledged is ever deleted.
+
+Rows come in as NumPy (`ReadingRows`) and leave as Parquet written by DuckDB itself
+(`encode_batch`): the agent process never loads Arrow.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from edge_agent.errors import BufferError_
+from shared.batch_meta import BATCH_ROW_ORDER, BatchMeta
 from shared.ids import make_batch_id
-from shared.schema import QUALITY_FIELDS, READING_COLUMNS, SENSOR_FIELDS, conform_readings
-from shared.sources import RawReading, readings_to_table
+from shared.schema import READING_COLUMNS, READING_FIELDS, SENSOR_FIELDS
+from shared.sources import RawReading, ReadingRows, readings_to_rows
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 log = logging.getLogger(__name__)
 
-_SENSOR_COLUMNS = ",\n".join(f"    {s} FLOAT" for s in SENSOR_FIELDS)
-_QUALITY_COLUMNS = ",\n".join(f"    {q} TINYINT NOT NULL" for q in QUALITY_FIELDS)
+_DUCKDB_TYPES = {
+    "string": "VARCHAR",
+    "int64": "BIGINT",
+    "timestamp_us_utc": "TIMESTAMPTZ",
+    "float32": "FLOAT",
+    "int8": "TINYINT",
+    "int32": "INTEGER",
+}
+
+
+def _quoted(column: str) -> str:
+    return f'"{column}"' if column == "timestamp" else column
+
+
+# seq is unique by construction (one writer): no index, half the disk.
+_READING_COLUMNS_DDL = ",\n".join(
+    f"    {_quoted(name)} {_DUCKDB_TYPES[kind]}{'' if nullable else ' NOT NULL'}"
+    for name, kind, nullable in READING_FIELDS
+)
 
 _DDL = f"""
 CREATE TABLE IF NOT EXISTS readings (
-    station_id VARCHAR NOT NULL,
-    compressor_id VARCHAR NOT NULL,
-    seq BIGINT NOT NULL,  -- unique by construction (one writer), no index: half the disk
-    "timestamp" TIMESTAMPTZ NOT NULL,
-    operating_state VARCHAR NOT NULL,
-{_SENSOR_COLUMNS},
-{_QUALITY_COLUMNS},
-    reading_flags INTEGER NOT NULL
+{_READING_COLUMNS_DDL}
 );
 CREATE TABLE IF NOT EXISTS batches (
     batch_id VARCHAR PRIMARY KEY,
@@ -70,7 +86,12 @@ CREATE TABLE IF NOT EXISTS forced_out (
 );
 """
 
-_SELECT_COLUMNS = ", ".join(f'"{c}"' if c == "timestamp" else c for c in READING_COLUMNS)
+_SELECT_COLUMNS = ", ".join(_quoted(c) for c in READING_COLUMNS)
+#: NumPy has no null float: a NaN sensor value in `ReadingRows` is a null value.
+_INCOMING_COLUMNS = ", ".join(
+    f"CASE WHEN isnan({c}) THEN NULL ELSE {c} END" if c in SENSOR_FIELDS else _quoted(c)
+    for c in READING_COLUMNS
+)
 
 
 class BatchState:
@@ -128,6 +149,8 @@ class Buffer:
             self._con = duckdb.connect(str(path))
         except duckdb.Error as exc:
             raise BufferError_(f"cannot open buffer {path}: {exc}") from None
+        for stale in path.parent.glob(f"{path.name}.batch-*.parquet"):
+            stale.unlink(missing_ok=True)  # a payload being written when the agent died
         self._cache: dict[str, int] = {}
         #: Bumped whenever a batch is recorded: pending batches only ever appear then.
         self.batches_recorded = 0
@@ -186,27 +209,29 @@ class Buffer:
 
     def append(self, readings: Sequence[RawReading]) -> tuple[int, int] | None:
         """Store readings with the next sequence numbers; return the (first, last) seq."""
-        table = self.append_readings(readings)
-        if table is None:
+        rows = self.append_readings(readings)
+        if rows is None:
             return None
-        first = int(table.column("seq")[0].as_py())
-        return first, first + table.num_rows - 1
+        return int(rows.seq[0]), int(rows.seq[-1])
 
-    def append_readings(self, readings: Sequence[RawReading]) -> pa.Table | None:
+    def append_readings(self, readings: Sequence[RawReading]) -> ReadingRows | None:
         """Store readings with the next sequence numbers; return the rows as stored."""
         if not readings:
             return None
         with self._transaction():
             first = self._state("next_seq")
-            table = readings_to_table(readings, station_id=self.station_id, first_seq=first)
-            self._insert(table)
-            self._advance(table)
-        return table
+            rows = readings_to_rows(readings, station_id=self.station_id, first_seq=first)
+            self._insert("incoming_readings", rows.columns(), _INCOMING_COLUMNS)
+            self._advance(len(rows), int(rows.timestamp_us.max()))
+        return rows
 
     def append_table(self, table: pa.Table) -> tuple[int, int] | None:
-        """Store reading rows (any `seq` column is replaced by the next sequence numbers)."""
+        """Store Arrow reading rows (tools, tests); any `seq` is replaced by the next numbers."""
         if table.num_rows == 0:
             return None
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
         with self._transaction():
             first = self._state("next_seq")
             seqs = pa.array(range(first, first + table.num_rows), pa.int64())
@@ -214,17 +239,16 @@ class Buffer:
                 table = table.set_column(table.column_names.index("seq"), "seq", seqs)
             else:
                 table = table.append_column("seq", seqs)
-            table = conform_readings(table)
-            self._insert(table)
-            self._advance(table)
+            self._insert("incoming_table", table, _SELECT_COLUMNS)
+            newest = pc.max(table.column("timestamp").cast(pa.timestamp("us", "UTC")))
+            self._advance(table.num_rows, newest.cast(pa.int64()).as_py())
         return first, first + table.num_rows - 1
 
-    def _advance(self, table: pa.Table) -> None:
-        """Move the sequence counter and the newest-reading time past `table` (same transaction)."""
-        self._set_state("next_seq", self._state("next_seq") + table.num_rows)
-        newest = pc.max(table.column("timestamp").cast(pa.int64())).as_py()
-        if newest is not None and newest > self._state("newest_reading_us"):
-            self._set_state("newest_reading_us", newest)
+    def _advance(self, count: int, newest_us: int | None) -> None:
+        """Move the sequence counter and the newest-reading time past new rows (same transaction)."""
+        self._set_state("next_seq", self._state("next_seq") + count)
+        if newest_us is not None and newest_us > self._state("newest_reading_us"):
+            self._set_state("newest_reading_us", newest_us)
 
     def newest_reading_time(self) -> datetime | None:
         """The newest reading time ever stored (kept after acknowledged rows are purged)."""
@@ -235,15 +259,12 @@ class Buffer:
             else datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)
         )
 
-    def _insert(self, table: pa.Table) -> None:
-        self._con.register("incoming_readings", table)
+    def _insert(self, name: str, source: object, select: str) -> None:
+        self._con.register(name, source)
         try:
-            self._sql(
-                f"INSERT INTO readings ({_SELECT_COLUMNS}) "
-                f"SELECT {_SELECT_COLUMNS} FROM incoming_readings"
-            )
+            self._sql(f"INSERT INTO readings ({_SELECT_COLUMNS}) SELECT {select} FROM {name}")
         finally:
-            self._con.unregister("incoming_readings")
+            self._con.unregister(name)
 
     # -- batches ------------------------------------------------------------
 
@@ -333,11 +354,37 @@ class Buffer:
         return BatchRecord(*row) if row else None
 
     def load_batch(self, record: BatchRecord) -> pa.Table:
-        table = self._con.sql(
+        """A batch's rows as an Arrow table (tests and tools: DuckDB imports Arrow for this)."""
+        return self._con.sql(
             f"SELECT {_SELECT_COLUMNS} FROM readings WHERE seq BETWEEN ? AND ? ORDER BY seq",
             params=[record.first_seq, record.last_seq],
         ).to_arrow_table()
-        return conform_readings(table)
+
+    def encode_batch(self, record: BatchRecord, meta: BatchMeta, *, compression_level: int) -> bytes:
+        """The batch's wire payload: a Parquet (zstd) file written by DuckDB, identity in its metadata.
+
+        The format `shared.batch.decode_batch` reads, with the rows in `BATCH_ROW_ORDER`.
+        Parquet format version 1 encodings only (PLAIN, dictionary, RLE): version 2 would let
+        DuckDB fall back to BYTE_STREAM_SPLIT for floats, which Spark's reader cannot read,
+        and the hub lands these bytes as received. Quantized panel values repeat, so the
+        dictionary pages keep a batch around 8-9 bytes per reading.
+        """
+        kv = ", ".join(
+            f"{_sql_string(key.decode())}: {_sql_string(value.decode())}"
+            for key, value in meta.to_kv().items()
+        )
+        spool = self.path.with_name(f"{self.path.name}.batch-{os.getpid()}.parquet")
+        self._sql(
+            f"COPY (SELECT {_SELECT_COLUMNS} FROM readings WHERE seq BETWEEN ? AND ? "
+            f"ORDER BY {', '.join(BATCH_ROW_ORDER)}) TO '{spool}' (FORMAT parquet, "
+            f"COMPRESSION zstd, COMPRESSION_LEVEL {int(compression_level)}, "
+            f"PARQUET_VERSION V1, KV_METADATA {{{kv}}})",
+            [meta.first_seq, meta.last_seq],
+        )
+        try:
+            return spool.read_bytes()
+        finally:
+            spool.unlink(missing_ok=True)
 
     def mark_sent(self, batch_id: str) -> None:
         self._sql(
@@ -519,3 +566,7 @@ class Buffer:
             )
             self._set_state("forced_out_readings", self._state("forced_out_readings") + int(count))
         return first, last, int(count)
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"

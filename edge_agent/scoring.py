@@ -10,25 +10,18 @@ import itertools
 import logging
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 import numpy as np
-import pyarrow as pa
 
 from edge_agent.alarms import AlarmTracker, Observation
 from edge_agent.errors import ModelError
 from edge_agent.model_runtime import FeatureRows, OnnxModel
 from edge_agent.thresholds import Thresholds
-from shared.features import (
-    FEATURE_NAMES,
-    FeatureSpec,
-    StreamingFeatures,
-    rolling_features,
-    sensor_matrix,
-    timestamps_s,
-)
+from shared.features import FEATURE_NAMES, FeatureSpec, StreamingFeatures, rolling_features
 from shared.messages import Alarm
-from shared.schema import QUALITY_FIELDS, Quality
+from shared.schema import Quality
+from shared.sources import ReadingRows
 
 log = logging.getLogger(__name__)
 
@@ -100,21 +93,18 @@ class Scorer:
 
     # -- scoring --------------------------------------------------------------
 
-    def score(self, table: pa.Table) -> ScoreResult:
+    def score(self, readings: ReadingRows) -> ScoreResult:
         """Score stored readings (with their `seq`); return alarm events and model verdicts."""
         result = ScoreResult()
-        if table.num_rows == 0:
+        if len(readings) == 0:
             return result
-        values = sensor_matrix(table)
-        times = timestamps_s(table.column("timestamp"))
-        stamps = table.column("timestamp").to_pylist()
-        compressors = table.column("compressor_id").to_pylist()
-        states = table.column("operating_state").to_pylist()
-        seqs = table.column("seq").to_pylist()
-        codes = np.column_stack(
-            [table.column(q).to_numpy(zero_copy_only=False) for q in QUALITY_FIELDS]
-        )
-        no_answer = [bool(x) for x in np.all(np.isin(codes, _NO_ANSWER), axis=1).tolist()]
+        values = readings.valid_values()
+        times = readings.timestamp_us.astype(np.float64) / 1e6
+        stamps = readings.timestamp
+        compressors = readings.compressor_id
+        states = readings.operating_state
+        seqs = readings.seq.tolist()
+        no_answer = np.all(np.isin(readings.quality, _NO_ANSWER), axis=1).tolist()
         specs = {self.rule_spec}
         if self.model is not None:
             specs.add(self.model.spec)
@@ -128,9 +118,8 @@ class Scorer:
         }
         for i, compressor in enumerate(compressors):
             self.recent.append((compressor, float(times[i]), values[i], states[i]))
-            at = _utc(stamps[i])
-            self._rules(result, compressor, features[self.rule_spec][i], at, seqs[i])
-            self._comm(result, compressor, no_answer[i], at, seqs[i])
+            self._rules(result, compressor, features[self.rule_spec][i], stamps[i], seqs[i])
+            self._comm(result, compressor, no_answer[i], stamps[i], seqs[i])
         if self.model is not None:
             try:
                 rows = FeatureRows(features[self.model.spec], compressors, states)
@@ -140,8 +129,8 @@ class Scorer:
         if self._shadow is not None:
             spec = self._shadow.model.spec
             self._score_shadow(result, FeatureRows(features[spec], compressors, states))
-        result.scored_rows = table.num_rows
-        self.rows_scored += table.num_rows
+        result.scored_rows = len(readings)
+        self.rows_scored += len(readings)
         return result
 
     def _observe(self, result: ScoreResult, obs: Observation) -> None:
@@ -218,7 +207,7 @@ class Scorer:
                     severity=self.thresholds.anomaly.severity,
                     tripped=bool(anomalous[k]),
                     cleared=bool(normal[k]),
-                    at=_utc(stamps[i]),
+                    at=stamps[i],
                     seq=seqs[i],
                     metric="anomaly_score",
                     value=round(float(scores[k]), 6),
@@ -242,6 +231,3 @@ class Scorer:
         if self._shadow.rows_scored >= self._shadow.rows_needed:
             result.shadow_passed = True
 
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

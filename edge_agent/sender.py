@@ -18,7 +18,7 @@ from edge_agent import __version__
 from edge_agent.buffer import BatchRecord, BatchState, Buffer
 from edge_agent.settings import EdgeSettings
 from edge_agent.uplink import Uplink
-from shared.batch import BatchMeta, encode_batch
+from shared.batch_meta import BatchMeta
 from shared.messages import Ack, AckStatus
 
 log = logging.getLogger(__name__)
@@ -200,22 +200,22 @@ class Sender:
         return True
 
     def _encode(self, record: BatchRecord) -> bytes | None:
-        table = self.buffer.load_batch(record)
         meta = BatchMeta(
             org_id=self.settings.org_id,
             station_id=self.settings.station_id,
             batch_id=record.batch_id,
             first_seq=record.first_seq,
             last_seq=record.last_seq,
-            row_count=table.num_rows,
+            row_count=record.row_count,
             created_at=record.created_at.isoformat(),
             producer=f"altaviz-edge/{__version__}",
         )
-        payload = encode_batch(table, meta, compression_level=self.settings.uplink.zstd_level)
-        if table.num_rows:
-            self.bytes_per_reading = (
-                0.7 * self.bytes_per_reading + 0.3 * len(payload) / table.num_rows
-            )
+        payload = self.buffer.encode_batch(
+            record, meta, compression_level=self.settings.uplink.zstd_level
+        )
+        self.bytes_per_reading = 0.7 * self.bytes_per_reading + 0.3 * len(payload) / max(
+            record.row_count, 1
+        )
         if len(payload) > self.settings.uplink.batch_max_bytes and record.row_count > 1:
             halves = self.buffer.split_batch(record)
             log.info(

@@ -4,18 +4,28 @@ Identity (org, station, batch id, sequence range, row count, schema version)
 lives in the Parquet key-value metadata, so the format is the same on MQTT
 3.1.1 and 5. `decode_batch` checks everything a hub must trust before it lands
 a batch, and every refusal names exactly what is wrong.
+
+This module is the Arrow side (the hub, the simulator, the tools). The edge agent
+writes the same format with DuckDB (`edge_agent.buffer.Buffer.encode_batch`) and shares
+only the identity (`shared.batch_meta`); tests hold both writers to one decoder.
 """
 
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from shared.batch_meta import (
+    BATCH_ROW_ORDER,
+    DEFAULT_MAX_BATCH_BYTES,
+    META_PREFIX,
+    PARQUET_MAGIC,
+    BatchMeta,
+)
 from shared.errors import (
     BatchContentError,
     BatchCorrupt,
@@ -25,92 +35,18 @@ from shared.errors import (
     InvalidIdentifier,
 )
 from shared.ids import check_id
-from shared.schema import (
-    QUALITY_FIELDS,
-    READING_SCHEMA,
-    SCHEMA_VERSION,
-    SENSOR_FIELDS,
-    OperatingState,
-    Quality,
-    conform_readings,
-)
+from shared.reading_table import READING_SCHEMA, conform_readings
+from shared.schema import QUALITY_FIELDS, SCHEMA_VERSION, SENSOR_FIELDS, OperatingState, Quality
 
-META_PREFIX = "altaviz."
-PARQUET_MAGIC = b"PAR1"
-DEFAULT_MAX_BATCH_BYTES = 16 * 1024 * 1024
-
-_REQUIRED_KEYS = (
-    "schema_version",
-    "org_id",
-    "station_id",
-    "batch_id",
-    "first_seq",
-    "last_seq",
-    "row_count",
-)
-
-
-@dataclass(frozen=True)
-class BatchMeta:
-    org_id: str
-    station_id: str
-    batch_id: str
-    first_seq: int
-    last_seq: int
-    row_count: int
-    schema_version: int = SCHEMA_VERSION
-    created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
-    producer: str = "altaviz"
-
-    def to_kv(self) -> dict[bytes, bytes]:
-        values = {
-            "schema_version": str(self.schema_version),
-            "org_id": self.org_id,
-            "station_id": self.station_id,
-            "batch_id": self.batch_id,
-            "first_seq": str(self.first_seq),
-            "last_seq": str(self.last_seq),
-            "row_count": str(self.row_count),
-            "created_at": self.created_at,
-            "producer": self.producer,
-        }
-        return {f"{META_PREFIX}{k}".encode(): v.encode() for k, v in values.items()}
-
-    @classmethod
-    def from_kv(cls, kv: dict[bytes, bytes] | None) -> BatchMeta:
-        found = {
-            k.decode(errors="replace")[len(META_PREFIX) :]: v.decode(errors="replace")
-            for k, v in (kv or {}).items()
-            if k.startswith(META_PREFIX.encode())
-        }
-        missing = [k for k in _REQUIRED_KEYS if k not in found]
-        if missing:
-            keys = ", ".join(META_PREFIX + k for k in missing)
-            raise BatchMetadataError(f"batch metadata is missing {keys}")
-        ints: dict[str, int] = {}
-        for key in ("schema_version", "first_seq", "last_seq", "row_count"):
-            try:
-                ints[key] = int(found[key])
-            except ValueError:
-                raise BatchMetadataError(
-                    f"batch metadata {META_PREFIX}{key}={found[key]!r} is not an integer"
-                ) from None
-        try:
-            for kind in ("org_id", "station_id", "batch_id"):
-                check_id(kind.replace("_", " "), found[kind])
-        except InvalidIdentifier as exc:
-            raise BatchMetadataError(f"batch metadata: {exc}") from None
-        return cls(
-            org_id=found["org_id"],
-            station_id=found["station_id"],
-            batch_id=found["batch_id"],
-            first_seq=ints["first_seq"],
-            last_seq=ints["last_seq"],
-            row_count=ints["row_count"],
-            schema_version=ints["schema_version"],
-            created_at=found.get("created_at", ""),
-            producer=found.get("producer", ""),
-        )
+__all__ = [
+    "DEFAULT_MAX_BATCH_BYTES",
+    "META_PREFIX",
+    "BatchMeta",
+    "DecodedBatch",
+    "decode_batch",
+    "encode_batch",
+    "read_batch_meta",
+]
 
 
 @dataclass(frozen=True)
@@ -144,7 +80,7 @@ def encode_batch(table: pa.Table, meta: BatchMeta, *, compression_level: int = 9
         raise BatchMetadataError(
             f"metadata row_count={meta.row_count} but the table has {table.num_rows} rows"
         )
-    table = table.sort_by([("compressor_id", "ascending"), ("seq", "ascending")])
+    table = table.sort_by([(name, "ascending") for name in BATCH_ROW_ORDER])
     table = table.replace_schema_metadata({**(READING_SCHEMA.metadata or {}), **meta.to_kv()})
     sink = io.BytesIO()
     pq.write_table(

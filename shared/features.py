@@ -19,18 +19,22 @@ A value whose quality is not OK counts as missing. A feature with fewer than
 whole table (training, shadow scoring); `FeatureWindow` keeps the last ``2 * window_s``
 seconds of one compressor and applies it to that window (edge, one reading at a time).
 Both give the same numbers up to float rounding (tests hold them to 1e-6 relative).
-Pure numpy/pyarrow.
+The computation is pure NumPy; only the table helpers (`features_table`, `sensor_matrix`,
+`timestamps_s`, `feature_matrix`, used by training and the tools) import Arrow, when called,
+so the edge agent never loads it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from shared.schema import QUALITY_FIELDS, SENSOR_FIELDS, Quality
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 FEATURE_SET_VERSION = 1
 
@@ -214,6 +218,9 @@ def sensor_matrix(table: pa.Table) -> np.ndarray:
 
 def timestamps_s(timestamps: pa.ChunkedArray | pa.Array) -> np.ndarray:
     """Epoch seconds (float64) of a timestamp column."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     micros = pc.cast(timestamps, pa.timestamp("us", tz="UTC")).cast(pa.int64())
     return micros.to_numpy(zero_copy_only=False).astype(np.float64) / 1e6
 
@@ -224,6 +231,8 @@ def features_table(table: pa.Table, spec: FeatureSpec | None = None) -> pa.Table
     Returns `compressor_id`, `timestamp`, `seq` (when present) and one float64
     column per feature, sorted by compressor then timestamp.
     """
+    import pyarrow as pa
+
     spec = spec or FeatureSpec()
     keys = [("compressor_id", "ascending"), ("timestamp", "ascending")]
     if "seq" in table.column_names:

@@ -9,8 +9,6 @@ from __future__ import annotations
 import math
 from enum import IntEnum, IntFlag
 
-import pyarrow as pa
-
 SCHEMA_VERSION = 1
 
 #: Sensor columns, in the order panels, features and the portal use them.
@@ -77,27 +75,20 @@ def quality_field(sensor: str) -> str:
 
 QUALITY_FIELDS: tuple[str, ...] = tuple(quality_field(s) for s in SENSOR_FIELDS)
 
-TIMESTAMP_TYPE = pa.timestamp("us", tz="UTC")
-
-READING_SCHEMA = pa.schema(
-    [
-        pa.field("station_id", pa.string(), nullable=False),
-        pa.field("compressor_id", pa.string(), nullable=False),
-        pa.field("seq", pa.int64(), nullable=False),
-        pa.field("timestamp", TIMESTAMP_TYPE, nullable=False),
-        pa.field("operating_state", pa.string(), nullable=False),
-        *(pa.field(s, pa.float32(), nullable=True) for s in SENSOR_FIELDS),
-        *(pa.field(q, pa.int8(), nullable=False) for q in QUALITY_FIELDS),
-        pa.field("reading_flags", pa.int32(), nullable=False),
-    ],
-    metadata={"altaviz.schema_version": str(SCHEMA_VERSION)},
+#: The columns of a reading row, in schema order: (name, type, nullable). The Arrow schema
+#: (`shared.reading_table.READING_SCHEMA`) and the edge buffer's DuckDB table both follow it.
+READING_FIELDS: tuple[tuple[str, str, bool], ...] = (
+    ("station_id", "string", False),
+    ("compressor_id", "string", False),
+    ("seq", "int64", False),
+    ("timestamp", "timestamp_us_utc", False),
+    ("operating_state", "string", False),
+    *((s, "float32", True) for s in SENSOR_FIELDS),
+    *((q, "int8", False) for q in QUALITY_FIELDS),
+    ("reading_flags", "int32", False),
 )
 
-READING_COLUMNS: tuple[str, ...] = tuple(READING_SCHEMA.names)
-
-
-def empty_readings() -> pa.Table:
-    return READING_SCHEMA.empty_table()
+READING_COLUMNS: tuple[str, ...] = tuple(name for name, _, _ in READING_FIELDS)
 
 
 def normalize_value(value: float | None, quality: Quality) -> tuple[float | None, Quality]:
@@ -107,8 +98,3 @@ def normalize_value(value: float | None, quality: Quality) -> tuple[float | None
     if not math.isfinite(value):
         return None, Quality.NOT_A_NUMBER
     return value, quality
-
-
-def conform_readings(table: pa.Table) -> pa.Table:
-    """Select the reading columns in schema order and cast to the reading schema."""
-    return table.select(list(READING_COLUMNS)).cast(READING_SCHEMA)

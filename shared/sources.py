@@ -1,7 +1,9 @@
 """The contract between a reading source (Modbus panels, the simulator) and the edge agent.
 
 A source returns `RawReading`s; the agent gives them their per-station sequence
-numbers and stores them. Sources are plugins registered under the
+numbers (`readings_to_rows`) and stores them. `ReadingRows` is plain NumPy, so the
+agent process never loads Arrow (~40 MB of a gateway's memory); the hub and the
+tools turn rows into Arrow tables with `shared.reading_table`. Sources are plugins registered under the
 `altaviz.sources` entry-point group, so the edge agent never imports the
 simulator and a gateway without it still runs.
 """
@@ -10,16 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from importlib.metadata import entry_points
 from typing import Any, Protocol, runtime_checkable
 
-import pyarrow as pa
+import numpy as np
 
 from shared.errors import ConfigError
 from shared.schema import (
     QUALITY_FIELDS,
-    READING_SCHEMA,
     SENSOR_FIELDS,
     OperatingState,
     Quality,
@@ -81,23 +82,84 @@ def load_source(
     return factory(station_id=station_id, options=options, resume_after=resume_after)
 
 
-def readings_to_table(
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class ReadingRows:
+    """Numbered reading rows as NumPy columns (the v1 reading schema, one row per reading).
+
+    `values` holds the sensor values as stored (float32 precision, in `SENSOR_FIELDS`
+    order) with NaN where the value is null; `quality` the matching codes.
+    """
+
+    station_id: str
+    compressor_id: list[str]
+    seq: np.ndarray  # (n,) int64
+    timestamp: list[datetime]  # timezone-aware UTC
+    timestamp_us: np.ndarray  # (n,) int64, microseconds since the epoch
+    operating_state: list[str]
+    values: np.ndarray  # (n, 6) float32, NaN where null
+    quality: np.ndarray  # (n, 6) int8
+    reading_flags: np.ndarray  # (n,) int32
+
+    def __len__(self) -> int:
+        return len(self.seq)
+
+    def valid_values(self) -> np.ndarray:
+        """(n, 6) float64 values; a value whose quality is not OK is NaN (the feature input)."""
+        return np.where(self.quality == int(Quality.OK), self.values.astype(np.float64), np.nan)
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """The rows as named columns in schema order (NaN where a sensor value is null)."""
+        n = len(self)
+        return {
+            "station_id": np.full(n, self.station_id, dtype=object),
+            "compressor_id": np.array(self.compressor_id, dtype=object),
+            "seq": self.seq,
+            "timestamp": self.timestamp_us.astype("datetime64[us]"),
+            "operating_state": np.array(self.operating_state, dtype=object),
+            **{s: self.values[:, i] for i, s in enumerate(SENSOR_FIELDS)},
+            **{q: self.quality[:, i] for i, q in enumerate(QUALITY_FIELDS)},
+            "reading_flags": self.reading_flags,
+        }
+
+
+def readings_to_rows(
     readings: Iterable[RawReading], *, station_id: str, first_seq: int
-) -> pa.Table:
-    """Build reading rows, numbering them from `first_seq` in the order given."""
+) -> ReadingRows:
+    """Number readings from `first_seq` in the order given; NaN/inf become null, NOT_A_NUMBER."""
     rows = list(readings)
-    columns: dict[str, list[Any]] = {name: [] for name in READING_SCHEMA.names}
-    for offset, reading in enumerate(rows):
-        columns["station_id"].append(station_id)
-        columns["compressor_id"].append(reading.compressor_id)
-        columns["seq"].append(first_seq + offset)
-        columns["timestamp"].append(reading.timestamp)
-        columns["operating_state"].append(reading.operating_state)
-        for sensor, qcol in zip(SENSOR_FIELDS, QUALITY_FIELDS, strict=True):
-            value, quality = normalize_value(
+    n = len(rows)
+    values = np.full((n, len(SENSOR_FIELDS)), np.nan, dtype=np.float32)
+    quality = np.zeros((n, len(SENSOR_FIELDS)), dtype=np.int8)
+    stamps: list[datetime] = []
+    for i, reading in enumerate(rows):
+        stamps.append(_as_utc(reading.timestamp))
+        for j, sensor in enumerate(SENSOR_FIELDS):
+            value, code = normalize_value(
                 reading.values.get(sensor), Quality(reading.quality.get(sensor, Quality.OK))
             )
-            columns[sensor].append(value)
-            columns[qcol].append(int(quality))
-        columns["reading_flags"].append(int(reading.flags))
-    return pa.Table.from_pydict(columns, schema=READING_SCHEMA)
+            if value is not None:
+                values[i, j] = value
+            quality[i, j] = int(code)
+    return ReadingRows(
+        station_id=station_id,
+        compressor_id=[r.compressor_id for r in rows],
+        seq=np.arange(first_seq, first_seq + n, dtype=np.int64),
+        timestamp=stamps,
+        timestamp_us=np.array([_micros(t) for t in stamps], dtype=np.int64),
+        operating_state=[r.operating_state for r in rows],
+        values=values,
+        quality=quality,
+        reading_flags=np.array([int(r.flags) for r in rows], dtype=np.int32),
+    )
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _micros(value: datetime) -> int:
+    delta = value - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds

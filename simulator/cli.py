@@ -18,8 +18,7 @@ import yaml
 from shared.cli_support import configure_logging, run_cli
 from shared.fleet import load_fleet
 from simulator.engine import DEFAULT_CHUNK_CELLS, Simulation
-from simulator.errors import PanelError, ScenarioError
-from simulator.history import write_history
+from simulator.errors import OutputError, PanelError, ScenarioError
 from simulator.live import LiveClock, LiveFeed, rows
 from simulator.panels import PanelFault, PanelServers
 from simulator.scenario import (
@@ -144,6 +143,13 @@ def _generate(args: argparse.Namespace) -> int:
             extra["resolution_s"] = parse_duration(args.resolution)
     except ValueError as exc:
         raise ScenarioError(str(exc)) from None
+    try:  # Parquet output needs Arrow, which a gateway (`.[edge]`) does not install
+        from simulator.history import write_history
+    except ModuleNotFoundError as exc:
+        raise OutputError(
+            f"generate writes Parquet with pyarrow, which is not installed ({exc}); "
+            "install '.[hub]'"
+        ) from None
     sim = Simulation(load_fleet(args.fleet), _scenario(args, **extra), stations=args.stations)
     started = time.monotonic()
     summary = write_history(

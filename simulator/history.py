@@ -18,7 +18,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from shared.schema import READING_SCHEMA
+from shared.reading_table import READING_SCHEMA
 from simulator import __version__
 from simulator.engine import DEFAULT_CHUNK_CELLS, Simulation
 from simulator.errors import OutputError

@@ -10,13 +10,8 @@ from datetime import UTC, datetime
 import numpy as np
 import pyarrow as pa
 
-from shared.schema import (
-    QUALITY_FIELDS,
-    SENSOR_FIELDS,
-    TIMESTAMP_TYPE,
-    OperatingState,
-    conform_readings,
-)
+from shared.reading_table import TIMESTAMP_TYPE, conform_readings
+from shared.schema import QUALITY_FIELDS, SENSOR_FIELDS, OperatingState
 from simulator.engine import Blowdown, Chunk, Simulation
 from simulator.scenario import FAULT_MODES
 from simulator.schedule import STARTUP_S, STATE_NAMES

@@ -23,7 +23,8 @@ from shared.batch import BatchMeta, decode_batch, encode_batch
 from shared.errors import ConfigError
 from shared.fleet import Fleet
 from shared.ids import make_batch_id
-from shared.schema import READING_COLUMNS, conform_readings
+from shared.reading_table import conform_readings
+from shared.schema import READING_COLUMNS
 
 
 def _batches(table: pa.Table, rows_per_batch: int) -> Iterator[pa.Table]:

@@ -6,7 +6,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from shared.schema import READING_SCHEMA
+from shared.reading_table import READING_SCHEMA
 
 #: Columns bronze adds to the reading schema.
 BRONZE_METADATA_COLUMNS = ("org_id", "batch_id", "received_at", "landed_file", "reading_date")

@@ -20,7 +20,8 @@ from hub.lakehouse.flags import SENSOR_FAULT
 from hub.lakehouse.tables import SILVER_READINGS
 from hub.serving.models import MaintenanceEvent
 from models.fleet_runs import LabelledEvents
-from shared.schema import QUALITY_FIELDS, READING_COLUMNS, READING_SCHEMA, SENSOR_FIELDS, Quality
+from shared.reading_table import READING_SCHEMA
+from shared.schema import QUALITY_FIELDS, READING_COLUMNS, SENSOR_FIELDS, Quality
 
 
 def thin_silver(frame, *, org_id: str, start: datetime, end: datetime, sample_s: int):  # type: ignore[no-untyped-def]

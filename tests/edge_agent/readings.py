@@ -12,8 +12,9 @@ from datetime import UTC, datetime
 import numpy as np
 import pyarrow as pa
 
+from shared.reading_table import READING_SCHEMA
 from shared.register_map import find_register_map, quantize_array
-from shared.schema import QUALITY_FIELDS, READING_SCHEMA, SENSOR_FIELDS, OperatingState, ReadingFlag
+from shared.schema import QUALITY_FIELDS, SENSOR_FIELDS, OperatingState, ReadingFlag
 
 #: (mean, slow swing, noise sd) per sensor.
 _PROFILE = {

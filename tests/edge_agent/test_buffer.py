@@ -1,12 +1,21 @@
 from __future__ import annotations
 
+import random
 import signal
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pyarrow.parquet as pq
+import pytest
+
 from edge_agent.buffer import BatchState, Buffer
+from shared.batch import decode_batch, encode_batch
+from shared.batch_meta import BatchMeta
+from shared.errors import BatchMetadataError
+from shared.schema import SENSOR_FIELDS, OperatingState, Quality, ReadingFlag
+from shared.sources import RawReading
 from tests.support.factories import readings
 from tests.support.sources import FiniteSource
 
@@ -102,3 +111,112 @@ os.kill(os.getpid(), signal.SIGKILL)
     assert reopened.unbatched_count() == 15
     assert [(b.first_seq, b.last_seq) for b in reopened.pending_batches()] == [(1, 25)]
     assert reopened.append_table(readings(1)) == (41, 41)
+
+
+def _awkward_readings(n: int, *, seed: int = 7) -> list[RawReading]:
+    """Noisy values (no dictionary helps), NaN, inf, missing values and non-OK codes."""
+    rng = random.Random(seed)
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    out = []
+    for i in range(n):
+        values: dict[str, float | None] = {s: rng.uniform(0, 2000) for s in SENSOR_FIELDS}
+        quality: dict[str, Quality] = {}
+        if i % 17 == 0:
+            values["vibration_mms"] = float("nan")
+        if i % 19 == 0:
+            values["gas_flow_mcf"] = float("inf")
+        if i % 23 == 0:
+            values["discharge_temp_f"] = None
+            quality["discharge_temp_f"] = Quality.DEVICE_EXCEPTION
+        if i % 29 == 0:
+            quality["suction_pressure_psi"] = Quality.STALE
+        out.append(
+            RawReading(
+                compressor_id=f"C{(i * 7) % 5:02d}",  # compressors interleaved out of order
+                timestamp=start + timedelta(milliseconds=1000 * i + rng.randrange(1000)),
+                values=values,
+                quality=quality,
+                operating_state=OperatingState.ALL[i % len(OperatingState.ALL)],
+                flags=ReadingFlag.CLOCK_JUMP if i % 31 == 0 else ReadingFlag.NONE,
+            )
+        )
+    return out
+
+
+def _meta(record, **overrides: object) -> BatchMeta:  # type: ignore[no-untyped-def]
+    fields: dict[str, object] = {
+        "org_id": "org-a",
+        "station_id": "STATION-1",
+        "batch_id": record.batch_id,
+        "first_seq": record.first_seq,
+        "last_seq": record.last_seq,
+        "row_count": record.row_count,
+        "producer": "altaviz-edge/test",
+    }
+    fields.update(overrides)
+    return BatchMeta(**fields)  # type: ignore[arg-type]
+
+
+def test_duckdb_payload_is_the_format_the_hub_decodes(tmp_path: Path) -> None:
+    """The agent writes batches with DuckDB; the hub's Arrow decoder reads back exactly the stored rows."""
+    buffer = _buffer(tmp_path)
+    buffer.append(_awkward_readings(2000))
+    (record,) = buffer.cut_batches(max_rows=5000, close_partial=True)
+    payload = buffer.encode_batch(record, _meta(record), compression_level=9)
+
+    decoded = decode_batch(payload, expected_org="org-a", expected_station="STATION-1")
+    assert decoded.meta == _meta(record, created_at=decoded.meta.created_at)
+    stored = buffer.load_batch(record)
+    assert sorted(decoded.table.to_pylist(), key=lambda r: r["seq"]) == stored.to_pylist()
+    # Each compressor's series is contiguous and in sequence order.
+    ids, seqs = (decoded.table.column(c).to_pylist() for c in ("compressor_id", "seq"))
+    keys = list(zip(ids, seqs, strict=True))
+    assert keys == sorted(keys)
+    # NaN and inf never travel as numbers: null with NOT_A_NUMBER; a missing value keeps its code.
+    first = next(row for row in decoded.table.to_pylist() if row["seq"] == 1)
+    assert first["vibration_mms"] is None and first["vibration_mms_quality"] == Quality.NOT_A_NUMBER
+    assert first["gas_flow_mcf"] is None and first["gas_flow_mcf_quality"] == Quality.NOT_A_NUMBER
+    assert first["discharge_temp_f"] is None
+    assert first["discharge_temp_f_quality"] == Quality.DEVICE_EXCEPTION
+    # The Arrow writer (hub tools, backfill) and the DuckDB writer agree on the content.
+    arrow_payload = encode_batch(stored, _meta(record))
+    assert decode_batch(arrow_payload).table.equals(decoded.table)
+
+
+def test_duckdb_payload_uses_only_encodings_spark_reads(tmp_path: Path) -> None:
+    """Noisy floats overflow the dictionary: they must fall back to PLAIN, never BYTE_STREAM_SPLIT."""
+    buffer = _buffer(tmp_path)
+    buffer.append(_awkward_readings(20_000))
+    (record,) = buffer.cut_batches(max_rows=50_000, close_partial=True)
+    payload = buffer.encode_batch(record, _meta(record), compression_level=3)
+    path = tmp_path / "batch.parquet"
+    path.write_bytes(payload)
+    metadata = pq.ParquetFile(path).metadata
+    encodings = {
+        encoding
+        for group in range(metadata.num_row_groups)
+        for column in range(metadata.num_columns)
+        for encoding in metadata.row_group(group).column(column).encodings
+    }
+    assert "PLAIN" in encodings  # the noisy floats
+    assert encodings <= {"PLAIN", "PLAIN_DICTIONARY", "RLE_DICTIONARY", "RLE", "BIT_PACKED"}
+    assert metadata.row_group(0).column(0).compression == "ZSTD"
+    assert not list(tmp_path.glob("buffer.duckdb.batch-*"))  # the spool file is gone
+
+
+def test_a_payload_whose_rows_disagree_with_its_identity_is_refused_by_the_hub(
+    tmp_path: Path,
+) -> None:
+    buffer = _buffer(tmp_path)
+    buffer.append_table(readings(30))
+    (record,) = buffer.cut_batches(max_rows=100, close_partial=True)
+    payload = buffer.encode_batch(record, _meta(record, row_count=31), compression_level=3)
+    with pytest.raises(BatchMetadataError, match="row_count=31 but the batch has 30 rows"):
+        decode_batch(payload)
+
+
+def test_a_payload_left_by_a_killed_agent_is_removed_on_open(tmp_path: Path) -> None:
+    leftover = tmp_path / "buffer.duckdb.batch-4242.parquet"
+    leftover.write_bytes(b"PAR1 half written")
+    _buffer(tmp_path).close()
+    assert not leftover.exists()

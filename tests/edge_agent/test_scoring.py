@@ -15,6 +15,7 @@ from edge_agent.thresholds import Thresholds, load_thresholds
 from shared.bundle import generate_signing_key, open_bundle
 from shared.errors import ConfigError
 from shared.messages import AlarmEvent
+from shared.reading_table import table_to_rows
 from shared.schema import QUALITY_FIELDS, Quality
 from tests.edge_agent.bundles import zscore_bundle
 from tests.support.factories import readings
@@ -46,13 +47,15 @@ def _thresholds(**extra: object) -> Thresholds:
 
 def _series(temps: list[float], *, start_seq: int = 1, **columns: list[object]):  # type: ignore[no-untyped-def]
     n = len(temps)
-    return readings(
-        n,
-        compressors=1,
-        first_seq=start_seq,
-        start=START + timedelta(seconds=start_seq),
-        discharge_temp_f=temps,
-        **columns,
+    return table_to_rows(
+        readings(
+            n,
+            compressors=1,
+            first_seq=start_seq,
+            start=START + timedelta(seconds=start_seq),
+            discharge_temp_f=temps,
+            **columns,
+        )
     )
 
 

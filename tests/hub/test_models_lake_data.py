@@ -14,7 +14,8 @@ from hub.lakehouse.tables import SILVER_READINGS
 from hub.models_lifecycle.lake_data import silver_training_readings, thin_silver
 from models.compressor_features import feature_frame
 from shared.features import FeatureSpec
-from shared.schema import READING_COLUMNS, READING_SCHEMA, Quality
+from shared.reading_table import READING_SCHEMA
+from shared.schema import READING_COLUMNS, Quality
 from tests.hub.lakehouse.frames import START, naive, silver_frame, silver_rows
 
 pytestmark = pytest.mark.spark

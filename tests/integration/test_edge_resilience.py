@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from tests.support.services import Mosquitto
 from tests.support.sources import FiniteSource
 from tests.support.stack import (
     AgentThread,
+    gateway_agent_command,
     hub_settings,
     landed_seq_counts,
     start_ingest,
@@ -120,7 +120,7 @@ def _agent_config(root: Path, port: int) -> Path:
 
 def _spawn(config: Path, *args: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "edge_agent", "run", "--config", str(config), *args],
+        [*gateway_agent_command(), "run", "--config", str(config), *args],
         cwd=REPO,
         stdout=subprocess.DEVNULL,
         stderr=open(config.with_suffix(".log"), "ab"),

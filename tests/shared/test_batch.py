@@ -14,7 +14,8 @@ from shared.errors import (
     BatchSchemaError,
     BatchTooLarge,
 )
-from shared.schema import READING_SCHEMA, Quality
+from shared.reading_table import READING_SCHEMA
+from shared.schema import Quality
 from tests.support.factories import batch_meta, batch_payload, readings
 
 

@@ -10,8 +10,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
+from shared.reading_table import READING_SCHEMA
 from shared.register_map import find_register_map, quantize_array
-from shared.schema import READING_SCHEMA, SENSOR_FIELDS, ReadingFlag
+from shared.schema import SENSOR_FIELDS, ReadingFlag
 from simulator.engine import Simulation
 from simulator.errors import OutputError
 from simulator.history import EVENT_FILES, write_history

@@ -9,7 +9,8 @@ import pyarrow as pa
 
 from shared.batch import BatchMeta, encode_batch
 from shared.ids import make_batch_id
-from shared.schema import QUALITY_FIELDS, READING_SCHEMA, SENSOR_FIELDS, OperatingState
+from shared.reading_table import READING_SCHEMA
+from shared.schema import QUALITY_FIELDS, SENSOR_FIELDS, OperatingState
 
 BASE_VALUES = {
     "vibration_mms": 3.1,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections import Counter
@@ -37,6 +38,19 @@ def edge_settings(root: Path, port: int, *, org_id: str = "org-a", **uplink: Any
         buffer={"path": root / "edge" / "buffer.duckdb"},
         uplink={"batch_max_rows": 200, "batch_max_age_s": 0.2, "ack_timeout_s": 2.0, **uplink},
     )
+
+
+#: Runs `altaviz-edge` in a child process that cannot import Arrow or pandas, as on a gateway
+#: installed with only `.[edge]`: any code path of the agent that reaches for them fails.
+_GATEWAY_AGENT = (
+    "import sys; sys.modules.update(pyarrow=None, pandas=None); "
+    "from edge_agent.cli import main; sys.exit(main())"
+)
+
+
+def gateway_agent_command() -> list[str]:
+    """The command line of an agent process as a gateway runs it (append `run --config ...`)."""
+    return [sys.executable, "-c", _GATEWAY_AGENT]
 
 
 def wait_until(condition: Callable[[], bool], *, timeout: float, what: str) -> None:
