@@ -360,28 +360,31 @@ class Buffer:
             params=[record.first_seq, record.last_seq],
         ).to_arrow_table()
 
-    def encode_batch(self, record: BatchRecord, meta: BatchMeta, *, compression_level: int) -> bytes:
-        """The batch's wire payload: a Parquet (zstd) file written by DuckDB, identity in its metadata.
+    def encode_batch(self, meta: BatchMeta, *, compression_level: int) -> bytes:
+        """The wire payload of the batch `meta` names: Parquet (zstd) written by DuckDB.
 
-        The format `shared.batch.decode_batch` reads, with the rows in `BATCH_ROW_ORDER`.
-        Parquet format version 1 encodings only (PLAIN, dictionary, RLE): version 2 would let
-        DuckDB fall back to BYTE_STREAM_SPLIT for floats, which Spark's reader cannot read,
-        and the hub lands these bytes as received. Quantized panel values repeat, so the
-        dictionary pages keep a batch around 8-9 bytes per reading.
+        The format `shared.batch.decode_batch` reads: rows `first_seq..last_seq` in
+        `BATCH_ROW_ORDER`, the identity in the key-value metadata. Parquet format version 1
+        encodings only (PLAIN, dictionary, RLE): version 2 lets DuckDB fall back to
+        BYTE_STREAM_SPLIT for floats, which Spark's reader cannot read, and the hub lands
+        these bytes as received. Quantized panel values repeat, so dictionary pages keep a
+        large batch at about 9 bytes per reading.
         """
         kv = ", ".join(
             f"{_sql_string(key.decode())}: {_sql_string(value.decode())}"
             for key, value in meta.to_kv().items()
         )
         spool = self.path.with_name(f"{self.path.name}.batch-{os.getpid()}.parquet")
-        self._sql(
-            f"COPY (SELECT {_SELECT_COLUMNS} FROM readings WHERE seq BETWEEN ? AND ? "
-            f"ORDER BY {', '.join(BATCH_ROW_ORDER)}) TO '{spool}' (FORMAT parquet, "
-            f"COMPRESSION zstd, COMPRESSION_LEVEL {int(compression_level)}, "
-            f"PARQUET_VERSION V1, KV_METADATA {{{kv}}})",
-            [meta.first_seq, meta.last_seq],
+        options = (
+            f"FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL {int(compression_level)}, "
+            f"PARQUET_VERSION V1, KV_METADATA {{{kv}}}"
         )
         try:
+            self._sql(
+                f"COPY (SELECT {_SELECT_COLUMNS} FROM readings WHERE seq BETWEEN ? AND ? "
+                f"ORDER BY {', '.join(BATCH_ROW_ORDER)}) TO {_sql_string(str(spool))} ({options})",
+                [meta.first_seq, meta.last_seq],
+            )
             return spool.read_bytes()
         finally:
             spool.unlink(missing_ok=True)

@@ -230,4 +230,3 @@ class Scorer:
         self._shadow.rows_scored += len(index)
         if self._shadow.rows_scored >= self._shadow.rows_needed:
             result.shadow_passed = True
-

@@ -210,9 +210,7 @@ class Sender:
             created_at=record.created_at.isoformat(),
             producer=f"altaviz-edge/{__version__}",
         )
-        payload = self.buffer.encode_batch(
-            record, meta, compression_level=self.settings.uplink.zstd_level
-        )
+        payload = self.buffer.encode_batch(meta, compression_level=self.settings.uplink.zstd_level)
         self.bytes_per_reading = 0.7 * self.bytes_per_reading + 0.3 * len(payload) / max(
             record.row_count, 1
         )

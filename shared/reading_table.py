@@ -31,7 +31,10 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
 }
 
 READING_SCHEMA = pa.schema(
-    [pa.field(name, _ARROW_TYPES[kind], nullable=nullable) for name, kind, nullable in READING_FIELDS],
+    [
+        pa.field(name, _ARROW_TYPES[kind], nullable=nullable)
+        for name, kind, nullable in READING_FIELDS
+    ],
     metadata={"altaviz.schema_version": str(SCHEMA_VERSION)},
 )
 

@@ -162,7 +162,7 @@ def test_duckdb_payload_is_the_format_the_hub_decodes(tmp_path: Path) -> None:
     buffer = _buffer(tmp_path)
     buffer.append(_awkward_readings(2000))
     (record,) = buffer.cut_batches(max_rows=5000, close_partial=True)
-    payload = buffer.encode_batch(record, _meta(record), compression_level=9)
+    payload = buffer.encode_batch(_meta(record), compression_level=9)
 
     decoded = decode_batch(payload, expected_org="org-a", expected_station="STATION-1")
     assert decoded.meta == _meta(record, created_at=decoded.meta.created_at)
@@ -188,7 +188,7 @@ def test_duckdb_payload_uses_only_encodings_spark_reads(tmp_path: Path) -> None:
     buffer = _buffer(tmp_path)
     buffer.append(_awkward_readings(20_000))
     (record,) = buffer.cut_batches(max_rows=50_000, close_partial=True)
-    payload = buffer.encode_batch(record, _meta(record), compression_level=3)
+    payload = buffer.encode_batch(_meta(record), compression_level=3)
     path = tmp_path / "batch.parquet"
     path.write_bytes(payload)
     metadata = pq.ParquetFile(path).metadata
@@ -210,7 +210,7 @@ def test_a_payload_whose_rows_disagree_with_its_identity_is_refused_by_the_hub(
     buffer = _buffer(tmp_path)
     buffer.append_table(readings(30))
     (record,) = buffer.cut_batches(max_rows=100, close_partial=True)
-    payload = buffer.encode_batch(record, _meta(record, row_count=31), compression_level=3)
+    payload = buffer.encode_batch(_meta(record, row_count=31), compression_level=3)
     with pytest.raises(BatchMetadataError, match="row_count=31 but the batch has 30 rows"):
         decode_batch(payload)
 

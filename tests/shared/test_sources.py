@@ -50,7 +50,11 @@ def test_rows_are_numbered_and_bad_values_become_null_with_a_code() -> None:
     assert rows.values[2, suction] == np.float32(0.1) and rows.quality[2, suction] == Quality.STALE
     valid = rows.valid_values()
     assert np.isnan(valid[2, suction]) and valid[0, suction] == 100.0
-    assert rows.reading_flags.tolist() == [0, int(ReadingFlag.CLOCK_JUMP | ReadingFlag.SIMULATED), 0]
+    assert rows.reading_flags.tolist() == [
+        0,
+        int(ReadingFlag.CLOCK_JUMP | ReadingFlag.SIMULATED),
+        0,
+    ]
 
 
 def test_arrow_tables_round_trip_and_carry_nulls() -> None:
