@@ -353,13 +353,6 @@ class Buffer:
         row = self._one(f"SELECT {self._BATCH_COLUMNS} FROM batches WHERE batch_id = ?", [batch_id])
         return BatchRecord(*row) if row else None
 
-    def load_batch(self, record: BatchRecord) -> pa.Table:
-        """A batch's rows as an Arrow table (tests and tools: DuckDB imports Arrow for this)."""
-        return self._con.sql(
-            f"SELECT {_SELECT_COLUMNS} FROM readings WHERE seq BETWEEN ? AND ? ORDER BY seq",
-            params=[record.first_seq, record.last_seq],
-        ).to_arrow_table()
-
     def encode_batch(self, meta: BatchMeta, *, compression_level: int) -> bytes:
         """The wire payload of the batch `meta` names: Parquet (zstd) written by DuckDB.
 

@@ -211,8 +211,9 @@ class Sender:
             producer=f"altaviz-edge/{__version__}",
         )
         payload = self.buffer.encode_batch(meta, compression_level=self.settings.uplink.zstd_level)
-        self.bytes_per_reading = 0.7 * self.bytes_per_reading + 0.3 * len(payload) / max(
-            record.row_count, 1
+        # A recorded batch has at least one row.
+        self.bytes_per_reading = (
+            0.7 * self.bytes_per_reading + 0.3 * len(payload) / record.row_count
         )
         if len(payload) > self.settings.uplink.batch_max_bytes and record.row_count > 1:
             halves = self.buffer.split_batch(record)

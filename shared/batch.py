@@ -22,7 +22,6 @@ import pyarrow.parquet as pq
 from shared.batch_meta import (
     BATCH_ROW_ORDER,
     DEFAULT_MAX_BATCH_BYTES,
-    META_PREFIX,
     PARQUET_MAGIC,
     BatchMeta,
 )
@@ -37,16 +36,6 @@ from shared.errors import (
 from shared.ids import check_id
 from shared.reading_table import READING_SCHEMA, conform_readings
 from shared.schema import QUALITY_FIELDS, SCHEMA_VERSION, SENSOR_FIELDS, OperatingState, Quality
-
-__all__ = [
-    "DEFAULT_MAX_BATCH_BYTES",
-    "META_PREFIX",
-    "BatchMeta",
-    "DecodedBatch",
-    "decode_batch",
-    "encode_batch",
-    "read_batch_meta",
-]
 
 
 @dataclass(frozen=True)

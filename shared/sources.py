@@ -2,9 +2,8 @@
 
 A source returns `RawReading`s; the agent gives them their per-station sequence
 numbers (`readings_to_rows`) and stores them. `ReadingRows` is plain NumPy, so the
-agent process never loads Arrow (~40 MB of a gateway's memory); the hub and the
-tools turn rows into Arrow tables with `shared.reading_table`. Sources are plugins registered under the
-`altaviz.sources` entry-point group, so the edge agent never imports the
+agent process never loads Arrow (~40 MB of a gateway's memory). Sources are plugins
+registered under the `altaviz.sources` entry-point group, so the edge agent never imports the
 simulator and a gateway without it still runs.
 """
 

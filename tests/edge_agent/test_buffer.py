@@ -7,16 +7,17 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from edge_agent.buffer import BatchState, Buffer
+from edge_agent.buffer import BatchRecord, BatchState, Buffer
 from shared.batch import decode_batch, encode_batch
 from shared.batch_meta import BatchMeta
 from shared.errors import BatchMetadataError
 from shared.schema import SENSOR_FIELDS, OperatingState, Quality, ReadingFlag
 from shared.sources import RawReading
-from tests.support.factories import readings
+from tests.support.factories import reading_rows, readings, stored_readings
 from tests.support.sources import FiniteSource
 
 REPO = Path(__file__).resolve().parents[2]
@@ -54,7 +55,8 @@ def test_batches_are_contiguous_ranges_cut_oldest_first(tmp_path: Path) -> None:
     assert [(b.first_seq, b.last_seq, b.row_count) for b in rest] == [(2001, 2500, 500)]
     pending = buffer.pending_batches()
     assert [b.first_seq for b in pending] == [1, 1001, 2001]
-    assert buffer.load_batch(pending[1]).column("seq").to_pylist() == list(range(1001, 2001))
+    seqs = stored_readings(buffer, pending[1].first_seq, pending[1].last_seq).column("seq")
+    assert seqs.to_pylist() == list(range(1001, 2001))
 
 
 def test_ack_and_reject_settle_a_batch_once(tmp_path: Path) -> None:
@@ -97,7 +99,7 @@ def test_committed_rows_survive_kill_9(tmp_path: Path) -> None:
     script = f"""
 import os, signal
 from edge_agent.buffer import Buffer
-from tests.support.factories import readings
+from tests.support.factories import reading_rows, readings, stored_readings
 buffer = Buffer(__import__("pathlib").Path({str(tmp_path / "buffer.duckdb")!r}), station_id="STATION-1")
 buffer.append_table(readings(40))
 buffer.cut_batches(max_rows=25, close_partial=False)
@@ -143,7 +145,7 @@ def _awkward_readings(n: int, *, seed: int = 7) -> list[RawReading]:
     return out
 
 
-def _meta(record, **overrides: object) -> BatchMeta:  # type: ignore[no-untyped-def]
+def _meta(record: BatchRecord, **overrides: object) -> BatchMeta:
     fields: dict[str, object] = {
         "org_id": "org-a",
         "station_id": "STATION-1",
@@ -166,7 +168,7 @@ def test_duckdb_payload_is_the_format_the_hub_decodes(tmp_path: Path) -> None:
 
     decoded = decode_batch(payload, expected_org="org-a", expected_station="STATION-1")
     assert decoded.meta == _meta(record, created_at=decoded.meta.created_at)
-    stored = buffer.load_batch(record)
+    stored = stored_readings(buffer, record.first_seq, record.last_seq)
     assert sorted(decoded.table.to_pylist(), key=lambda r: r["seq"]) == stored.to_pylist()
     # Each compressor's series is contiguous and in sequence order.
     ids, seqs = (decoded.table.column(c).to_pylist() for c in ("compressor_id", "seq"))
@@ -220,3 +222,18 @@ def test_a_payload_left_by_a_killed_agent_is_removed_on_open(tmp_path: Path) -> 
     leftover.write_bytes(b"PAR1 half written")
     _buffer(tmp_path).close()
     assert not leftover.exists()
+
+
+def test_stored_rows_are_the_rows_the_agent_scores(tmp_path: Path) -> None:
+    """NumPy in, DuckDB columns out: nulls, codes, UTC times and flags survive the insert."""
+    buffer = _buffer(tmp_path)
+    buffer.append_table(readings(3))
+    scored = buffer.append_readings(_awkward_readings(200))
+    assert scored is not None and scored.seq.tolist() == list(range(4, 204))
+    back = reading_rows(stored_readings(buffer, 4, 203))
+    assert back.compressor_id == scored.compressor_id
+    assert back.timestamp == scored.timestamp and back.operating_state == scored.operating_state
+    for name in ("seq", "timestamp_us", "quality", "reading_flags"):
+        assert np.array_equal(getattr(back, name), getattr(scored, name)), name
+    assert np.array_equal(back.values, scored.values, equal_nan=True)
+    assert np.isnan(back.values).any()  # the NaN/inf/missing values came back as nulls

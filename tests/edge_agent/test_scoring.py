@@ -15,10 +15,9 @@ from edge_agent.thresholds import Thresholds, load_thresholds
 from shared.bundle import generate_signing_key, open_bundle
 from shared.errors import ConfigError
 from shared.messages import AlarmEvent
-from shared.reading_table import table_to_rows
 from shared.schema import QUALITY_FIELDS, Quality
 from tests.edge_agent.bundles import zscore_bundle
-from tests.support.factories import readings
+from tests.support.factories import reading_rows, readings
 
 REPO = Path(__file__).resolve().parents[2]
 START = datetime(2026, 3, 1, tzinfo=UTC)
@@ -47,7 +46,7 @@ def _thresholds(**extra: object) -> Thresholds:
 
 def _series(temps: list[float], *, start_seq: int = 1, **columns: list[object]):  # type: ignore[no-untyped-def]
     n = len(temps)
-    return table_to_rows(
+    return reading_rows(
         readings(
             n,
             compressors=1,

@@ -1,4 +1,4 @@
-"""Reading rows: what the agent stores (NumPy) and what the hub and tools use (Arrow)."""
+"""Reading rows: how the agent numbers and normalises what a source returns (NumPy)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
 
-from shared.reading_table import READING_SCHEMA, rows_to_table, table_to_rows
 from shared.schema import SENSOR_FIELDS, OperatingState, Quality, ReadingFlag
 from shared.sources import RawReading, readings_to_rows
 
@@ -55,16 +54,3 @@ def test_rows_are_numbered_and_bad_values_become_null_with_a_code() -> None:
         int(ReadingFlag.CLOCK_JUMP | ReadingFlag.SIMULATED),
         0,
     ]
-
-
-def test_arrow_tables_round_trip_and_carry_nulls() -> None:
-    rows = readings_to_rows(_readings(), station_id="STATION-1", first_seq=1)
-    table = rows_to_table(rows)
-    assert table.schema.equals(READING_SCHEMA)
-    assert table.column("vibration_mms").to_pylist()[1] is None
-    assert table.column("timestamp").to_pylist() == rows.timestamp
-    back = table_to_rows(table)
-    assert back.compressor_id == rows.compressor_id and back.timestamp == rows.timestamp
-    for name in ("seq", "timestamp_us", "quality", "reading_flags"):
-        assert np.array_equal(getattr(back, name), getattr(rows, name)), name
-    assert np.array_equal(back.values, rows.values, equal_nan=True)

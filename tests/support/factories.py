@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from shared.batch import BatchMeta, encode_batch
 from shared.ids import make_batch_id
-from shared.reading_table import READING_SCHEMA
+from shared.reading_table import READING_SCHEMA, conform_readings
 from shared.schema import QUALITY_FIELDS, SENSOR_FIELDS, OperatingState
+from shared.sources import ReadingRows
 
 BASE_VALUES = {
     "vibration_mms": 3.1,
@@ -74,3 +76,31 @@ def noisy_payload(n: int, *, seed: int = 0, **kwargs: Any) -> bytes:
     noise = {s: (BASE_VALUES[s] + rng.normal(0, 1, n)).tolist() for s in SENSOR_FIELDS}
     table = readings(n, **noise, **kwargs)
     return encode_batch(table, batch_meta(table))
+
+
+def reading_rows(table: pa.Table) -> ReadingRows:
+    """The agent's NumPy form of numbered reading rows (what `Buffer.append_readings` returns)."""
+    table = conform_readings(table)
+
+    def column(name: str, dtype: type | str) -> np.ndarray:
+        return table.column(name).to_numpy(zero_copy_only=False).astype(dtype)
+
+    return ReadingRows(
+        station_id=table.column("station_id")[0].as_py() if table.num_rows else "",
+        compressor_id=table.column("compressor_id").to_pylist(),
+        seq=column("seq", np.int64),
+        timestamp=table.column("timestamp").to_pylist(),
+        timestamp_us=column("timestamp", "datetime64[us]").astype(np.int64),
+        operating_state=table.column("operating_state").to_pylist(),
+        values=np.column_stack([column(s, np.float32) for s in SENSOR_FIELDS]),
+        quality=np.column_stack([column(q, np.int8) for q in QUALITY_FIELDS]),
+        reading_flags=column("reading_flags", np.int32),
+    )
+
+
+def stored_readings(buffer: Any, first_seq: int, last_seq: int) -> pa.Table:
+    """Rows an edge buffer holds for a sequence range, in sequence order, as Arrow."""
+    return buffer.connection.sql(
+        "SELECT * FROM readings WHERE seq BETWEEN ? AND ? ORDER BY seq",
+        params=[first_seq, last_seq],
+    ).to_arrow_table()
