@@ -18,6 +18,7 @@ from sqlalchemy import Engine, select
 from hub.db.session import session_scope
 from hub.lakehouse.flags import SENSOR_FAULT
 from hub.lakehouse.tables import SILVER_READINGS
+from hub.maintenance.labels import FAILURE_KINDS, failure_frame
 from hub.serving.models import MaintenanceEvent
 from models.fleet_runs import LabelledEvents
 from shared.reading_table import READING_SCHEMA
@@ -30,10 +31,14 @@ def thin_silver(frame, *, org_id: str, start: datetime, end: datetime, sample_s:
     from pyspark.sql import functions as F
 
     rows = frame.filter(
-        (F.col("org_id") == org_id) & (F.col("timestamp") >= F.lit(start)) & (F.col("timestamp") < F.lit(end))
+        (F.col("org_id") == org_id)
+        & (F.col("timestamp") >= F.lit(start))
+        & (F.col("timestamp") < F.lit(end))
     )
     for sensor, quality in zip(SENSOR_FIELDS, QUALITY_FIELDS, strict=True):
-        flagged = (F.col(f"{sensor}_flags").bitwiseAND(int(SENSOR_FAULT)) != 0) & (F.col(quality) == 0)
+        flagged = (F.col(f"{sensor}_flags").bitwiseAND(int(SENSOR_FAULT)) != 0) & (
+            F.col(quality) == 0
+        )
         rows = rows.withColumn(
             quality, F.when(flagged, F.lit(int(Quality.OUT_OF_RANGE))).otherwise(F.col(quality))
         )
@@ -55,7 +60,9 @@ def silver_training_readings(
 
     lake = Lake(spark, lake_root)
     frame = lake.read_dates(SILVER_READINGS, (start.date(), end.date()))
-    pandas_frame = thin_silver(frame, org_id=org_id, start=start, end=end, sample_s=sample_s).toPandas()
+    pandas_frame = thin_silver(
+        frame, org_id=org_id, start=start, end=end, sample_s=sample_s
+    ).toPandas()
     if pandas_frame.empty:
         return READING_SCHEMA.empty_table()
     pandas_frame["timestamp"] = pd.to_datetime(pandas_frame["timestamp"], utc=True)
@@ -63,31 +70,13 @@ def silver_training_readings(
 
 
 def maintenance_failures(engine: Engine, *, org_id: str, lookback_days: float) -> LabelledEvents:
-    """Trips and repairs from the maintenance log as labelled failures (onset unknown)."""
+    """Failures from the work orders (hub.maintenance.labels) as labelled events (onset unknown)."""
     with session_scope(engine, org_id=org_id) as session:
         rows = session.scalars(
             select(MaintenanceEvent).where(
-                MaintenanceEvent.org_id == org_id, MaintenanceEvent.kind.in_(("trip", "repair"))
+                MaintenanceEvent.org_id == org_id, MaintenanceEvent.kind.in_(FAILURE_KINDS)
             )
         ).all()
-        records = [
-            (r.compressor_id, r.kind, r.started_at, r.ended_at, r.description or "", r.event_id)
-            for r in rows
-        ]
-    trips = [r for r in records if r[1] == "trip"]
-    faults = pd.DataFrame(
-        [
-            {
-                "fault_id": event_id,
-                "compressor_id": compressor,
-                "fault_mode": description or "unknown",
-                "failure": pd.Timestamp(started),
-                "onset": pd.Timestamp(started) - pd.Timedelta(days=lookback_days),
-                "back_in_service": pd.Timestamp(ended) if ended is not None else pd.NaT,
-            }
-            for compressor, _, started, ended, description, event_id in trips
-        ],
-        columns=["fault_id", "compressor_id", "fault_mode", "failure", "onset", "back_in_service"],
-    )
+        faults = failure_frame(rows, lookback_days=lookback_days)
     empty = pd.DataFrame(columns=["compressor_id", "start", "end"])
     return LabelledEvents(faults, empty, pd.DataFrame(), pd.DataFrame())

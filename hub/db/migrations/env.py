@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import pool
 
 import hub.db.models
+import hub.maintenance.models  # work-order attachments, episode reviews
 import hub.portal.models
 import hub.serving.models  # noqa: F401 - the lakehouse's serving tables (status, aggregates, alerts, ...)
 from hub.db.base import Base
