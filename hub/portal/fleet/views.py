@@ -11,7 +11,7 @@ from hub.portal.alerts.service import summaries_for_compressor as alert_summarie
 from hub.portal.auth.dependencies import CurrentPrincipal, DbSession, Principal
 from hub.portal.auth.permissions import StationManager, Viewer
 from hub.portal.errors import ERROR_RESPONSES
-from hub.portal.fleet import edge, overview, service, telemetry
+from hub.portal.fleet import edge, overview, performance, service, telemetry
 from hub.portal.fleet.gauges import gauges
 from hub.portal.fleet.schemas import (
     CompressorDetail,
@@ -167,6 +167,26 @@ def compressor_predictions(
     )
 
 
+@api.get(
+    "/orgs/{org_id}/compressors/{compressor_id}/performance",
+    response_model=performance.PerformanceRead,
+)
+def compressor_performance(
+    session: DbSession, scope: Viewer, compressor_id: CompressorIdPath, range: RangeName = "24h"
+) -> performance.PerformanceRead:
+    """Stage compression ratio, ideal vs measured discharge temperature, isentropic gas hp and
+    adiabatic efficiency per bucket (formulas: docs/maintenance.md)."""
+    return performance.compressor_performance(
+        session=session, org_id=scope.org_id, compressor_id=compressor_id, range_name=range
+    )
+
+
+@api.get("/orgs/{org_id}/performance", response_model=performance.FleetPerformance)
+def fleet_performance(session: DbSession, scope: Viewer) -> performance.FleetPerformance:
+    """Every unit's last day against its own preceding two weeks, worst first."""
+    return performance.fleet_performance(session=session, org_id=scope.org_id)
+
+
 @api.get("/orgs/{org_id}/compressors", response_model=CompressorPage)
 def list_compressors(
     session: DbSession, scope: Viewer, params: Params, station_id: StationFilter = None
@@ -232,6 +252,16 @@ def compressor_page(
         nav="fleet", unit=detail, station=station, predictions=predictions, range=range,
         ranges=list(RANGES), sensors=SENSORS, gauges=gauges(detail.status.values),
         alerts=alert_summaries(session=session, org_id=scope.org_id, compressor_id=compressor_id),
+    )  # fmt: skip
+
+
+@pages.get("/o/{org_id}/performance")
+def performance_page(
+    request: Request, session: DbSession, scope: Viewer, found: CurrentPrincipal
+) -> Response:
+    return page(
+        request, "fleet/performance.html", session=session, scope=scope, principal=found,
+        nav="fleet", fleet=performance.fleet_performance(session=session, org_id=scope.org_id),
     )  # fmt: skip
 
 
