@@ -5,7 +5,10 @@ baseline. Computed here from serving rows until gold carries the columns
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,6 +21,10 @@ from hub.db.models import Compressor
 from hub.portal.fleet import service, telemetry
 from hub.serving.models import HourlyAggregate
 from shared import performance as perf
+from shared.errors import ConfigError
+from shared.fleet import Cylinder, Fleet, load_fleet
+
+log = logging.getLogger(__name__)
 
 #: Hours count toward performance when the unit ran at least this many minutes of them.
 MIN_RUNNING_MINUTES = 50
@@ -34,6 +41,16 @@ class PerformanceAssumptions(BaseModel):
     stages: int
 
 
+class RodLoadRead(BaseModel):
+    """Final-stage gas rod load per bucket, where the fleet file gives the cylinder."""
+
+    bore_in: float
+    rod_diameter_in: float
+    rated_rod_load_lbf: float | None
+    compression_lbf: list[float | None]
+    tension_lbf: list[float | None]
+
+
 class PerformanceRead(BaseModel):
     range: str
     t: list[float]
@@ -44,6 +61,7 @@ class PerformanceRead(BaseModel):
     isentropic_gas_hp: list[float | None]
     brake_hp: list[float | None]
     adiabatic_efficiency: list[float | None]
+    rod_load: RodLoadRead | None = None
     assumptions: PerformanceAssumptions
 
 
@@ -100,9 +118,45 @@ def _figures(means: dict[str, np.ndarray], stages: int) -> dict[str, np.ndarray]
         }
 
 
+@lru_cache(maxsize=4)
+def _fleet(path: Path) -> Fleet | None:
+    try:
+        return load_fleet(path)
+    except (OSError, ValueError, ConfigError):
+        log.warning("no fleet file at %s: rod loads are not shown", path)
+        return None
+
+
+def cylinder_of(fleet_path: Path | None, org_id: str, compressor_id: str) -> Cylinder | None:
+    """The final-stage cylinder the fleet file gives this org's compressor, if any."""
+    fleet = _fleet(fleet_path) if fleet_path is not None else None
+    if fleet is None:
+        return None
+    try:
+        station, unit = fleet.compressor(compressor_id)
+        return unit.final_cylinder if fleet.org_of(station.id).id == org_id else None
+    except (KeyError, ValueError, ConfigError):
+        return None
+
+
+def rod_load(means: dict[str, np.ndarray], stages: int, cylinder: Cylinder) -> RodLoadRead:
+    suction, discharge = means["suction_pressure_psi"], means["discharge_pressure_psi"]
+    with np.errstate(invalid="ignore"):
+        last_suction = perf.final_stage_suction_psig(suction, discharge, stages)
+        compression, tension = perf.gas_rod_load_lbf(
+            last_suction, discharge, cylinder.bore_in, cylinder.rod_diameter_in
+        )
+    return RodLoadRead(
+        bore_in=cylinder.bore_in, rod_diameter_in=cylinder.rod_diameter_in,
+        rated_rod_load_lbf=cylinder.rated_rod_load_lbf,
+        compression_lbf=_listed(compression), tension_lbf=_listed(tension),
+    )  # fmt: skip
+
+
 def compressor_performance(
-    *, session: Session, org_id: str, compressor_id: str, range_name: str
-) -> PerformanceRead:
+    *, session: Session, org_id: str, compressor_id: str, range_name: str,
+    cylinder: Cylinder | None = None,
+) -> PerformanceRead:  # fmt: skip
     unit = service.get_compressor(session=session, org_id=org_id, compressor_id=compressor_id)
     stages = unit.stages or 1
     data = telemetry.series(
@@ -115,6 +169,7 @@ def compressor_performance(
         measured_discharge_temp_f=_listed(means.get("discharge_temp_f", np.array([]))),
         brake_hp=_listed(means.get("horsepower_consumption", np.array([]))),
         assumptions=PerformanceAssumptions(stages=stages),
+        rod_load=rod_load(means, stages, cylinder) if cylinder is not None and data.t else None,
         **{name: _listed(figures.get(name, np.array([]))) for name in (
             "stage_compression_ratio", "ideal_discharge_temp_f", "discharge_temp_excess_f",
             "isentropic_gas_hp", "adiabatic_efficiency")},

@@ -172,13 +172,20 @@ def compressor_predictions(
     response_model=performance.PerformanceRead,
 )
 def compressor_performance(
-    session: DbSession, scope: Viewer, compressor_id: CompressorIdPath, range: RangeName = "24h"
+    request: Request,
+    session: DbSession,
+    scope: Viewer,
+    compressor_id: CompressorIdPath,
+    range: RangeName = "24h",
 ) -> performance.PerformanceRead:
-    """Stage compression ratio, ideal vs measured discharge temperature, isentropic gas hp and
-    adiabatic efficiency per bucket (formulas: docs/maintenance.md)."""
+    """Stage compression ratio, ideal vs measured discharge temperature, isentropic gas hp,
+    adiabatic efficiency and (where the fleet file gives the cylinder) gas rod load per bucket
+    (formulas: docs/maintenance.md)."""
+    fleet_path = request.app.state.settings.pipeline.seed_fleet
     return performance.compressor_performance(
-        session=session, org_id=scope.org_id, compressor_id=compressor_id, range_name=range
-    )
+        session=session, org_id=scope.org_id, compressor_id=compressor_id, range_name=range,
+        cylinder=performance.cylinder_of(fleet_path, scope.org_id, compressor_id),
+    )  # fmt: skip
 
 
 @api.get("/orgs/{org_id}/performance", response_model=performance.FleetPerformance)

@@ -31,7 +31,9 @@ def test_performance_series_and_fleet_ranking(portal_app: FastAPI, portal_db: Po
     gas_hp = perf.isentropic_gas_hp(9.0, perf.DEFAULT_STAGE_INLET_TEMP_F, ratio, 2)
     assert data["stage_compression_ratio"][-1] == pytest.approx(ratio, abs=1e-4)
     assert data["ideal_discharge_temp_f"][-1] == pytest.approx(ideal, abs=1e-3)
-    assert data["discharge_temp_excess_f"][-1] == pytest.approx(HEALTHY["discharge_temp_f"] - ideal, abs=1e-3)
+    assert data["discharge_temp_excess_f"][-1] == pytest.approx(
+        HEALTHY["discharge_temp_f"] - ideal, abs=1e-3
+    )
     assert data["adiabatic_efficiency"][-1] == pytest.approx(gas_hp / (1200.0 * 0.95), abs=1e-4)
 
     fleet = browser.api("GET", f"{base}/performance").json()
@@ -45,3 +47,22 @@ def test_performance_series_and_fleet_ranking(portal_app: FastAPI, portal_db: Po
     assert page.status_code == 200 and failing.compressor_id in page.text
     missing = browser.api("GET", f"{base}/compressors/NOPE/performance")
     assert missing.status_code == 404
+
+
+def test_rod_load_where_the_fleet_file_gives_the_cylinder() -> None:
+    import numpy as np
+
+    from hub.portal.fleet import performance
+    from shared.fleet import DEFAULT_FLEET_PATH
+
+    cylinder = performance.cylinder_of(DEFAULT_FLEET_PATH, "demo-org", "COMP-001")
+    assert cylinder is not None and cylinder.bore_in == 5.5
+    assert performance.cylinder_of(DEFAULT_FLEET_PATH, "other-org", "COMP-001") is None
+    assert performance.cylinder_of(DEFAULT_FLEET_PATH, "demo-org", "COMP-004") is None
+    # 2 stages 85.3 -> 885.3 psig: the last stage takes 285.3 psig up to 885.3 psig.
+    means = {"suction_pressure_psi": np.array([85.3]), "discharge_pressure_psi": np.array([885.3])}
+    load = performance.rod_load(means, 2, cylinder)
+    head_end, crank_end = perf.piston_areas_in2(5.5, 2.0)
+    assert load.compression_lbf[0] == pytest.approx(885.3 * head_end - 285.3 * crank_end, abs=0.01)
+    assert load.tension_lbf[0] == pytest.approx(885.3 * crank_end - 285.3 * head_end, abs=0.01)
+    assert load.rated_rod_load_lbf == 40000

@@ -51,6 +51,15 @@
       { label: "isentropic gas", colour: "#1a7f37", values: data.isentropic_gas_hp, dash: [6, 4] }
     ]);
     chart("Adiabatic efficiency", "%", data.t, [{ label: "efficiency", colour: "#0b5cad", values: percent(data.adiabatic_efficiency) }]);
+    if (data.rod_load) {
+      var rated = data.rod_load.rated_rod_load_lbf;
+      var series = [
+        { label: "compression", colour: "#c9252d", values: data.rod_load.compression_lbf },
+        { label: "tension", colour: "#0b5cad", values: data.rod_load.tension_lbf }
+      ];
+      if (rated) { series.push({ label: "frame rating", colour: "#9a6700", values: data.t.map(function () { return rated; }), dash: [6, 4] }); }
+      chart("Final-stage gas rod load", "lbf", data.t, series);
+    }
   }
 
   fetch(root.getAttribute("data-url"), { credentials: "same-origin", headers: { Accept: "application/json" } })
