@@ -30,6 +30,7 @@ def _routers() -> tuple[list[APIRouter], list[APIRouter]]:
     from hub.portal.audit import views as audit
     from hub.portal.auth import views as auth
     from hub.portal.billing import views as billing
+    from hub.portal.exports import views as exports
     from hub.portal.fleet import views as fleet
     from hub.portal.maintenance import views as maintenance
     from hub.portal.models_view import views as models_view
@@ -39,7 +40,7 @@ def _routers() -> tuple[list[APIRouter], list[APIRouter]]:
 
     pages = [auth.router, orgs.pages, tokens.pages, audit.pages, billing.pages]
     api = [orgs.api, tokens.api, audit.api, billing.api]
-    for module in (fleet, alerts, quality, models_view, maintenance):
+    for module in (fleet, alerts, quality, models_view, maintenance, exports):
         pages.append(module.pages)
         api.append(module.api)
     return pages, api

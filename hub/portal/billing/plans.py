@@ -15,10 +15,12 @@ class Plan:
     max_members: int | None
     max_api_tokens: int | None
     sso: bool = True
+    #: CSV / Parquet downloads (hub/exports); checked with `require_feature(plan, "exports")`.
+    exports: bool = True
 
 
 PLANS = {
-    "trial": Plan("trial", "Trial", max_stations=5, max_members=5, max_api_tokens=5),
+    "trial": Plan("trial", "Trial", max_stations=5, max_members=5, max_api_tokens=5, exports=False),
     "standard": Plan("standard", "Standard", max_stations=50, max_members=50, max_api_tokens=50),
     "enterprise": Plan("enterprise", "Enterprise", None, None, None),
 }
@@ -37,3 +39,9 @@ def check_limit(plan: Plan, *, what: str, current: int) -> None:
     }[what]
     if limit is not None and current >= limit:
         raise PlanLimit(f"The {plan.title} plan includes {limit} {what.replace('_', ' ')}.")
+
+
+def require_feature(plan: Plan, feature: str) -> None:
+    """Refuse (402) what the plan does not include; `feature` names a boolean field of Plan."""
+    if not getattr(plan, feature):
+        raise PlanLimit(f"The {plan.title} plan does not include {feature}; upgrade under Billing.")

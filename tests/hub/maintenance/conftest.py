@@ -8,7 +8,7 @@ import pytest
 from fastapi import FastAPI
 
 from hub.portal.app import create_app
-from tests.hub.portal.conftest import PortalDb, portal_db, portal_settings  # noqa: F401
+from tests.hub.portal.conftest import PortalDb, portal_settings
 
 
 @pytest.fixture(scope="module")
@@ -17,5 +17,5 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def app(portal_db: PortalDb, data_dir: Path) -> FastAPI:  # noqa: F811
+def app(portal_db: PortalDb, data_dir: Path) -> FastAPI:
     return create_app(portal_settings(portal_db.app_url, data_dir=data_dir), engine=portal_db.app)
