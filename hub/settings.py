@@ -294,6 +294,9 @@ class StripeSettings(BaseModel):
     api_base: str | None = None
     #: Stripe price id per paid plan.
     prices: dict[str, str] = Field(default_factory=dict)
+    #: What the public pricing page shows per plan (e.g. "$450 per station per month");
+    #: a plan without one shows "Talk to us".
+    list_prices: dict[str, str] = Field(default_factory=dict)
 
     @property
     def enabled(self) -> bool:

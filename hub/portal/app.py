@@ -35,10 +35,11 @@ def _routers() -> tuple[list[APIRouter], list[APIRouter]]:
     from hub.portal.maintenance import views as maintenance
     from hub.portal.models_view import views as models_view
     from hub.portal.orgs import views as orgs
+    from hub.portal.public import views as public
     from hub.portal.quality import views as quality
     from hub.portal.tokens import views as tokens
 
-    pages = [auth.router, orgs.pages, tokens.pages, audit.pages, billing.pages]
+    pages = [auth.router, orgs.pages, tokens.pages, audit.pages, billing.pages, public.pages]
     api = [orgs.api, tokens.api, audit.api, billing.api]
     for module in (fleet, alerts, quality, models_view, maintenance, exports):
         pages.append(module.pages)
