@@ -13,7 +13,8 @@
   function label(button) {
     var dark = current() === "dark";
     button.setAttribute("aria-pressed", dark ? "true" : "false");
-    button.textContent = dark ? "Dark theme" : "Light theme";
+    // A toggle button keeps its name; aria-pressed says whether the dark theme is on.
+    button.textContent = "Dark theme";
     button.setAttribute("title", "Switch to the " + (dark ? "light" : "dark") + " theme");
   }
 
