@@ -4,11 +4,11 @@ from an alert, episode review buttons, and the alert tuning report."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from hub.maintenance import attachments, csv_import, service, tuning
 from hub.maintenance.errors import ImportRejected, InvalidWorkOrder
@@ -27,6 +27,7 @@ from hub.portal.pages import page
 from hub.portal.tenancy import AlertIdPath
 
 pages = APIRouter(include_in_schema=False)
+M = TypeVar("M", bound=BaseModel)
 
 OptionalText = Annotated[str, Form(max_length=4000)]
 
@@ -43,7 +44,7 @@ def _when(value: str) -> datetime | None:
         ) from None
 
 
-def _checked(model: type, **values: object):  # type: ignore[no-untyped-def]
+def _checked(model: type[M], **values: object) -> M:
     try:
         return model(**values)
     except ValidationError as error:

@@ -97,3 +97,24 @@ def test_verdicts_on_episodes_feed_the_tuning_report(app: FastAPI, portal_db: Po
     assert row["suggestion"].startswith("Some false alarms")
     page = browser.client.get(f"/o/{org.org_id}/alert-tuning")
     assert "high discharge temp" in page.text and "50 %" in page.text
+
+
+def test_the_import_page_shows_the_rejected_rows(app: FastAPI, portal_db: PortalDb) -> None:
+    org = make_org(portal_db.owner, stations=1)
+    operator = make_member(portal_db.owner, org.org_id, Role.operator)
+    browser = Browser(app).login(operator.email)
+    content = _csv(f"WO-9,{org.compressor_ids[0]},failure,yesterday,,,,,")
+    page = browser.client.post(
+        f"/o/{org.org_id}/work-orders/import", data={"csrf_token": browser.csrf},
+        files={"file": ("orders.csv", content, "text/csv")},
+    )  # fmt: skip
+    assert page.status_code == 422
+    assert (
+        "nothing was imported" in page.text and "row 1" in page.text and "started_at" in page.text
+    )
+    good = _csv(f"WO-9,{org.compressor_ids[0]},failure,2026-03-01T00:00:00Z,,valves,,,")
+    page = browser.client.post(
+        f"/o/{org.org_id}/work-orders/import", data={"csrf_token": browser.csrf},
+        files={"file": ("orders.csv", good, "text/csv")},
+    )  # fmt: skip
+    assert page.status_code == 200 and "Imported 1 work order(s)" in page.text
