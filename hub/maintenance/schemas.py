@@ -160,6 +160,8 @@ class ConditionTuning(BaseModel):
     #: confirmed / (confirmed + dismissed); None until something is reviewed.
     precision: float | None
     median_minutes_active_dismissed: float | None
+    #: Hours from an episode opening to the failure work order opened from it (median).
+    median_lead_h_to_failure: float | None = None
     suggestion: str
 
 

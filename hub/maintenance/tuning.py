@@ -13,6 +13,8 @@ from statistics import median
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hub.db.base import as_utc
+from hub.maintenance.labels import FAILURE_KINDS
 from hub.maintenance.models import EpisodeReview
 from hub.maintenance.schemas import ConditionTuning, TuningReport
 from hub.serving.models import AlertEpisode, MaintenanceEvent
@@ -49,6 +51,17 @@ def tuning_report(*, session: Session, org_id: str) -> TuningReport:
             AlertEpisode.org_id == org_id, AlertEpisode.status != "superseded"
         )
     ).all()
+    leads: dict[str, list[float]] = defaultdict(list)
+    for condition, opened_at, failed_at in session.execute(
+        select(AlertEpisode.condition, AlertEpisode.opened_at, MaintenanceEvent.started_at)
+        .join(
+            MaintenanceEvent,
+            (MaintenanceEvent.org_id == AlertEpisode.org_id)
+            & (MaintenanceEvent.episode_id == AlertEpisode.episode_id),
+        )
+        .where(AlertEpisode.org_id == org_id, MaintenanceEvent.kind.in_(FAILURE_KINDS))
+    ).all():
+        leads[condition].append((as_utc(failed_at) - as_utc(opened_at)).total_seconds() / 3600.0)
     verdicts = dict(
         session.execute(
             select(EpisodeReview.episode_id, EpisodeReview.verdict).where(
@@ -88,6 +101,7 @@ def tuning_report(*, session: Session, org_id: str) -> TuningReport:
                 confirmed=confirmed, dismissed=dismissed,
                 unreviewed=counts[condition]["unreviewed"], precision=precision,
                 median_minutes_active_dismissed=typical,
+                median_lead_h_to_failure=float(median(leads[condition])) if leads[condition] else None,
                 suggestion=_suggestion(precision, reviewed, typical),
             )
         )  # fmt: skip

@@ -3,6 +3,8 @@ report fed by technicians' verdicts."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 from fastapi import FastAPI
 
@@ -72,6 +74,11 @@ def test_cmms_import_is_all_or_nothing_with_a_report_per_row(
     assert failure["parts"] == ["packing set", "gaskets"] and failure["downtime_hours"] == 12.0
 
 
+def _hours_after(browser: Browser, org, alert_id: str, hours: float) -> str:  # type: ignore[no-untyped-def]
+    opened = browser.api("GET", f"/api/v1/orgs/{org.org_id}/alerts/{alert_id}").json()["opened_at"]
+    return (datetime.fromisoformat(opened) + timedelta(hours=hours)).isoformat()
+
+
 def test_verdicts_on_episodes_feed_the_tuning_report(app: FastAPI, portal_db: PortalDb) -> None:
     org = make_org(portal_db.owner, stations=1)
     operator = make_member(portal_db.owner, org.org_id, Role.operator)
@@ -86,7 +93,11 @@ def test_verdicts_on_episodes_feed_the_tuning_report(app: FastAPI, portal_db: Po
     browser.api(
         "POST",
         f"/api/v1/orgs/{org.org_id}/work-orders",
-        json={"type": "repair", "episode_id": alerts[3]},
+        json={
+            "type": "repair",
+            "episode_id": alerts[3],
+            "started_at": _hours_after(browser, org, alerts[3], 6),
+        },
     )
     report = browser.api("GET", f"/api/v1/orgs/{org.org_id}/alert-tuning").json()
     [row] = report["conditions"]
@@ -94,6 +105,8 @@ def test_verdicts_on_episodes_feed_the_tuning_report(app: FastAPI, portal_db: Po
         "high_discharge_temp", 5, 2, 2, 1,
     )  # fmt: skip
     assert row["precision"] == 0.5
+    # The repair (a failure label, hub/maintenance/labels.py) started 6 h after its episode opened.
+    assert row["median_lead_h_to_failure"] == pytest.approx(6.0)
     assert row["suggestion"].startswith("Some false alarms")
     page = browser.client.get(f"/o/{org.org_id}/alert-tuning")
     assert "high discharge temp" in page.text and "50 %" in page.text
