@@ -195,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     scoring = time.monotonic()
     warnings, faults, start, end = warnings_of(run_dir)
-    units = len(open_run(run_dir).manifest.get("fleet", {}).get("compressors", [])) or "?"
+    units = open_run(run_dir).manifest.get("fleet", {}).get("compressor_count", "?")
     print(f"scored {start:%Y-%m-%d} .. {end:%Y-%m-%d} ({(end - start).days} days, {units} units): "
           f"{len(warnings)} warnings, {len(_failing(faults, start, end))} equipment failures "
           f"(models took {time.monotonic() - scoring:.0f} s)")  # fmt: skip
