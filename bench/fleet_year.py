@@ -67,6 +67,10 @@ class Outcome:
     planned_downtime_h: float = 0.0
     late_dispatches: int = 0
     waits_h: list[float] = field(default_factory=list)
+    #: Fault modes of the failures no crew prevented.
+    missed_modes: dict[str, int] = field(default_factory=dict)
+    #: False dispatches whose warning opened during a labelled sensor fault of the unit.
+    false_during_sensor_fault: int = 0
 
     @property
     def downtime_h(self) -> float:
@@ -80,8 +84,11 @@ def generate(out: Path, duration: str) -> None:
     subprocess.run(command, cwd=REPO, check=True, stdout=subprocess.DEVNULL)
 
 
-def warnings_of(run_dir: Path) -> tuple[list[Episode], pd.DataFrame, pd.Timestamp, pd.Timestamp]:
-    """Alarm episodes of the edge detector and the hub's drift alerts, the faults, the scored span."""
+def warnings_of(
+    run_dir: Path,
+) -> tuple[list[Episode], pd.DataFrame, pd.DataFrame, pd.Timestamp, pd.Timestamp]:
+    """Alarm episodes of the edge detector and the hub's drift alerts, the equipment and
+    sensor faults, the scored span."""
     run = open_run(run_dir)
     prepared = prepare_run(
         run,
@@ -96,8 +103,7 @@ def warnings_of(run_dir: Path) -> tuple[list[Episode], pd.DataFrame, pd.Timestam
     warnings = sorted(
         (e for e in episodes if e.raised_at >= scored_from), key=lambda e: e.raised_at
     )
-    faults = run.events.equipment_faults
-    return warnings, faults, scored_from, run.end
+    return warnings, run.events.equipment_faults, run.events.sensor_faults, scored_from, run.end
 
 
 def _failing(faults: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
@@ -110,9 +116,20 @@ def ignored(faults: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> Out
     return Outcome(unplanned=len(failing), unplanned_downtime_h=float(hours.sum()))
 
 
+def _during_sensor_fault(sensor: pd.DataFrame, warning: Episode, grace_s: float) -> bool:
+    """As the evaluation scores it: the warning opened during a labelled sensor fault of the
+    unit (or within one feature window after it)."""
+    during = sensor[
+        (sensor["compressor_id"] == warning.compressor_id)
+        & (sensor["start"] <= warning.raised_at)
+        & (sensor["end"] + pd.Timedelta(seconds=grace_s) > warning.raised_at)
+    ]
+    return bool(len(during))
+
+
 def acted(
-    warnings: list[Episode], faults: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
-    *, lead_h: float, crews: int, seed: int,
+    warnings: list[Episode], faults: pd.DataFrame, sensor: pd.DataFrame, start: pd.Timestamp,
+    end: pd.Timestamp, *, lead_h: float, crews: int, seed: int,
 ) -> Outcome:  # fmt: skip
     rng = np.random.default_rng(seed)
     outcome = Outcome()
@@ -153,11 +170,14 @@ def acted(
             job_h = 0.0  # the unplanned repair is counted below, not a second job
         else:
             outcome.false_dispatches += 1
+            grace_s = float(AnomalyConfig().window_s)
+            outcome.false_during_sensor_fault += _during_sensor_fault(sensor, warning, grace_s)
             busy_until[unit] = done
         outcome.planned_downtime_h += job_h
     failing = _failing(faults, start, end)
     missed = failing[~failing["fault_id"].astype(str).isin(caught)]
     outcome.unplanned = len(missed)
+    outcome.missed_modes = {str(k): int(v) for k, v in missed["fault_mode"].value_counts().items()}
     outcome.unplanned_downtime_h = float(
         ((missed["back_in_service"] - missed["failure"]).dt.total_seconds() / 3600.0).sum()
     )
@@ -194,14 +214,14 @@ def main(argv: list[str] | None = None) -> int:
             f"simulated {args.duration} of config/fleet.yaml into {run_dir} in {time.monotonic() - started:.0f} s"
         )
     scoring = time.monotonic()
-    warnings, faults, start, end = warnings_of(run_dir)
+    warnings, faults, sensor, start, end = warnings_of(run_dir)
     units = open_run(run_dir).manifest.get("fleet", {}).get("compressor_count", "?")
     print(f"scored {start:%Y-%m-%d} .. {end:%Y-%m-%d} ({(end - start).days} days, {units} units): "
           f"{len(warnings)} warnings, {len(_failing(faults, start, end))} equipment failures "
           f"(models took {time.monotonic() - scoring:.0f} s)")  # fmt: skip
     base = ignored(faults, start, end)
     policy = acted(
-        warnings, faults, start, end, lead_h=args.lead_h, crews=args.crews, seed=args.seed
+        warnings, faults, sensor, start, end, lead_h=args.lead_h, crews=args.crews, seed=args.seed
     )
     print(f"policy: crew on site {args.lead_h:g} h after a warning, {args.crews} crews, planned jobs "
           f"{MAINTENANCE_HOURS[0]:g}-{MAINTENANCE_HOURS[1]:g} h")  # fmt: skip
