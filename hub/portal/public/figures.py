@@ -24,4 +24,6 @@ FIGURES = (
     Figure("69.4 s", "p95 from the edge publishing a reading to the portal showing it",
            "Lakehouse: end-to-end latency"),
     Figure("99.3 ms", "p95 for the fleet overview page (client side)", "Portal"),
+    Figure("74.1 %", "fewer unplanned shutdowns in a simulated fleet-year when crews act on the "
+           "warnings (with 76 false dispatches)", "What the warnings are worth"),
 )  # fmt: skip
