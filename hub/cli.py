@@ -57,6 +57,10 @@ def _parser() -> argparse.ArgumentParser:
         "--migrate", action="store_true", help="bring the serving database up to date first"
     )
 
+    from hub.compliance import cli as compliance
+
+    compliance.register(sub)
+
     broker = sub.add_parser("broker", help="run the embedded MQTT broker (demo and trials)")
     broker.add_argument("--host", default="127.0.0.1")
     broker.add_argument("--port", type=int, default=1883)
@@ -224,6 +228,12 @@ def _broker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compliance(args: argparse.Namespace) -> int:
+    from hub.compliance import cli as compliance
+
+    return compliance.run(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handlers = {
@@ -233,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         "db": _db,
         "portal": _portal,
         "broker": _broker,
+        "compliance": _compliance,
     }
     return run_cli(PROG, lambda: handlers[args.command](args))
 
