@@ -77,6 +77,10 @@ class Compressor(_Strict):
     measurements: list[Measurement] = Field(default_factory=list)
     #: Gas analysis of this unit when it differs from the facility's.
     gas_composition: GasComposition | None = None
+    #: Hours of the period with no operating-state record (a "missing input" line).
+    hours_without_data: float = Field(default=0.0, ge=0)
+    #: Where the hours per mode come from (shown with every line of the unit).
+    hours_source: str = ""
 
     @model_validator(mode="after")
     def _check(self) -> Compressor:
@@ -107,6 +111,8 @@ class Blowdown(_Strict):
     pressure: QuantityField | None = None
     temperature: QuantityField | None = None
     reason: str = ""
+    #: Where the event and its values come from (e.g. the simulator, a maintenance record).
+    source: str = ""
 
 
 class PneumaticDevices(_Strict):

@@ -128,6 +128,10 @@ def compressor_lines(inputs: CalculatorInputs, rules: SubpartWRules, mass: GasTo
         ctype = rules.version.compressor_types[c.type_key]
         source = RECIPROCATING if c.type == "reciprocating" else CENTRIFUGAL
         composition = c.gas_composition or inputs.gas_composition
+        if c.hours_without_data > 0:
+            lines.append(Line(source=source, unit=c.id, detail="hours without data", citation=ctype.citation,
+                              basis="missing", equation="E = rate x hours", inputs={"hours_source": c.hours_source},
+                              note=f"{c.hours_without_data:g} h of the period have no operating-state record"))  # fmt: skip
         for mode in ("operating", "standby_pressurized", "not_operating_depressurized"):
             vents = ctype.modes.get(mode)
             hours = c.hours.get(mode)
@@ -168,7 +172,8 @@ def compressor_lines(inputs: CalculatorInputs, rules: SubpartWRules, mass: GasTo
             lines.append(mass.line(
                 **base, basis=basis, gas_scf=gas, composition=composition,
                 equation=f"E = {rate:g} scfh x {hours:g} h = {gas:,.1f} scf ({how}; sources: {', '.join(vents)})",
-                inputs={"rate_scfh": rate, "hours": hours}, note=note,
+                inputs={"rate_scfh": rate, "hours": hours, **({"hours_source": c.hours_source} if c.hours_source else {})},
+                note=note,
             ))  # fmt: skip
     return lines
 
@@ -183,7 +188,7 @@ def blowdown_line(
         )
     stack = rules.version.blowdown_vent_stacks
     base: dict[str, Any] = {"source": BLOWDOWNS, "unit": event.id, "detail": f"{event.at.isoformat()} {event.compressor_id or ''}".strip(),
-            "citation": stack.citation}  # fmt: skip
+            "citation": stack.citation, "note": event.source}  # fmt: skip
     if event.vented is not None:
         gas = units.standard_volume_scf(event.vented, field=f"{where}.vented")
         return mass.line(**base, basis="measured", gas_scf=gas, composition=inputs.gas_composition,
@@ -192,12 +197,9 @@ def blowdown_line(
         name for name in ("volume", "pressure", "temperature") if getattr(event, name) is None
     ]
     if absent:
-        return Line(
-            **base,
-            basis="missing",
-            equation=stack.equation,
-            note=f"{', '.join(absent)} of the event not given",
-        )
+        where_from = f" ({event.source})" if event.source else ""
+        base["note"] = f"{', '.join(absent)} of the event not given{where_from}"
+        return Line(**base, basis="missing", equation=stack.equation)
     atmosphere = (
         units.pressure_psia(inputs.facility.atmosphere, field="facility.atmosphere")
         if inputs.facility.atmosphere is not None else units.DEFAULT_ATMOSPHERE_PSIA
