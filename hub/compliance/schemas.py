@@ -168,3 +168,18 @@ def load_inputs(path: Path) -> CalculatorInputs:
             f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}"
         ) from None
     return validate_inputs(document, origin=str(path))
+
+
+class StationMeasurement(Measurement):
+    compressor_id: str = Field(min_length=1, max_length=64)
+
+
+class StationProfile(_Strict):
+    """What an operator supplies for a station's Subpart W calculation (portal / API)."""
+
+    segment: Segment
+    gas_composition: GasComposition
+    measurements: list[StationMeasurement] = Field(default_factory=list)
+    pneumatic_devices: list[PneumaticDevices] = Field(default_factory=list)
+    #: Typical gas temperature for blowdowns without one (e.g. "90 degF"); null: missing.
+    blowdown_temperature: QuantityField | None = None

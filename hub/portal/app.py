@@ -30,6 +30,7 @@ def _routers() -> tuple[list[APIRouter], list[APIRouter]]:
     from hub.portal.audit import views as audit
     from hub.portal.auth import views as auth
     from hub.portal.billing import views as billing
+    from hub.portal.compliance import views as compliance
     from hub.portal.fleet import views as fleet
     from hub.portal.models_view import views as models_view
     from hub.portal.orgs import views as orgs
@@ -38,7 +39,7 @@ def _routers() -> tuple[list[APIRouter], list[APIRouter]]:
 
     pages = [auth.router, orgs.pages, tokens.pages, audit.pages, billing.pages]
     api = [orgs.api, tokens.api, audit.api, billing.api]
-    for module in (fleet, alerts, quality, models_view):
+    for module in (fleet, alerts, quality, models_view, compliance):
         pages.append(module.pages)
         api.append(module.api)
     return pages, api

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import pool
 
+import hub.compliance.models
 import hub.db.models
 import hub.portal.models
 import hub.serving.models  # noqa: F401 - the lakehouse's serving tables (status, aggregates, alerts, ...)

@@ -15,18 +15,34 @@ class Plan:
     max_members: int | None
     max_api_tokens: int | None
     sso: bool = True
+    #: Capabilities beyond the limits, by name (e.g. "compliance"); see has_feature.
+    features: frozenset[str] = frozenset()
 
+
+#: The feature the compliance pages and API check (hub.portal.compliance).
+COMPLIANCE = frozenset({"compliance"})
 
 PLANS = {
     "trial": Plan("trial", "Trial", max_stations=5, max_members=5, max_api_tokens=5),
-    "standard": Plan("standard", "Standard", max_stations=50, max_members=50, max_api_tokens=50),
-    "enterprise": Plan("enterprise", "Enterprise", None, None, None),
+    "standard": Plan(
+        "standard",
+        "Standard",
+        max_stations=50,
+        max_members=50,
+        max_api_tokens=50,
+        features=COMPLIANCE,
+    ),
+    "enterprise": Plan("enterprise", "Enterprise", None, None, None, features=COMPLIANCE),
 }
 PAID_PLANS = ("standard", "enterprise")
 
 
 def plan_for(name: str) -> Plan:
     return PLANS.get(name, PLANS["trial"])
+
+
+def has_feature(plan: Plan, feature: str) -> bool:
+    return feature in plan.features
 
 
 def check_limit(plan: Plan, *, what: str, current: int) -> None:
