@@ -13,7 +13,7 @@ Stand-ins the demo needs, each named in the lines it produces:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -67,7 +67,7 @@ def fleet_measurements(fleet: Fleet, station_id: str) -> dict[str, list[Measurem
 
 def stations_ytd(
     engine: Engine, *, org_id: str, fleet: Fleet, year: int, through: datetime,
-    blowdown_events: Iterable[Mapping[str, Any]], out_dir: Path,
+    blowdown_events: Iterable[Any], out_dir: Path,
 ) -> list[StationYtd]:  # fmt: skip
     """Each station's year-to-date Subpart W result, with its exports under out_dir/<station>/."""
     co2 = load_emission_factors().reciprocating_compressor_venting.gas_co2_mole_fraction

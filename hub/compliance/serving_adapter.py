@@ -15,7 +15,7 @@ Hours per Subpart W mode, per compressor and hour row:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -78,7 +78,7 @@ def mode_hours(
 
 
 def blowdowns_from_simulator(
-    events: Iterable[Mapping[str, Any]], *, station_id: str, year: int,
+    events: Iterable[Any], *, station_id: str, year: int,
     through: datetime | None = None, temperature: str | None = None, temperature_source: str = "",
 ) -> list[Blowdown]:  # fmt: skip
     """The simulator's blowdown events (blowdowns.parquet rows or `Simulation.blowdowns()`).
@@ -88,7 +88,8 @@ def blowdowns_from_simulator(
     operating temperature (an estimate it names in `temperature_source`), else missing.
     """
     out = []
-    for event in events:
+    for item in events:
+        event = item if isinstance(item, Mapping) else asdict(item)
         at = event.get("time") or datetime.fromtimestamp(int(event["time_s"]), UTC)
         at = _utc(at)
         if event["station_id"] != station_id or at.year != year or (through and at >= through):

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from hub.compliance.demo import stations_ytd
 from hub.compliance.report import as_json, calculate
 from hub.compliance.schemas import GasComposition
-from hub.compliance.serving_adapter import station_inputs
+from hub.compliance.serving_adapter import blowdowns_from_simulator, station_inputs
 from hub.db.migrate import upgrade
 from hub.db.models import Compressor, Organization, Station
 from hub.db.session import make_engine, session_scope
@@ -114,3 +114,20 @@ def test_demo_year_to_date_per_station_with_the_simulators_blowdowns(
     ]
     assert operating.gas_scf == pytest.approx(64.74)
     assert ytd.summary_line().startswith("EF-KARNES: ") and "input(s) missing" in ytd.summary_line()
+
+
+def test_simulation_blowdown_objects_are_read_like_table_rows() -> None:
+    from simulator.engine import Blowdown as SimBlowdown
+
+    at = datetime(2026, 4, 5, 22, 13, 38, tzinfo=UTC)
+    event = SimBlowdown(event_id="COMP-002.blowdown.1", station_id=STATION, compressor_id="COMP-002",
+                        time_s=int(at.timestamp()), reason="planned maintenance", fault_id=None,
+                        pressure_psig=351.5, volume_ft3=618.0, vented_scf=14414.1, methane_scf=11243.0)  # fmt: skip
+    (blowdown,) = blowdowns_from_simulator([event], station_id=STATION, year=2026)
+    assert (blowdown.at, str(blowdown.volume), str(blowdown.pressure)) == (
+        at,
+        "618 ft3",
+        "351.5 psig",
+    )
+    assert blowdown.temperature is None  # not recorded by the simulator: missing unless given
+    assert blowdowns_from_simulator([event], station_id=STATION, year=2025) == []
