@@ -24,7 +24,8 @@ from sqlalchemy import Engine, select
 from hub.compliance.exports import write_facility_exports
 from hub.compliance.factors import load_emission_factors
 from hub.compliance.report import FacilityResult, calculate
-from hub.compliance.schemas import GasComposition, Measurement
+from hub.compliance.schemas import GasComposition, Measurement, StationMeasurement, StationProfile
+from hub.compliance.service import put_profile
 from hub.compliance.serving_adapter import blowdowns_from_simulator, station_inputs
 from hub.db.models import Station
 from hub.db.session import session_scope
@@ -98,3 +99,32 @@ def stations_ytd(
             exports = write_facility_exports(result, out_dir / station_id)
             results.append(StationYtd(station_id, result, exports))
     return results
+
+
+def demo_profile(fleet: Fleet, station_id: str) -> StationProfile:
+    """The station profile the demo seeds for the portal (same stand-ins as `stations_ytd`)."""
+    station = next(s for s in fleet.stations() if s.id == station_id)
+    co2 = load_emission_factors().reciprocating_compressor_venting.gas_co2_mole_fraction
+    return StationProfile(
+        segment=station.segment,
+        gas_composition=GasComposition(ch4_mole_fraction=station.line.methane_mole_fraction, co2_mole_fraction=co2.value,
+                                       source=f"CH4: fleet file; CO2: {co2.citation} ({co2.status})"),
+        measurements=[StationMeasurement(compressor_id=unit_id, **m.model_dump(exclude={"rate"}), rate=m.rate)
+                      for unit_id, ms in fleet_measurements(fleet, station_id).items() for m in ms],
+        blowdown_temperature=f"{station.climate.mean_temp_f + SETTLE_OUT_ABOVE_AMBIENT_F:g} degF",
+    )  # fmt: skip
+
+
+def seed_demo_profiles(engine: Engine, *, org_id: str, fleet: Fleet) -> list[str]:
+    """Write the demo profile of every station of the org that the fleet file knows (idempotent)."""
+    known = {s.id for s in fleet.stations()}
+    with session_scope(engine, org_id=org_id) as session:
+        ids = [
+            s
+            for s in session.scalars(select(Station.id).where(Station.org_id == org_id)).all()
+            if s in known
+        ]
+        for station_id in ids:
+            put_profile(session=session, org_id=org_id, station_id=station_id,
+                        profile=demo_profile(fleet, station_id), user="demo")  # fmt: skip
+    return ids

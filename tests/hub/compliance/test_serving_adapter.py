@@ -131,3 +131,19 @@ def test_simulation_blowdown_objects_are_read_like_table_rows() -> None:
     )
     assert blowdown.temperature is None  # not recorded by the simulator: missing unless given
     assert blowdowns_from_simulator([event], station_id=STATION, year=2025) == []
+
+
+def test_demo_profiles_feed_the_portal_service(serving: Engine) -> None:
+    from hub.compliance import service
+    from hub.compliance.demo import seed_demo_profiles
+
+    assert seed_demo_profiles(serving, org_id=ORG, fleet=load_fleet(FLEET)) == [STATION]
+    with session_scope(serving, org_id=ORG) as session:
+        result = service.station_result(session=session, org_id=ORG, station_id=STATION, year=2026,
+                                        through=JAN1 + timedelta(hours=10))  # fmt: skip
+    (operating,) = [
+        x for x in result.lines if x.unit == "COMP-001" and x.detail == "operating mode"
+    ]
+    # The seeded as-found rate: 2.49 scfh per throw x 4 throws = 9.96 scfh, x 6.5 h.
+    assert operating.gas_scf == pytest.approx(64.74) and operating.basis == "measured"
+    assert result.rules.version.id == "subpart-w-2025"
