@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from hub.compliance import rules as rule_data
+from hub.compliance.errors import InputError
 from hub.compliance.phmsa import Condition, Screening
 
 TO_BE_SUPPLIED = "to be supplied"
@@ -48,14 +49,21 @@ def annual_report_fields(
     compressor_count: int,
     screenings: Sequence[Screening],
     conditions: Sequence[Condition],
+    form: str = "transmission",
 ) -> list[AnnualField]:
-    """The rows of the PHMSA annual-report data export for a calendar year."""
+    """The rows of the PHMSA annual-report data export for a calendar year.
+
+    `form`: "transmission" (F 7100.2-1: transmission and Type A/B/C gathering) or
+    "gathering_type_r" (F 7100.2-3: Type R reporting-regulated gathering).
+    """
     report = rule_data.phmsa_file().annual_report
+    if form not in report.forms:
+        raise InputError(f"form {form!r} is not one of {sorted(report.forms)}")
     month, day = (int(x) for x in report.due_month_day.split("-"))
     in_year = [s for s in screenings if s.event.occurred_at.year == year]
     hub = "hub"
     rows = [
-        AnnualField("-", "Form", report.forms["transmission"], report.citation),
+        AnnualField("-", "Form", report.forms[form], report.citation),
         AnnualField("-", "Calendar year", str(year), hub),
         AnnualField("-", "Due", date(year + 1, month, day).isoformat(), report.citation),
         AnnualField("Part A", "Operator name", operator or TO_BE_SUPPLIED, hub if operator else TO_BE_SUPPLIED),

@@ -141,3 +141,10 @@ def test_annual_report_fields_say_what_the_hub_fills_and_what_is_to_be_supplied(
     assert by_field["Events screened against 49 CFR 191.3"].value == "2"
     assert by_field["Operator identification number (OPID)"].source == TO_BE_SUPPLIED
     assert by_field["Compressor stations in the hub"].source == "hub"
+    assert by_field["Form"].value.startswith("PHMSA F 7100.2-1")
+    type_r = annual_report_fields(operator="", year=2023, stations=[], compressor_count=0, screenings=[],
+                                  conditions=[], form="gathering_type_r")  # fmt: skip
+    assert type_r[0].value.startswith("PHMSA F 7100.2-3")
+    with pytest.raises(InputError, match="form 'distribution' is not one of"):
+        annual_report_fields(operator="", year=2023, stations=[], compressor_count=0, screenings=[],
+                             conditions=[], form="distribution")  # fmt: skip
