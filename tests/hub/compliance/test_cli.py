@@ -56,3 +56,21 @@ def test_an_unreadable_or_invalid_file_is_one_line(
     path = _write(tmp_path, broken)
     assert main(["compliance", "calculate", "--inputs", str(path), "--year", "2025"]) == 2
     assert "gas_composition: Field required" in capsys.readouterr().err
+
+
+def test_the_calculator_loads_no_lake_and_no_database(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = _write(tmp_path, facility_document())
+    probe = (
+        "import sys; from hub.cli import main; "
+        f"code = main(['compliance', 'calculate', '--inputs', {str(path)!r}, '--year', '2025']); "
+        "loaded = [m for m in ('pyspark', 'delta', 'sqlalchemy', 'hub.lakehouse', 'hub.db') if m in sys.modules]; "
+        "print('LOADED', loaded, file=sys.stderr); sys.exit(code)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "LOADED []" in done.stderr
