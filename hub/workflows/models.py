@@ -177,16 +177,18 @@ class Notification(OrgScoped, Base):
 
 
 class NotificationChannel(OrgScoped, Base):
-    """An organisation's contact point: a webhook (generic, Slack, Teams) or SMS provider."""
+    """An organisation's contact point: a webhook (generic, Slack, Teams), an SMS provider's
+    webhook, or an e-mail address (a team's list) that hears every alert event."""
 
     __tablename__ = "notification_channels"
 
     org_id: Mapped[str] = _org()
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(100))
-    #: webhook | slack | teams | sms
+    #: webhook | slack | teams | sms | email
     kind: Mapped[str] = mapped_column(String(16))
-    url: Mapped[str] = mapped_column(String(2000))
+    #: The URL (webhooks, SMS provider) or the e-mail address.
+    target: Mapped[str] = mapped_column(String(2000))
     #: HMAC-SHA256 key for the signature header (shown once, on creation).
     secret: Mapped[str] = mapped_column(String(128))
     severities: Mapped[list[str]] = mapped_column(JSON)

@@ -18,7 +18,8 @@ from hub.workflows.models import NotificationChannel, NotificationPreference
 from hub.workflows.outbox import enqueue
 
 ROLE_OF_TARGET = {"operators": "operator", "admins": "admin", "owner": "owner"}
-WEBHOOK_KINDS = ("webhook", "slack", "teams")
+#: Contact points that hear every event of their severities (sms reaches members instead).
+BROADCAST_KINDS = ("webhook", "slack", "teams", "email")
 
 
 def in_quiet_hours(preference: NotificationPreference, now: datetime) -> bool:
@@ -90,8 +91,10 @@ def notify(
     if target is not None:
         queued += _to_members(session, episode, ROLE_OF_TARGET[target], channels, now, common)
     for point in channels:
-        if point.kind in WEBHOOK_KINDS and episode.severity in point.severities:
-            enqueue(session, channel=point.kind, recipient=point.url, channel_id=point.id, **common)
+        if point.kind in BROADCAST_KINDS and episode.severity in point.severities:
+            enqueue(
+                session, channel=point.kind, recipient=point.target, channel_id=point.id, **common
+            )
             queued += 1
     return queued
 

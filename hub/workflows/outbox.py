@@ -152,7 +152,7 @@ class Dispatcher:
             return {}
         found = session.execute(
             select(
-                NotificationChannel.id, NotificationChannel.url, NotificationChannel.secret
+                NotificationChannel.id, NotificationChannel.target, NotificationChannel.secret
             ).where(NotificationChannel.org_id == org_id, NotificationChannel.id.in_(ids))
         )
         return {channel_id: (url, secret) for channel_id, url, secret in found}

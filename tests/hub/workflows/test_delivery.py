@@ -36,7 +36,7 @@ def _outbox(
 ) -> tuple[str, list[str]]:
     org = make_org(db.owner, stations=1, compressors_per_station=1)
     with session_scope(db.app, org_id=org.org_id) as session:
-        channel = NotificationChannel(org_id=org.org_id, name="ops", kind=kind, url=url,
+        channel = NotificationChannel(org_id=org.org_id, name="ops", kind=kind, target=url,
                                       secret=SECRET, severities=["warning", "critical"])  # fmt: skip
         session.add(channel)
         session.flush()

@@ -111,7 +111,7 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
-        sa.Column("url", sa.String(length=2000), nullable=False),
+        sa.Column("target", sa.String(length=2000), nullable=False),
         sa.Column("secret", sa.String(length=128), nullable=False),
         sa.Column("severities", sa.JSON(), nullable=False),
         sa.Column("enabled", sa.Boolean(), nullable=False),
