@@ -18,7 +18,7 @@ from hub.workflows.models import JobRun, Notification, WorkflowAlert
 from hub.workflows.timeline import SYSTEM, record, unresolved
 
 
-def _stale_reason(episode, now: datetime, stale_after: timedelta) -> str | None:  # type: ignore[no-untyped-def]
+def _stale_reason(episode, now: datetime, stale_after: timedelta) -> str | None:
     if episode.status == "superseded":
         return "superseded: late data redrew this episode as another one"
     closed = episode.closed_at

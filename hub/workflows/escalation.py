@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from hub.db.base import as_utc
 from hub.workflows.context import Episode, WorkflowContext, org_policy
 from hub.workflows.notify import notify
 from hub.workflows.timeline import events_of, record, unresolved
@@ -18,8 +19,8 @@ from hub.workflows.timeline import events_of, record, unresolved
 
 def ladder_start(episode: Episode) -> datetime:
     if episode.severity == "critical" and episode.escalated_at is not None:
-        return episode.escalated_at
-    return episode.opened_at
+        return as_utc(episode.escalated_at)
+    return as_utc(episode.opened_at)
 
 
 def escalate(session: Session, ctx: WorkflowContext, org_id: str, now: datetime) -> int:

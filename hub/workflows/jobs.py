@@ -29,7 +29,7 @@ ORDER = ("freshness", "rules", "auto_resolve", "escalation", "cleanup")
 
 
 def build_jobs(ctx: WorkflowContext) -> list[Job]:
-    def bound(work) -> JobFunction:  # type: ignore[no-untyped-def]
+    def bound(work) -> JobFunction:
         return per_org(lambda session, org_id, now: work(session, ctx, org_id, now))
 
     cleanup_orgs = bound(clean_up)

@@ -25,11 +25,24 @@ from sqlalchemy import (
     String,
     Text,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
-from hub.db.base import ID_LENGTH, Base, OrgScoped, utc_now
+from hub.db.base import ID_LENGTH, Base, OrgScoped, as_utc, utc_now
 
-TS = DateTime(timezone=True)
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on SQLite too (which hands columns back naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return as_utc(value) if value is not None else None
+
+
+TS = UtcDateTime()
 EPISODE_ID = 64
 
 

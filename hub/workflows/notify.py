@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hub.db.base import as_utc
 from hub.portal.auth.models import User
 from hub.portal.orgs.models import Membership
 from hub.workflows.context import Episode, WorkflowContext, title_of
@@ -61,7 +62,7 @@ def payload_of(
             "severity": episode.severity,
             "station_id": episode.station_id,
             "compressor_id": episode.compressor_id,
-            "opened_at": episode.opened_at.isoformat(),
+            "opened_at": as_utc(episode.opened_at).isoformat(),
         },
         **extra,
     }

@@ -34,6 +34,8 @@ from hub.workflows.models import JobRun
 
 log = logging.getLogger(__name__)
 
+_SCOPED = "workflows_scope"  # session.info: this session's transaction set app.workflows
+
 #: A job: (session, data time) -> number of actions taken. It only flushes.
 JobFunction = Callable[[Session, datetime], int]
 
@@ -50,6 +52,8 @@ class TickResult:
     ran: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    #: Ran and committed, but failed for some organisations (the run's error names them).
+    partial: list[str] = field(default_factory=list)
 
 
 def runner_id() -> str:
@@ -58,8 +62,9 @@ def runner_id() -> str:
 
 def enable_scheduler_scope(session: Session) -> None:
     """Let this transaction write the run log and list org ids (PostgreSQL RLS)."""
-    if session.get_bind().dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql" and not session.info.get(_SCOPED):
         session.execute(text("SELECT set_config('app.workflows', 'on', true)"))
+        session.info[_SCOPED] = True
 
 
 def org_ids(session: Session) -> list[str]:
@@ -95,14 +100,18 @@ def _lock_key(job: str) -> int:
 
 def _claim(session: Session, job: str, tick: int) -> bool:
     """True when this transaction may run (job, tick): lock won and no run recorded."""
-    enable_scheduler_scope(session)
     if session.get_bind().dialect.name == "postgresql":
         locked = session.execute(
-            text("SELECT pg_try_advisory_xact_lock(:job, :tick)"),
+            text(
+                "SELECT pg_try_advisory_xact_lock(:job, :tick) "
+                "FROM set_config('app.workflows', 'on', true)"
+            ),
             {"job": _lock_key(job), "tick": tick % 2**31},
         ).scalar_one()
+        session.info[_SCOPED] = True
         if not locked:
             return False
+    # A new statement, so a new snapshot: a run committed before we took the lock is seen.
     return session.get(JobRun, (job, tick)) is None
 
 
@@ -137,6 +146,8 @@ class Scheduler:
         for job in self.jobs:
             outcome = self._run_job(job, tick)
             getattr(result, outcome).append(job.name)
+            if outcome == "partial":
+                result.ran.append(job.name)
         return result
 
     def _run_job(self, job: Job, tick: int) -> str:
@@ -155,7 +166,7 @@ class Scheduler:
                            runner=self.runner)
                 )  # fmt: skip
                 session.flush()
-            return "ran"
+            return "partial" if errors else "ran"
         except IntegrityError:
             return "skipped"  # SQLite, two processes after all: the other one recorded it
         except Exception as exc:

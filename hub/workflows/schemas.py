@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import datetime
+from functools import cache
 from typing import Annotated, Any, Literal, Self
 from zoneinfo import available_timezones
 
@@ -34,6 +35,19 @@ Name = Annotated[
 ClockTime = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9]\d{6,14}$")]
 Severities = Annotated[list[Severity], Field(min_length=1, max_length=2)]
+
+
+def _all_severities() -> list[Severity]:
+    return ["warning", "critical"]
+
+
+def _email_only() -> list[Literal["email", "sms"]]:
+    return ["email"]
+
+
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
 
 
 class PolicyUpdate(OrgDefaults):
@@ -127,7 +141,7 @@ class ChannelCreate(BaseModel):
     url: Annotated[str, StringConstraints(max_length=2000)] | None = None
     #: email: the address (a team's list).
     email: EmailStr | None = None
-    severities: Severities = Field(default_factory=lambda: ["warning", "critical"])
+    severities: Severities = Field(default_factory=_all_severities)
     enabled: bool = True
 
     @field_validator("url")
@@ -164,8 +178,8 @@ class ChannelCreated(ChannelRead):
 class PreferenceUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    channels: list[Literal["email", "sms"]] = Field(default_factory=lambda: ["email"], max_length=2)
-    severities: Severities = Field(default_factory=lambda: ["warning", "critical"])
+    channels: list[Literal["email", "sms"]] = Field(default_factory=_email_only, max_length=2)
+    severities: Severities = Field(default_factory=_all_severities)
     phone: Phone | None = None
     quiet_start: ClockTime | None = None
     quiet_end: ClockTime | None = None
@@ -174,7 +188,7 @@ class PreferenceUpdate(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, zone: str) -> str:
-        if zone != "UTC" and zone not in available_timezones():
+        if zone != "UTC" and zone not in _zones():
             raise ValueError(f"unknown time zone {zone!r}")
         return zone
 

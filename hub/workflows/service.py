@@ -88,8 +88,8 @@ def rule_read(rule: AlertRule) -> RuleRead:
         rule_id=rule.rule_id, version=rule.version, name=rule.name,
         sensor=rule.metric if rule.source == "sensor" else None,
         score_kind=rule.metric if rule.source == "score" else None,
-        comparison=rule.comparison, value=rule.value, for_min=rule.for_min,  # type: ignore[arg-type]
-        severity=rule.severity, scope=rule.scope, scope_id=rule.scope_id,  # type: ignore[arg-type]
+        comparison=rule.comparison, value=rule.value, for_min=rule.for_min,
+        severity=rule.severity, scope=rule.scope, scope_id=rule.scope_id,
         enabled=rule.enabled, created_by=rule.created_by, created_at=rule.created_at,
     )  # fmt: skip
 
@@ -210,7 +210,7 @@ def get_preference(*, session: Session, org_id: str, user_id: str) -> Preference
     if row is None:
         return PreferenceRead(user_id=user_id)
     return PreferenceRead(
-        user_id=user_id, channels=row.channels, severities=row.severities, phone=row.phone,  # type: ignore[arg-type]
+        user_id=user_id, channels=row.channels, severities=row.severities, phone=row.phone,
         quiet_start=row.quiet_start, quiet_end=row.quiet_end, timezone=row.timezone,
     )  # fmt: skip
 

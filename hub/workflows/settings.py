@@ -23,7 +23,7 @@ class EscalationStep(BaseModel):
     notify: Target
 
 
-def _default_ladder() -> dict[str, list[EscalationStep]]:
+def _default_ladder() -> dict[Severity, list[EscalationStep]]:
     return {
         "critical": [
             EscalationStep(after_min=15, notify="admins"),

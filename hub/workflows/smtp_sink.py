@@ -73,7 +73,7 @@ class SmtpSink:
                 existing = len(list(self.directory.glob("*.eml")))
                 path = self.directory / f"{existing + 1:05d}.eml"
                 path.write_bytes(content)
-            self.received.append(Received(sender, recipients, message, path))  # type: ignore[arg-type]
+            self.received.append(Received(sender, recipients, message, path))
 
     def messages(self) -> list[Received]:
         with self._lock:

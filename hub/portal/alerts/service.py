@@ -112,10 +112,10 @@ def list_alerts(
         .limit(params.limit)
         .offset(params.offset)
     ).all()
-    rows = [
-        session.get(
-            AlertEpisode if kind == AlertEpisode.__tablename__ else WorkflowAlert, (org_id, id_)
-        )
+    rows: list[Alert | None] = [
+        session.get(AlertEpisode, (org_id, id_))
+        if kind == AlertEpisode.__tablename__
+        else session.get(WorkflowAlert, (org_id, id_))
         for id_, kind in page
     ]
     return [read(row) for row in rows if row is not None], int(total)

@@ -149,7 +149,7 @@ def delivery_page(
     return _delivery(request, session, scope, found, status=status)
 
 
-def _delivery(  # type: ignore[no-untyped-def]
+def _delivery(
     request: Request, session, scope, found, *, status: str | None, created: Any = None
 ) -> Response:
     wanted = status if status in ("pending", "sending", "sent", "dead", "suppressed") else None

@@ -27,8 +27,9 @@ class WorkflowDb:
     app_url: str
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def workflow_db(postgres: Postgres) -> Iterator[WorkflowDb]:
+    """A database per test module: the scheduler and the dispatcher visit every org in it."""
     owner_url = fresh_postgres_database(postgres)
     app_url = app_role_url(postgres, owner_url)
     db = WorkflowDb(make_engine(owner_url), make_engine(app_url), app_url)
