@@ -10,6 +10,7 @@ runs and however far the lakehouse lags behind the simulator.
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -102,14 +103,27 @@ def start_demo_workflows(
     org_id: str,
     clock: Clock | None = None,
     interval_s: float = 2.0,
+    speed: float = 1.0,
 ) -> DemoWorkflows:
-    """Start the SMTP sink (e-mails as .eml files under `mail_dir`) and the workflows."""
+    """Start the SMTP sink (e-mails as .eml files under `mail_dir`) and the workflows.
+
+    `speed` (simulated seconds per real second) stretches the station-silence SLA to at
+    least ~20 real seconds of silence, so the lakehouse's own lag (stations land in
+    different micro-batches) is not taken for a silent station; a stopped edge agent says
+    it is offline and raises its alert at once whatever the SLA.
+    """
     sink = SmtpSink(mail_dir).start()
     smtp = SmtpSettings(host=sink.host, port=sink.port, sender="Altaviz <alerts@altaviz.local>")
     add_oncall_admin(engine, org_id)
-    tuned = settings.model_copy(
-        update={"workflows": settings.workflows.model_copy(update={"interval_s": interval_s})}
+    defaults = settings.workflows.defaults
+    sla_min = max(defaults.freshness_sla_min, math.ceil(speed * 20 / 60))
+    workflows = settings.workflows.model_copy(
+        update={
+            "interval_s": interval_s,
+            "defaults": defaults.model_copy(update={"freshness_sla_min": min(sla_min, 1440)}),
+        }
     )
+    tuned = settings.model_copy(update={"workflows": workflows})
     runner = WorkflowRunner(engine, tuned, clock=clock or DataClock(engine), smtp=smtp)
     runner.start()
     return DemoWorkflows(runner, sink, engine)
