@@ -227,6 +227,9 @@ def _workflows(args: argparse.Namespace) -> int:
 
     settings = HubSettings.load(args.config)
     configure_logging(settings.log_level, json_lines=args.json_logs)
+    if not settings.workflows.enabled:
+        print("workflows are disabled (workflows.enabled: false)")
+        return 0
     runner = WorkflowRunner(_serving_engine(settings), settings, clock=SystemClock())
     if args.once:
         result = runner.scheduler.run_tick(runner.scheduler.current_tick())

@@ -200,3 +200,31 @@ def test_alert_pages_show_timeline_assign_and_comment(
         "value": "1", "for_min": "5", "severity": "warning", "scope": "org",
     })  # fmt: skip
     assert form.status_code == 422 and "sensor" in form.text
+
+
+def test_policy_and_contact_point_forms(workflow_db: WorkflowDb, app: FastAPI) -> None:
+    org = make_org(workflow_db.owner, stations=1, compressors_per_station=1)
+    owner = make_member(workflow_db.owner, org.org_id, Role.owner)
+    browser = Browser(app).login(owner.email)
+    base = f"/o/{org.org_id}/workflows"
+    form = {"csrf_token": browser.csrf, "critical_0_after_min": "-5", "critical_0_notify": "admins",
+            "warning_0_after_min": "90", "warning_0_notify": "owner", "auto_resolve_after_min": "30",
+            "freshness_sla_min": "20", "frozen_after_min": "60", "stale_after_h": "48",
+            "retention_days": "365", "escalation_enabled": "on", "auto_resolve_enabled": "on"}  # fmt: skip
+    refused = browser.client.post(f"{base}/policy", data=form)
+    assert refused.status_code == 422 and "after_min" in refused.text
+    assert _count(workflow_db, OrgWorkflowSettings, org.org_id) == 0
+    saved = browser.client.post(f"{base}/policy", data={**form, "critical_0_after_min": "10"})
+    assert saved.status_code == 200, saved.text[:500]  # followed the redirect to the overview
+    policy = browser.api("GET", f"/api/v1/orgs/{org.org_id}/workflows/policy").json()
+    assert policy["escalation"]["critical"] == [{"after_min": 10, "notify": "admins"}]
+    assert policy["escalation"]["warning"] == [{"after_min": 90, "notify": "owner"}]
+    assert (policy["freshness_enabled"], policy["auto_resolve_after_min"]) == (False, 30)
+
+    created = browser.client.post(f"{base}/channels", data={
+        "csrf_token": browser.csrf, "name": "Ops Slack", "kind": "slack",
+        "target": "https://hooks.slack.example/T000/B000", "severities": ["critical"],
+    })  # fmt: skip
+    assert created.status_code == 201 and 'id="channel-secret"' in created.text
+    assert "Ops Slack" in browser.client.get(f"{base}/notifications").text
+    assert 'id="channel-secret"' not in browser.client.get(f"{base}/notifications").text
