@@ -36,7 +36,9 @@ class Receiver:
                 self.secret, request.headers.get(TIMESTAMP_HEADER, ""), body,
                 request.headers.get(SIGNATURE_HEADER, ""), now=time.time(), tolerance_s=300,
             )  # fmt: skip
-            self.requests.append({"key": key, "valid": valid, "body": body})
+            self.requests.append(
+                {"key": key, "valid": valid, "body": body, "path": request.url.path}
+            )
             number = len(self.requests)
             if not valid:
                 return JSONResponse({"error": "bad signature"}, status_code=401)
@@ -49,4 +51,4 @@ class Receiver:
                 await asyncio.sleep(self.hold_first_s)
             return JSONResponse({"duplicate": duplicate})
 
-        return Starlette(routes=[Route("/hook", hook, methods=["POST"])])
+        return Starlette(routes=[Route("/{name:path}", hook, methods=["POST"])])

@@ -191,3 +191,53 @@ def test_email_to_a_real_smtp_server(workflow_db: WorkflowDb, smtp_sink) -> None
             session.scalars(select(Notification.status).where(Notification.id == nid)).one()
             == "sent"
         )
+
+
+def test_one_escalation_reaches_every_channel_in_its_shape(
+    workflow_db: WorkflowDb,
+    smtp_sink,  # type: ignore[no-untyped-def]
+) -> None:
+    from hub.portal.tenancy import Role
+    from hub.serving.models import AlertEpisode
+    from hub.workflows.jobs import workflow_context
+    from hub.workflows.models import NotificationPreference
+    from hub.workflows.notify import notify
+    from tests.hub.portal.factories import make_member
+    from tests.hub.workflows.conftest import hub_settings, seed_episode
+
+    receiver = Receiver(SECRET)
+    org = make_org(workflow_db.owner, stations=1, compressors_per_station=1)
+    admin = make_member(workflow_db.owner, org.org_id, Role.admin, password=None)
+    episode_id = seed_episode(workflow_db.owner, org.org_id, org.compressor_ids[0],
+                              episode_id=f"x-{org.org_id}", severity="critical", opened_at=T0)  # fmt: skip
+    with serve(receiver.app()) as base:
+        with session_scope(workflow_db.app, org_id=org.org_id) as session:
+            for kind in ("slack", "teams", "sms"):
+                session.add(NotificationChannel(org_id=org.org_id, name=kind, kind=kind,
+                                                target=f"{base}/{kind}", secret=SECRET,
+                                                severities=["critical"]))  # fmt: skip
+            session.add(NotificationPreference(org_id=org.org_id, user_id=admin.user_id,
+                                               channels=["email", "sms"], phone="+15125550100",
+                                               severities=["critical"]))  # fmt: skip
+            session.flush()
+            episode = session.get(AlertEpisode, (org.org_id, episode_id))
+            context = workflow_context(hub_settings(workflow_db.app_url))
+            queued = notify(session, context, episode, event="escalated", now=T0,
+                            detail="unacknowledged 15 min, escalated to admins", target="admins")  # fmt: skip
+        assert queued == 4  # e-mail and SMS to the admin; Slack and Teams (SMS is a provider)
+        dispatcher = Dispatcher(workflow_db.app, Transports(smtp_settings(smtp_sink), timeout_s=5),
+                                DeliverySettings())  # fmt: skip
+        assert dispatcher.run_once() == 4
+    bodies = {r["path"]: json.loads(r["body"]) for r in receiver.requests}
+    assert all(r["valid"] for r in receiver.requests)
+    assert (
+        bodies["/sms"]["to"] == "+15125550100" and "Discharge temp high" in bodies["/sms"]["text"]
+    )
+    assert bodies["/slack"]["text"].startswith("*[Altaviz critical] Discharge temp high on")
+    assert bodies["/slack"]["blocks"][0]["type"] == "section"
+    card = bodies["/teams"]["attachments"][0]
+    assert card["contentType"] == "application/vnd.microsoft.card.adaptive"
+    facts = {f["title"]: f["value"] for f in card["content"]["body"][2]["facts"]}
+    assert facts["compressor id"] == org.compressor_ids[0] and facts["severity"] == "critical"
+    (mail,) = smtp_sink.messages()
+    assert mail.recipients == (admin.email,)
