@@ -136,3 +136,59 @@ def test_demo_hook_runs_sends_mail_and_summarises(engine: Engine, tmp_path: Path
     assert len(mails) == 2 and all(
         b"Discharge temp high on COMP-003" in m.read_bytes() for m in mails
     )
+
+
+def test_cleanup_archive_and_a_model_score_rule(engine: Engine) -> None:
+    from hub.serving.models import AlertEpisode, Prediction
+    from hub.workflows.models import Notification
+    from hub.workflows.outbox import enqueue
+
+    seed_episode(engine, ORG, "COMP-002", episode_id="superseded", severity="warning", opened_at=T0)
+    seed_episode(engine, ORG, "COMP-003", episode_id="closed-old", severity="warning", opened_at=T0)
+    with session_scope(engine, org_id=ORG) as session:
+        session.execute(update(AlertEpisode).where(AlertEpisode.episode_id == "superseded")
+                        .values(status="superseded"))  # fmt: skip
+        session.execute(update(AlertEpisode).where(AlertEpisode.episode_id == "closed-old")
+                        .values(status="closed", closed_at=T0))  # fmt: skip
+        old = enqueue(session, org_id=ORG, event="escalated", channel="email", recipient="a@b.example",
+                      severity="warning", subject="old", body="old", payload={},
+                      data_time=T0 - timedelta(days=100))  # fmt: skip
+        old.status = "sent"
+        session.add(AlertRule(org_id=ORG, rule_id="s" * 32, version=3, name="Anomalous",
+                              source="score", metric="anomaly", comparison=">=", value=0.8,
+                              for_min=5, severity="warning", scope="org", scope_id=None,
+                              enabled=True))  # fmt: skip
+        for minute in range(0, 8):
+            session.add(Prediction(org_id=ORG, compressor_id=UNIT, station_id=STATION,
+                                   model_id="anomaly-if", score_kind="anomaly",
+                                   scored_at=minutes(minute), model_version="1.0.0",
+                                   score=0.9 if minute >= 2 else 0.1))  # fmt: skip
+    # Auto-resolve off, so the closed episode waits for cleanup (stale after 1 h).
+    settings = hub_settings(
+        str(engine.url), defaults={"auto_resolve_enabled": False, "stale_after_h": 1}
+    )
+    scheduler = Scheduler(engine, build_jobs(workflow_context(settings)), clock=DrivenClock(T0),
+                          interval_s=60)  # fmt: skip
+    for tick, at in enumerate((minutes(6), minutes(59), minutes(60))):
+        scheduler.clock.set(at)  # type: ignore[attr-defined]
+        result = scheduler.run_tick(tick)
+        assert (result.failed, result.partial) == ([], [])
+        if tick == 1:
+            with session_scope(engine, org_id=ORG) as session:
+                closed = session.get(AlertEpisode, (ORG, "closed-old"))
+                assert closed is not None and closed.resolved_at is None  # not stale yet
+
+    with session_scope(engine, org_id=ORG) as session:
+        superseded = session.get(AlertEpisode, (ORG, "superseded"))
+        closed = session.get(AlertEpisode, (ORG, "closed-old"))
+        assert superseded is not None and closed is not None
+        assert superseded.resolved_by == "workflows" and "superseded" in (
+            superseded.resolution_note or ""
+        )
+        assert closed.resolution_note == "Cleaned up: expired: closed for more than 1 h."
+        archived = session.get(Notification, (ORG, old.id))
+        assert archived is not None and archived.archived_at == minutes(6)  # kept, archived
+        score = session.scalars(select(WorkflowAlert).where(WorkflowAlert.source == "rule")).one()
+        # Scores >= 0.8 in every minute of (1, 6]: raised at the first tick, by version 3.
+        assert (score.opened_at, score.rule_version, score.severity) == (minutes(6), 3, "warning")
+        assert score.condition == "rule:Anomalous"
