@@ -151,3 +151,13 @@ def notifications_sent(engine: Engine) -> list[SentNotification]:
                                      row.event, row.status)
                 )  # fmt: skip
     return sent
+
+
+def summary_lines(sent: list[SentNotification]) -> list[str]:
+    """One line per notification for the demo's closing summary."""
+    if not sent:
+        return ["no notifications were sent"]
+    return [
+        f"{n.data_time:%Y-%m-%d %H:%M}  {n.channel:<7} {n.recipient:<36} {n.alert} ({n.event}, {n.status})"
+        for n in sent
+    ]

@@ -15,6 +15,7 @@ from hub.db.session import session_scope
 from hub.portal.app import create_app
 from hub.portal.audit.models import AuditEvent
 from hub.portal.tenancy import Role
+from hub.serving.models import StationFreshness
 from hub.settings import HubSettings
 from hub.workflows.clock import DrivenClock
 from hub.workflows.jobs import build_jobs, workflow_context
@@ -173,6 +174,10 @@ def test_alert_pages_show_timeline_assign_and_comment(
     admin = make_member(db.owner, org.org_id, Role.admin, password=None)
     episode = seed_episode(db.owner, org.org_id, org.compressor_ids[0], episode_id=f"e-{org.org_id}",
                            severity="critical", opened_at=T0)  # fmt: skip
+    with session_scope(db.owner, org_id=org.org_id) as session:  # silent since T0
+        session.add(StationFreshness(org_id=org.org_id, station_id=org.station_ids[0],
+                                     last_reading_at=T0, last_received_at=T0,
+                                     compressors_reporting=1, readings_last_hour=60))  # fmt: skip
     clock = DrivenClock(minutes(15))
     scheduler = Scheduler(db.app, build_jobs(workflow_context(hub_settings(db.app_url))),
                           clock=clock, interval_s=60)  # fmt: skip
@@ -187,6 +192,16 @@ def test_alert_pages_show_timeline_assign_and_comment(
     assert [e["kind"] for e in entries] == ["escalated", "assigned", "comment"]
     assert entries[0]["at"].startswith("2026-07-01T12:15:00")
     assert entries[1]["detail"]["email"] == admin.email
+
+    queue = browser.api("GET", f"/api/v1/orgs/{org.org_id}/alerts").json()["items"]
+    assert sorted((a["source"], a["condition"], a["compressor_id"]) for a in queue) == [
+        ("freshness", "station_offline", None),
+        ("lakehouse", "discharge_temp_high", org.compressor_ids[0]),
+    ]
+    assert "whole station" in browser.client.get(f"/o/{org.org_id}/alerts").text
+    offline = next(a["id"] for a in queue if a["source"] == "freshness")
+    acked = browser.api("POST", f"/api/v1/orgs/{org.org_id}/alerts/{offline}/acknowledge", json={})
+    assert (acked.status_code, acked.json()["state"]) == (200, "acknowledged")
 
     detail = browser.client.get(f"/o/{org.org_id}/alerts/{episode}").text
     assert "step 1: unacknowledged 15 min, notified admins" in detail

@@ -16,7 +16,13 @@ from hub.db.session import make_engine, session_scope
 from hub.portal.demo import seed_demo
 from hub.serving.models import RecentMinute, StationFreshness
 from hub.workflows.clock import DrivenClock
-from hub.workflows.demo import ONCALL_EMAIL, DataClock, notifications_sent, start_demo_workflows
+from hub.workflows.demo import (
+    ONCALL_EMAIL,
+    DataClock,
+    notifications_sent,
+    start_demo_workflows,
+    summary_lines,
+)
 from hub.workflows.jobs import build_jobs, workflow_context
 from hub.workflows.models import AlertRule, WorkflowAlert
 from hub.workflows.scheduler import Scheduler
@@ -131,6 +137,10 @@ def test_demo_hook_runs_sends_mail_and_summarises(engine: Engine, tmp_path: Path
     }
     assert all(
         n.alert == "Discharge temp high on COMP-003" and n.data_time == minutes(70) for n in sent
+    )
+    lines = summary_lines(sent)
+    assert any(
+        line.startswith("2026-07-01 13:10  email") and ONCALL_EMAIL in line for line in lines
     )
     mails = sorted(mail_dir.glob("*.eml"))
     assert len(mails) == 2 and all(
