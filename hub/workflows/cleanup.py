@@ -13,12 +13,12 @@ from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from hub.db.base import as_utc
-from hub.workflows.context import WorkflowContext, org_policy
+from hub.workflows.context import Episode, WorkflowContext, org_policy
 from hub.workflows.models import JobRun, Notification, WorkflowAlert
 from hub.workflows.timeline import SYSTEM, record, unresolved
 
 
-def _stale_reason(episode, now: datetime, stale_after: timedelta) -> str | None:
+def _stale_reason(episode: Episode, now: datetime, stale_after: timedelta) -> str | None:
     if episode.status == "superseded":
         return "superseded: late data redrew this episode as another one"
     closed = episode.closed_at

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from hub.db.session import session_scope
 from hub.workflows.channels import Outgoing, Transports
 from hub.workflows.clock import Clock, SystemClock
-from hub.workflows.errors import DeliveryFailed
+from hub.workflows.errors import DeliveryFailed, NotFoundError
 from hub.workflows.models import Notification, NotificationChannel
 from hub.workflows.scheduler import org_ids
 from hub.workflows.settings import DeliverySettings
@@ -79,8 +79,6 @@ def resend(session: Session, *, org_id: str, notification_id: str, now: datetime
     """A dead (or suppressed) notification back to pending, attempts from zero."""
     row = session.get(Notification, (org_id, notification_id))
     if row is None:
-        from hub.workflows.errors import NotFoundError
-
         raise NotFoundError("No such notification.")
     row.status, row.attempts, row.next_attempt_at, row.lease_until = "pending", 0, now, None
     session.flush()
