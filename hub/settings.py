@@ -8,6 +8,7 @@ from typing import ClassVar, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from hub.models_lifecycle.settings import ModelLifecycleSettings
+from hub.workflows.settings import WorkflowSettings
 from shared.batch import DEFAULT_MAX_BATCH_BYTES
 from shared.mqtt import MqttSettings
 from shared.schema import SENSOR_FIELDS
@@ -355,6 +356,7 @@ class HubSettings(AltavizSettings):
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     portal: PortalSettings = Field(default_factory=PortalSettings)
     models: ModelLifecycleSettings = Field(default_factory=ModelLifecycleSettings)
+    workflows: WorkflowSettings = Field(default_factory=WorkflowSettings)
 
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> Self:

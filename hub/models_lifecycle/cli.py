@@ -29,16 +29,24 @@ log = logging.getLogger(__name__)
 
 def register(commands: Any) -> None:
     """Add the life-cycle subcommands to `altaviz-models`."""
-    train = commands.add_parser("train", help="train a challenger, compare with the champion, register")
+    train = commands.add_parser(
+        "train", help="train a challenger, compare with the champion, register"
+    )
     _common(train)
     source = train.add_mutually_exclusive_group(required=True)
     source.add_argument("--run", type=Path, help="simulator run directory (Parquet)")
-    source.add_argument("--lake-days", type=float, help="train from this many days of silver readings")
+    source.add_argument(
+        "--lake-days", type=float, help="train from this many days of silver readings"
+    )
     train.add_argument("--as-of", help="training time (ISO; default: the end of the data)")
-    train.add_argument("--publish", action="store_true", help="roll the candidate out if it is better")
+    train.add_argument(
+        "--publish", action="store_true", help="roll the candidate out if it is better"
+    )
     train.set_defaults(handler=_train)
 
-    publish = commands.add_parser("publish", help="roll a candidate out: canary stations, then the fleet")
+    publish = commands.add_parser(
+        "publish", help="roll a candidate out: canary stations, then the fleet"
+    )
     _common(publish)
     publish.add_argument("--version", help="default: the newest candidate")
     publish.set_defaults(handler=_publish)
@@ -48,13 +56,17 @@ def register(commands: Any) -> None:
     rollback.add_argument("--reason", default="operator rollback")
     rollback.set_defaults(handler=_rollback)
 
-    retrain = commands.add_parser("retrain", help="train (and publish a better model) on a schedule")
+    retrain = commands.add_parser(
+        "retrain", help="train (and publish a better model) on a schedule"
+    )
     _common(retrain)
     again = retrain.add_mutually_exclusive_group(required=True)
     again.add_argument("--run", type=Path)
     again.add_argument("--lake-days", type=float)
     retrain.add_argument("--every-h", type=float, help="default: models.retrain_interval_h")
-    retrain.add_argument("--once", action="store_true", help="one cycle, then exit (for cron/systemd)")
+    retrain.add_argument(
+        "--once", action="store_true", help="one cycle, then exit (for cron/systemd)"
+    )
     retrain.set_defaults(handler=_retrain)
 
     serve = commands.add_parser("serve-bundles", help="serve bundle archives over HTTP")
@@ -68,7 +80,9 @@ def register(commands: Any) -> None:
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, help="hub settings YAML (default config/hub.yaml)")
-    parser.add_argument("--org", help="organisation (default: the only one in the serving database)")
+    parser.add_argument(
+        "--org", help="organisation (default: the only one in the serving database)"
+    )
     parser.add_argument("--model-id", default=ANOMALY_MODEL_ID)
     parser.add_argument("--stations", nargs="+", help="default: every station of the org")
 
@@ -120,7 +134,9 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _train_once(context: _Context, run: Path | None, lake_days: float | None, as_of: str | None) -> str | None:
+def _train_once(
+    context: _Context, run: Path | None, lake_days: float | None, as_of: str | None
+) -> str | None:
     config = AnomalyConfig()
     source = TrainingSource(run_dir=run, lake_days=lake_days)
     spark = None
@@ -128,7 +144,9 @@ def _train_once(context: _Context, run: Path | None, lake_days: float | None, as
         from hub.lakehouse.spark import build_spark
 
         spark = build_spark(context.settings.spark, app_name="altaviz-models-train")
-    data = load_training_data(source, config=config, settings=context.settings, org_id=context.org_id, spark=spark)
+    data = load_training_data(
+        source, config=config, settings=context.settings, org_id=context.org_id, spark=spark
+    )
     outcome = train_and_register(
         data,
         context.registry,
@@ -140,7 +158,9 @@ def _train_once(context: _Context, run: Path | None, lake_days: float | None, as
         max_false_alarm_increase=context.models.max_false_alarm_increase,
     )
     registered = outcome.registered
-    print(f"trained {registered.model_id}@{registered.version} on {data.description}: {registered.status}")
+    print(
+        f"trained {registered.model_id}@{registered.version} on {data.description}: {registered.status}"
+    )
     for line in outcome.decision.lines():
         print(line)
     return registered.version if outcome.decision.offer else None
@@ -150,7 +170,9 @@ def _publish(args: argparse.Namespace) -> int:
     context = _Context(args)
     version = args.version
     if version is None:
-        candidates = [v for v in context.registry.versions(context.model_id) if v.status == "candidate"]
+        candidates = [
+            v for v in context.registry.versions(context.model_id) if v.status == "candidate"
+        ]
         if not candidates:
             raise RegistryError(f"{context.model_id}: no candidate to publish (train one first)")
         version = candidates[-1].version
@@ -173,7 +195,9 @@ def _roll_out(context: _Context, version: str) -> int:
         print(f"{context.model_id}@{version} is the champion")
         return 0 if result.complete else 6
     if result.refused or result.not_offered:
-        context.registry.set_status(context.model_id, version, "rejected", notes="refused in rollout")
+        context.registry.set_status(
+            context.model_id, version, "rejected", notes="refused in rollout"
+        )
     return 6
 
 
@@ -207,7 +231,9 @@ def _retrain(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     context = _Context(args)
     models = context.models
-    server = BundleServer(context.registry.root, host=models.bundle_server_host, port=models.bundle_server_port)
+    server = BundleServer(
+        context.registry.root, host=models.bundle_server_host, port=models.bundle_server_port
+    )
     print(f"serving bundles of {context.org_id} from {context.registry.root} at {server.base_url}")
     try:
         server.serve_forever()

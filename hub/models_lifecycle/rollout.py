@@ -30,7 +30,9 @@ log = logging.getLogger(__name__)
 class FleetLink:
     """The hub's MQTT client for offers: publishes retained offers, tracks station statuses."""
 
-    def __init__(self, settings: MqttSettings, *, org_id: str, client_id: str = "altaviz-hub-models") -> None:
+    def __init__(
+        self, settings: MqttSettings, *, org_id: str, client_id: str = "altaviz-hub-models"
+    ) -> None:
         self.org_id = org_id
         self.statuses: dict[str, StationStatus] = {}
         self._lock = threading.Lock()
@@ -57,7 +59,9 @@ class FleetLink:
         if not self.connected.wait(timeout_s):
             raise TimeoutError(f"the MQTT broker did not accept the hub within {timeout_s} s")
 
-    def _on_connect(self, client: paho.Client, _userdata: Any, _flags: Any, reason: Any, *_: Any) -> None:
+    def _on_connect(
+        self, client: paho.Client, _userdata: Any, _flags: Any, reason: Any, *_: Any
+    ) -> None:
         if getattr(reason, "is_failure", False):
             log.error("MQTT connect refused: %s", reason)
             return
@@ -121,7 +125,9 @@ class RolloutResult:
 
     def lines(self) -> list[str]:
         label = f"{self.model_id}@{self.version}"
-        lines = [f"{label}: running on {len(self.running)} station(s): {', '.join(self.running) or '-'}"]
+        lines = [
+            f"{label}: running on {len(self.running)} station(s): {', '.join(self.running) or '-'}"
+        ]
         for station, reason in self.refused.items():
             lines.append(f"  {station} refused it: {reason}")
         if self.silent:
@@ -155,7 +161,9 @@ def _stage(
     log.info("offered %s@%s to %s", model.model_id, model.version, ", ".join(stations))
 
     def settled(statuses: dict[str, StationStatus]) -> bool:
-        return all(station_verdict(statuses.get(s), model.model_id, model.version) for s in stations)
+        return all(
+            station_verdict(statuses.get(s), model.model_id, model.version) for s in stations
+        )
 
     link.wait_for(settled, timeout_s=timeout_s)
     now = datetime.now(UTC)
@@ -213,7 +221,16 @@ def roll_out(
             for station in canaries:
                 link.publish_offer(station, champion.offer(base_url))
         return result
-    _stage(link, registry, model, offer, rest, state="pending", timeout_s=fleet_timeout_s, result=result)
+    _stage(
+        link,
+        registry,
+        model,
+        offer,
+        rest,
+        state="pending",
+        timeout_s=fleet_timeout_s,
+        result=result,
+    )
     return result
 
 

@@ -30,6 +30,7 @@ def _routers() -> tuple[list[APIRouter], list[APIRouter]]:
     from hub.portal.audit import views as audit
     from hub.portal.auth import views as auth
     from hub.portal.billing import views as billing
+    from hub.portal.compliance import views as compliance
     from hub.portal.exports import views as exports
     from hub.portal.fleet import views as fleet
     from hub.portal.maintenance import views as maintenance
@@ -38,12 +39,16 @@ def _routers() -> tuple[list[APIRouter], list[APIRouter]]:
     from hub.portal.public import views as public
     from hub.portal.quality import views as quality
     from hub.portal.tokens import views as tokens
+    from hub.portal.workflows import pages as workflow_pages
+    from hub.portal.workflows import views as workflows
 
     pages = [auth.router, orgs.pages, tokens.pages, audit.pages, billing.pages, public.pages]
     api = [orgs.api, tokens.api, audit.api, billing.api]
-    for module in (fleet, alerts, quality, models_view, maintenance, exports):
+    for module in (fleet, alerts, quality, models_view, compliance, maintenance, exports):
         pages.append(module.pages)
         api.append(module.api)
+    pages.append(workflow_pages.pages)
+    api.append(workflows.api)
     return pages, api
 
 

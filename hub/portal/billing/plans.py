@@ -15,20 +15,36 @@ class Plan:
     max_members: int | None
     max_api_tokens: int | None
     sso: bool = True
-    #: CSV / Parquet downloads (hub/exports); checked with `require_feature(plan, "exports")`.
-    exports: bool = True
+    #: Capabilities beyond the limits, by name (e.g. "compliance"); see has_feature.
+    features: frozenset[str] = frozenset()
 
+
+#: The feature the compliance pages and API check (hub.portal.compliance).
+COMPLIANCE = frozenset({"compliance"})
+#: CSV / Parquet downloads (hub.portal.exports checks it with require_feature).
+EXPORTS = frozenset({"exports"})
 
 PLANS = {
-    "trial": Plan("trial", "Trial", max_stations=5, max_members=5, max_api_tokens=5, exports=False),
-    "standard": Plan("standard", "Standard", max_stations=50, max_members=50, max_api_tokens=50),
-    "enterprise": Plan("enterprise", "Enterprise", None, None, None),
+    "trial": Plan("trial", "Trial", max_stations=5, max_members=5, max_api_tokens=5),
+    "standard": Plan(
+        "standard",
+        "Standard",
+        max_stations=50,
+        max_members=50,
+        max_api_tokens=50,
+        features=COMPLIANCE | EXPORTS,
+    ),
+    "enterprise": Plan("enterprise", "Enterprise", None, None, None, features=COMPLIANCE | EXPORTS),
 }
 PAID_PLANS = ("standard", "enterprise")
 
 
 def plan_for(name: str) -> Plan:
     return PLANS.get(name, PLANS["trial"])
+
+
+def has_feature(plan: Plan, feature: str) -> bool:
+    return feature in plan.features
 
 
 def check_limit(plan: Plan, *, what: str, current: int) -> None:
@@ -42,6 +58,6 @@ def check_limit(plan: Plan, *, what: str, current: int) -> None:
 
 
 def require_feature(plan: Plan, feature: str) -> None:
-    """Refuse (402) what the plan does not include; `feature` names a boolean field of Plan."""
-    if not getattr(plan, feature):
+    """Refuse (402) what the plan does not include (`has_feature`)."""
+    if not has_feature(plan, feature):
         raise PlanLimit(f"The {plan.title} plan does not include {feature}; upgrade under Billing.")

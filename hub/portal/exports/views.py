@@ -12,7 +12,7 @@ from hub.db.models import Organization
 from hub.exports.service import Export, ExportRequest, open_export
 from hub.portal.auth.dependencies import CurrentPrincipal, DbSession
 from hub.portal.auth.permissions import Viewer
-from hub.portal.billing.plans import plan_for, require_feature
+from hub.portal.billing.plans import has_feature, plan_for, require_feature
 from hub.portal.errors import ERROR_RESPONSES
 from hub.portal.fleet import service as fleet
 from hub.portal.pages import page
@@ -85,7 +85,7 @@ def exports_page(
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     return page(
         request, "exports/index.html", session=session, scope=scope, principal=found,
-        nav="exports", plan=plan, allowed=plan.exports,
+        nav="exports", plan=plan, allowed=has_feature(plan, "exports"),
         stations=fleet.list_stations(session=session, org_id=scope.org_id),
         compressors=fleet.list_compressors(session=session, org_id=scope.org_id, station_id=None),
         start=(today - timedelta(days=7)).strftime("%Y-%m-%dT%H:%M"),
