@@ -237,6 +237,10 @@ def main(argv: list[str] | None = None) -> int:
           f"lead time median {np.median(waits):.1f} h, max {max(waits):.1f} h; "
           f"unplanned downtime {base.unplanned_downtime_h:.0f} h -> {policy.unplanned_downtime_h:.0f} h, "
           f"planned job hours {policy.planned_downtime_h:.0f} h")  # fmt: skip
+    missed = ", ".join(f"{mode} {n}" for mode, n in sorted(policy.missed_modes.items())) or "none"
+    print(f"acted: failures not prevented by mode: {missed}; false dispatches after a warning "
+          f"during a labelled sensor fault: {policy.false_during_sensor_fault} of "
+          f"{policy.false_dispatches}")  # fmt: skip
     reduction = (
         100.0 * (base.unplanned - policy.unplanned) / base.unplanned if base.unplanned else 0.0
     )
