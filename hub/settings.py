@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import ClassVar, Literal, Self
 
@@ -9,9 +10,24 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from hub.models_lifecycle.settings import ModelLifecycleSettings
 from shared.batch import DEFAULT_MAX_BATCH_BYTES
+from shared.errors import ConfigError
 from shared.mqtt import MqttSettings
 from shared.schema import SENSOR_FIELDS
-from shared.settings import AltavizSettings, refuse_placeholder_secret, settings_config
+from shared.settings import (
+    PLACEHOLDER_SECRETS,
+    AltavizSettings,
+    refuse_placeholder_secret,
+    settings_config,
+)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class IngestSettings(BaseModel):
@@ -311,8 +327,9 @@ class PortalSettings(BaseModel):
     max_concurrent_requests: int = Field(16, ge=1, le=500)
     #: Public address of the portal (OIDC redirect URIs, links in e-mails).
     base_url: str = "http://127.0.0.1:8000"
-    #: Signs the OAuth state cookie; refused when a placeholder outside development.
-    secret_key: SecretStr = SecretStr("dev")
+    #: Signs the OAuth state cookie. The portal refuses to start with a placeholder
+    #: outside development, and in development on an address other than loopback.
+    secret_key: SecretStr = SecretStr("")
     session_hours: float = Field(8.0, gt=0, le=24)
     cookie_name: str = "altaviz_session"
     #: None = Secure cookies everywhere except development mode.
@@ -336,7 +353,8 @@ class HubSettings(AltavizSettings):
     app_name: ClassVar[str] = "hub"
     default_config_path: ClassVar[Path] = Path("config/hub.yaml")
 
-    development: bool = True
+    #: Development mode must be asked for: production (Secure cookies, HSTS, real secrets).
+    development: bool = False
     log_level: str = "INFO"
     #: Local working directory: landing zone, quarantine.
     data_dir: Path = Path("var/hub")
@@ -356,9 +374,6 @@ class HubSettings(AltavizSettings):
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> Self:
         development = self.development
-        refuse_placeholder_secret(
-            "portal.secret_key", self.portal.secret_key.get_secret_value(), development=development
-        )
         for name, provider in self.portal.oidc.items():
             if provider.enabled:
                 refuse_placeholder_secret(
@@ -373,6 +388,21 @@ class HubSettings(AltavizSettings):
                 development=development,
             )
         return self
+
+    def check_portal(self, *, host: str | None = None) -> None:
+        """Refuse to serve the portal with a placeholder secret key, except in development
+        mode on a loopback address (checked where the portal starts: other hub processes
+        do not need the key)."""
+        host = host or self.portal.host
+        secret = self.portal.secret_key.get_secret_value()
+        if self.development and secret.strip().lower() in PLACEHOLDER_SECRETS:
+            if not is_loopback(host):
+                raise ConfigError(
+                    f"development mode with a placeholder portal.secret_key listens only on "
+                    f"loopback, not {host}: set ALTAVIZ_HUB_PORTAL__SECRET_KEY"
+                )
+            return
+        refuse_placeholder_secret("portal.secret_key", secret, development=False)
 
     @property
     def cookie_secure(self) -> bool:

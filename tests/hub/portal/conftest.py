@@ -60,7 +60,8 @@ def any_portal_app(any_portal_db: PortalDb) -> FastAPI:
 
 
 def portal_settings(database_url: str, **overrides: Any) -> HubSettings:
-    return HubSettings.load(None, database_url=database_url, **overrides)
+    """Development mode (plain-http cookies on the test client) unless a test says otherwise."""
+    return HubSettings.load(None, database_url=database_url, **{"development": True, **overrides})
 
 
 @pytest.fixture(scope="session")
