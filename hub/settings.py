@@ -272,17 +272,24 @@ class AlertSettings(BaseModel):
 
 
 class OidcProviderSettings(BaseModel):
-    """One sign-in provider. `kind: oidc` uses discovery; `kind: github` is GitHub's OAuth 2."""
+    """One sign-in provider: `oidc` (Google, any OIDC provider, by discovery), `entra`
+    (Microsoft Entra ID, single- or multi-tenant) or `github` (GitHub's OAuth 2)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["oidc", "github"] = "oidc"
+    kind: Literal["oidc", "entra", "github"] = "oidc"
     display_name: str
     client_id: str = ""
     client_secret: SecretStr = SecretStr("")
     #: OIDC discovery document (Google, Microsoft, any OIDC provider).
     server_metadata_url: str | None = None
     scope: str = "openid email profile"
+    #: Entra: only these tenant ids (the token's `tid`) may sign in; empty = any tenant.
+    allowed_tenants: list[str] = Field(default_factory=list)
+    #: GitHub (Enterprise Server, or a stand-in in tests): the OAuth and API addresses.
+    authorize_url: str = "https://github.com/login/oauth/authorize"
+    token_url: str = "https://github.com/login/oauth/access_token"
+    api_base_url: str = "https://api.github.com/"
 
     @property
     def enabled(self) -> bool:

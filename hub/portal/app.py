@@ -110,6 +110,7 @@ def create_app(settings: HubSettings, *, engine: Engine | None = None) -> FastAP
     )
     app.state.session_factory = session_factory(app.state.engine)
     app.state.oauth = build_registry(settings.portal)
+    app.state.signing_key = _state_cookie_key(settings)
     install_handlers(app)
 
     pages, api = _routers()
@@ -124,7 +125,7 @@ def create_app(settings: HubSettings, *, engine: Engine | None = None) -> FastAP
     # Only Authlib's OAuth state lives here (a signed, short-lived cookie during sign-in).
     app.add_middleware(
         SessionMiddleware,
-        secret_key=_state_cookie_key(settings),
+        secret_key=app.state.signing_key,
         session_cookie="altaviz_oauth",
         max_age=600,
         same_site="lax",

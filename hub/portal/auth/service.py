@@ -15,7 +15,6 @@ from hub.portal.audit import service as audit
 from hub.portal.auth.errors import AccountLocked, InvalidCredentials, InvalidLink, WeakPassword
 from hub.portal.auth.models import (
     LoginAttempt,
-    OAuthIdentity,
     PasswordResetToken,
     User,
     UserSession,
@@ -261,36 +260,5 @@ def reset_password(*, session: Session, token: str, new_password: str) -> User:
     audit.record(
         session=session, action="auth.password_reset", actor_user_id=user.id, actor_email=user.email
     )
-    session.flush()
-    return user
-
-
-# -- provider (OIDC / OAuth) sign-in -------------------------------------------------
-
-
-def sso_sign_in(*, session: Session, provider: str, subject: str, email: str, name: str) -> User:
-    """Find or create the user behind a provider account; they always end up in an org."""
-    from hub.portal.orgs import service as orgs
-
-    subject_key = f"{provider}:{subject}"[:300]
-    set_db_scope(session, login_subject=subject_key)
-    identity = session.scalar(select(OAuthIdentity).where(OAuthIdentity.subject_key == subject_key))
-    user = get_user(session=session, user_id=identity.user_id) if identity else None
-    if user is None:
-        user = get_user_by_email(session=session, email=email) or create_user(
-            session=session, email=email, name=name
-        )
-        set_db_scope(session, user_id=user.id)
-        session.add(OAuthIdentity(user_id=user.id, provider=provider, subject_key=subject_key))
-    if not user.is_active:
-        raise InvalidCredentials()
-    set_db_scope(session, user_id=user.id)
-    user.last_login_at = utc_now()
-    if not orgs.organisations_of(session=session, user_id=user.id):
-        orgs.create_personal_org(session=session, user=user)
-    audit.record(
-        session=session, action="auth.login", actor_user_id=user.id, actor_email=user.email,
-        detail={"method": provider},
-    )  # fmt: skip
     session.flush()
     return user

@@ -6,9 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 
-from hub.portal.auth import csrf, oidc
+from hub.portal.auth import csrf, oidc, sso_views
 from hub.portal.auth import service as auth
 from hub.portal.auth.dependencies import (
     CurrentPrincipal,
@@ -25,6 +24,7 @@ from hub.portal.orgs import service as orgs
 from hub.portal.templating import render
 
 router = APIRouter(include_in_schema=False)
+router.include_router(sso_views.router)
 
 #: A secret from an e-mailed link (reset, invitation).
 SecretPath = Annotated[str, Path(min_length=20, max_length=200)]
@@ -201,34 +201,6 @@ def reset(
             {"error": exc.message, "valid": valid, "csrf_token": csrf_token}, status=400,
         )  # fmt: skip
     return RedirectResponse("/login?reset=1", status_code=303)
-
-
-# -- sign-in providers ----------------------------------------------------------------
-
-
-@router.get("/auth/{provider}/login")
-async def provider_login(request: Request, provider: str) -> Response:
-    settings = request.app.state.settings
-    client = oidc.client_for(request.app.state.oauth, provider)
-    redirect_uri = f"{settings.portal.base_url.rstrip('/')}/auth/{provider}/callback"
-    response: Response = await client.authorize_redirect(request, redirect_uri)
-    return response
-
-
-@router.get("/auth/{provider}/callback")
-async def provider_callback(request: Request, session: DbSession, provider: str) -> Response:
-    settings = request.app.state.settings
-    configured = oidc.enabled_providers(settings.portal).get(provider)
-    if configured is None:
-        raise Forbidden("No such sign-in provider.")
-    identity = await oidc.identity_from_callback(
-        request, request.app.state.oauth, provider, configured
-    )
-    user = await run_in_threadpool(
-        auth.sso_sign_in, session=session, provider=provider, subject=identity.subject,
-        email=identity.email, name=identity.name,
-    )  # fmt: skip
-    return await run_in_threadpool(start_session, request, session, user, "/")
 
 
 # -- invitations -------------------------------------------------------------------------
