@@ -6,7 +6,7 @@ import ipaddress
 from pathlib import Path
 from typing import ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from hub.models_lifecycle.settings import ModelLifecycleSettings
 from shared.batch import DEFAULT_MAX_BATCH_BYTES
@@ -346,7 +346,26 @@ class PortalSettings(BaseModel):
     lockout_minutes: float = Field(15.0, gt=0)
     #: Sign-in attempts per client address per minute.
     login_rate_per_minute: int = Field(20, ge=1)
-    password_reset_minutes: float = Field(30.0, gt=0)
+    password_reset_minutes: float = Field(30.0, ge=5, le=60)
+    #: Password-reset requests per client address and per address asked for, per hour.
+    reset_rate_per_hour_ip: int = Field(10, ge=1)
+    reset_rate_per_hour_account: int = Field(3, ge=1)
+    #: New accounts (invitations, first provider sign-ins) per client address per hour.
+    signup_rate_per_hour_ip: int = Field(10, ge=1)
+    #: JSON API requests per token and per organisation (`limits` notation).
+    api_rate_per_token: str = "300/minute"
+    api_rate_per_org: str = "1200/minute"
+    #: Where API request counts live: memory:// (one process) or a shared redis:// store.
+    api_limit_storage: str = "memory://"
+
+    @field_validator("api_rate_per_token", "api_rate_per_org")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        from limits import parse
+
+        parse(value)  # ValueError: e.g. "300/minute", "10/second"
+        return value
+
     invitation_days: float = Field(7.0, gt=0)
     #: A compressor whose latest data is older than this shows as stale.
     stale_after_minutes: float = Field(15.0, gt=0)

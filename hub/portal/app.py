@@ -16,6 +16,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from hub.db.session import make_engine, session_factory
 from hub.portal.auth.dependencies import csrf_guard
 from hub.portal.auth.oidc import build_registry
+from hub.portal.auth.throttle import ApiLimits
 from hub.portal.errors import install_handlers
 from hub.portal.security import ConcurrencyLimit, SecurityHeadersMiddleware, new_secret
 from hub.settings import HubSettings
@@ -111,6 +112,7 @@ def create_app(settings: HubSettings, *, engine: Engine | None = None) -> FastAP
     app.state.session_factory = session_factory(app.state.engine)
     app.state.oauth = build_registry(settings.portal)
     app.state.signing_key = _state_cookie_key(settings)
+    app.state.api_limits = ApiLimits.from_settings(settings.portal)
     install_handlers(app)
 
     pages, api = _routers()

@@ -58,6 +58,7 @@ def optional_principal(request: Request, session: DbSession) -> Principal | None
         if authenticated is None:
             raise NotAuthenticated("The API token is invalid, expired or revoked.")
         token, caller = authenticated
+        request.app.state.api_limits.hit_token(token.id)
         return Principal(user=caller.user, orgs=caller.orgs, token=token)
     cookie = request.cookies.get(request.app.state.settings.portal.cookie_name)
     if cookie and len(cookie) <= 200:
@@ -96,11 +97,15 @@ async def csrf_guard(request: Request, found: OptionalPrincipal) -> None:
         raise CsrfFailed()
 
 
-def tenant_scope(org_id: TenantId, found: CurrentPrincipal, session: DbSession) -> OrgScope:
+def tenant_scope(
+    request: Request, org_id: TenantId, found: CurrentPrincipal, session: DbSession
+) -> OrgScope:
     """The caller's role in the URL's org; 404 (not 403) when they are not a member."""
     role = found.role_in(org_id)  # a token's caller has its own org only
     if role is None:
         raise NotFound("No such organisation.")
+    if request.url.path.startswith("/api/"):
+        request.app.state.api_limits.hit_org(org_id)
     set_db_scope(session, user_id=found.user.id, org_id=org_id)
     return OrgScope(
         org_id=org_id, user_id=found.user.id, role=role, via_token=found.token is not None

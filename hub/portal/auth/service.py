@@ -73,14 +73,20 @@ def _check_rate(*, session: Session, email: str, client_ip: str, settings: Porta
     recent_from_ip = session.scalar(
         select(func.count())
         .select_from(LoginAttempt)
-        .where(LoginAttempt.client_ip == client_ip, LoginAttempt.at > now - timedelta(minutes=1))
+        .where(
+            LoginAttempt.kind == "login",
+            LoginAttempt.client_ip == client_ip,
+            LoginAttempt.at > now - timedelta(minutes=1),
+        )
     )
     if (recent_from_ip or 0) >= settings.login_rate_per_minute:
         raise RateLimited()
     window_start = now - timedelta(minutes=settings.lockout_minutes)
     last_success = session.scalar(
         select(func.max(LoginAttempt.at)).where(
-            LoginAttempt.email == email, LoginAttempt.succeeded.is_(True)
+            LoginAttempt.kind == "login",
+            LoginAttempt.email == email,
+            LoginAttempt.succeeded.is_(True),
         )
     )
     since = max(window_start, last_success) if last_success is not None else window_start
@@ -88,13 +94,14 @@ def _check_rate(*, session: Session, email: str, client_ip: str, settings: Porta
         select(func.count())
         .select_from(LoginAttempt)
         .where(
+            LoginAttempt.kind == "login",
             LoginAttempt.email == email,
             LoginAttempt.succeeded.is_(False),
             LoginAttempt.at > since,
         )
     )
     if (failures or 0) >= settings.lockout_failures:
-        raise AccountLocked()
+        raise AccountLocked(retry_after_s=int(settings.lockout_minutes * 60))
 
 
 def authenticate_password(

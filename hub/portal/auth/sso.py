@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from hub.db.base import utc_now
 from hub.portal.audit import service as audit
+from hub.portal.auth import throttle
 from hub.portal.auth.errors import InvalidCredentials, InvalidLink
 from hub.portal.auth.models import OAuthIdentity, User
 from hub.portal.auth.oidc import ProviderIdentity
@@ -74,7 +76,9 @@ def linked_user(*, session: Session, subject_key: str) -> User | None:
     return get_user(session=session, user_id=linked.user_id) if linked else None
 
 
-def sign_in(*, session: Session, identity: ProviderIdentity) -> User:
+def sign_in(
+    *, session: Session, identity: ProviderIdentity, client_ip: str, signups_per_hour: int
+) -> User:
     """The user linked to this provider account, or a new one; LinkRequired on an
     address that belongs to an account the provider account is not linked to."""
     user = linked_user(session=session, subject_key=identity.subject_key)
@@ -86,7 +90,13 @@ def sign_in(*, session: Session, identity: ProviderIdentity) -> User:
                 detail={"provider": identity.provider, "verified": identity.email_verified},
             )  # fmt: skip
             raise LinkRequired(identity)
+        throttle.check(
+            session=session, kind="signup", email=normalise_email(identity.email),
+            client_ip=client_ip, per_ip=signups_per_hour, per_account=signups_per_hour,
+            window=timedelta(hours=1),
+        )  # fmt: skip
         user = create_user(session=session, email=identity.email, name=identity.name)
+        throttle.record(session=session, kind="signup", email=user.email, client_ip=client_ip)
         _link(session=session, user=user, identity=identity)
     return _signed_in(session=session, user=user, identity=identity)
 

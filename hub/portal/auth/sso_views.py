@@ -84,10 +84,13 @@ async def provider_callback(
     except SignInFailed as exc:
         return await run_in_threadpool(_failure, request, session, exc, provider=provider)
     try:
-        user = await run_in_threadpool(sso.sign_in, session=session, identity=identity)
+        user = await run_in_threadpool(
+            sso.sign_in, session=session, identity=identity, client_ip=client_ip(request),
+            signups_per_hour=request.app.state.settings.portal.signup_rate_per_hour_ip,
+        )  # fmt: skip
     except sso.LinkRequired:
         return _link_page(request, identity, configured)
-    except InvalidCredentials as exc:
+    except (InvalidCredentials, RateLimited) as exc:
         return await run_in_threadpool(
             _failure, request, session, exc, provider=provider, email=identity.email
         )
