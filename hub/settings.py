@@ -315,8 +315,13 @@ class StripeSettings(BaseModel):
     api_key: SecretStr = SecretStr("")
     webhook_secret: SecretStr = SecretStr("")
     api_base: str | None = None
-    #: Stripe price id per paid plan.
-    prices: dict[str, str] = Field(default_factory=dict)
+    #: Stripe price ids per plan and interval, e.g. {operations: {monthly: price_..,
+    #: annual: price_..}}. A price that is not listed here is refused, never free.
+    prices: dict[
+        Literal["pilot", "operations", "enterprise"], dict[Literal["monthly", "annual"], str]
+    ] = Field(default_factory=dict)
+    #: A new organisation's Pilot trial, in days (billing configured only).
+    trial_days: int = Field(30, ge=0, le=90)
 
     @property
     def enabled(self) -> bool:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from hub.db.models import Organization
 from hub.portal.auth import service as auth
 from hub.portal.auth.models import User, UserSession
+from hub.portal.billing import gates
 from hub.portal.db import db_session
 from hub.portal.errors import CsrfFailed, NotAuthenticated, NotFound
 from hub.portal.security import same_secret
@@ -107,6 +108,9 @@ def tenant_scope(
     if request.url.path.startswith("/api/"):
         request.app.state.api_limits.hit_org(org_id)
     set_db_scope(session, user_id=found.user.id, org_id=org_id)
+    # A trial that ended or a payment failed past its grace: read-only, except paying.
+    if request.method not in SAFE_METHODS and "/billing" not in request.url.path:
+        gates.require_writable(session=session, org_id=org_id)
     return OrgScope(
         org_id=org_id, user_id=found.user.id, role=role, via_token=found.token is not None
     )

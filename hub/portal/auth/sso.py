@@ -77,8 +77,9 @@ def linked_user(*, session: Session, subject_key: str) -> User | None:
 
 
 def sign_in(
-    *, session: Session, identity: ProviderIdentity, client_ip: str, signups_per_hour: int
-) -> User:
+    *, session: Session, identity: ProviderIdentity, client_ip: str, signups_per_hour: int,
+    trial_days: int | None = None,
+) -> User:  # fmt: skip
     """The user linked to this provider account, or a new one; LinkRequired on an
     address that belongs to an account the provider account is not linked to."""
     user = linked_user(session=session, subject_key=identity.subject_key)
@@ -98,7 +99,7 @@ def sign_in(
         user = create_user(session=session, email=identity.email, name=identity.name)
         throttle.record(session=session, kind="signup", email=user.email, client_ip=client_ip)
         _link(session=session, user=user, identity=identity)
-    return _signed_in(session=session, user=user, identity=identity)
+    return _signed_in(session=session, user=user, identity=identity, trial_days=trial_days)
 
 
 def link_and_sign_in(*, session: Session, user: User, pending: PendingLink, proof: str) -> User:
@@ -124,7 +125,9 @@ def _link(*, session: Session, user: User, identity: ProviderIdentity) -> None:
     session.flush()
 
 
-def _signed_in(*, session: Session, user: User, identity: ProviderIdentity) -> User:
+def _signed_in(
+    *, session: Session, user: User, identity: ProviderIdentity, trial_days: int | None = None
+) -> User:
     from hub.portal.orgs import service as orgs
 
     if not user.is_active:
@@ -132,7 +135,11 @@ def _signed_in(*, session: Session, user: User, identity: ProviderIdentity) -> U
     set_db_scope(session, user_id=user.id)
     user.last_login_at = utc_now()
     if not orgs.organisations_of(session=session, user_id=user.id):
-        orgs.create_personal_org(session=session, user=user)
+        org = orgs.create_personal_org(session=session, user=user)
+        if trial_days:  # billing configured: the new org's Pilot trial runs from today
+            from hub.portal.billing import service as billing
+
+            billing.start_trial(session=session, org_id=org.id, days=trial_days)
     audit.record(
         session=session, action="auth.login", actor_user_id=user.id, actor_email=user.email,
         detail={"method": identity.provider},

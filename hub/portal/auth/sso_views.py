@@ -87,6 +87,7 @@ async def provider_callback(
         user = await run_in_threadpool(
             sso.sign_in, session=session, identity=identity, client_ip=client_ip(request),
             signups_per_hour=request.app.state.settings.portal.signup_rate_per_hour_ip,
+            trial_days=_trial_days(request),
         )  # fmt: skip
     except sso.LinkRequired:
         return _link_page(request, identity, configured)
@@ -95,6 +96,11 @@ async def provider_callback(
             _failure, request, session, exc, provider=provider, email=identity.email
         )
     return await run_in_threadpool(start_session, request, session, user, "/")
+
+
+def _trial_days(request: Request) -> int | None:
+    stripe = request.app.state.settings.portal.stripe
+    return stripe.trial_days if stripe.enabled else None
 
 
 def _link_page(

@@ -7,6 +7,7 @@ the session's sign-in directory, plans Pilot / Operations / Enterprise, billing 
 - org_sso: an org's Entra tenant or Google Workspace domain, whether sign-in through it
   is required, and the role of just-in-time members. Tenant-scoped, and readable during a
   sign-in by the directory the provider asserted (app.login_directory).
+- Plans renamed to what the product sells: trial -> pilot, standard -> operations.
 - billing_accounts: trial end, the Stripe time of the newest applied event (ordering),
   when payment started failing and when the org went over its plan's limits.
 
@@ -60,6 +61,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("org_id", name="pk_org_sso"),
     )
     op.create_index("ix_org_sso_directory", "org_sso", ["provider", "directory"])
+    op.execute("UPDATE organizations SET plan = 'pilot' WHERE plan = 'trial'")
+    op.execute("UPDATE organizations SET plan = 'operations' WHERE plan = 'standard'")
     if op.get_bind().dialect.name == "postgresql":
         op.execute("ALTER TABLE org_sso ENABLE ROW LEVEL SECURITY")
         op.execute("ALTER TABLE org_sso FORCE ROW LEVEL SECURITY")
@@ -73,6 +76,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"DROP POLICY IF EXISTS {ORG_SSO_POLICY} ON org_sso")
+    op.execute("UPDATE organizations SET plan = 'standard' WHERE plan = 'operations'")
+    op.execute("UPDATE organizations SET plan = 'trial' WHERE plan = 'pilot'")
     op.drop_index("ix_org_sso_directory", table_name="org_sso")
     op.drop_table("org_sso")
     with op.batch_alter_table("billing_accounts") as batch:
