@@ -17,6 +17,7 @@ from hub.portal.auth.models import User, UserSession
 from hub.portal.billing import gates
 from hub.portal.db import db_session
 from hub.portal.errors import CsrfFailed, NotAuthenticated, NotFound
+from hub.portal.orgs import sso as org_sso
 from hub.portal.security import same_secret
 from hub.portal.tenancy import OrgScope, Role, TenantId, set_db_scope
 from hub.portal.tokens import service as tokens
@@ -108,6 +109,12 @@ def tenant_scope(
     if request.url.path.startswith("/api/"):
         request.app.state.api_limits.hit_org(org_id)
     set_db_scope(session, user_id=found.user.id, org_id=org_id)
+    # API tokens are machine access, and owners keep their way in (break-glass): neither
+    # is bound to the org's directory.
+    if found.session_record is not None and role != Role.owner:
+        org_sso.check_session(
+            session=session, org_id=org_id, sso_directory=found.session_record.sso_directory
+        )
     # A trial that ended or a payment failed past its grace: read-only, except paying.
     if request.method not in SAFE_METHODS and "/billing" not in request.url.path:
         gates.require_writable(session=session, org_id=org_id)

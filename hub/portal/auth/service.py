@@ -153,8 +153,9 @@ class NewSession:
 
 
 def create_session(
-    *, session: Session, user: User, client_ip: str, hours: float, org_id: str | None = None
-) -> NewSession:
+    *, session: Session, user: User, client_ip: str, hours: float, org_id: str | None = None,
+    sso_directory: str | None = None,
+) -> NewSession:  # fmt: skip
     token = new_secret()
     now = utc_now()
     record = UserSession(
@@ -165,6 +166,7 @@ def create_session(
         created_at=now,
         expires_at=now + timedelta(hours=hours),
         client_ip=client_ip,
+        sso_directory=sso_directory,
     )
     set_db_scope(session, user_id=user.id)
     session.add(record)

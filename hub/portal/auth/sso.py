@@ -129,11 +129,14 @@ def _signed_in(
     *, session: Session, user: User, identity: ProviderIdentity, trial_days: int | None = None
 ) -> User:
     from hub.portal.orgs import service as orgs
+    from hub.portal.orgs import sso as org_sso
 
     if not user.is_active:
         raise InvalidCredentials()
     set_db_scope(session, user_id=user.id)
     user.last_login_at = utc_now()
+    org_sso.join_directory_orgs(session=session, user=user, identity=identity)
+    set_db_scope(session, user_id=user.id)
     if not orgs.organisations_of(session=session, user_id=user.id):
         org = orgs.create_personal_org(session=session, user=user)
         if trial_days:  # billing configured: the new org's Pilot trial runs from today

@@ -21,6 +21,7 @@ from hub.portal.auth.errors import AccountLocked, InvalidCredentials, InvalidLin
 from hub.portal.auth.mail import send_mail
 from hub.portal.auth.oidc import ProviderIdentity, SignInFailed
 from hub.portal.errors import NotFound, PortalError, RateLimited
+from hub.portal.orgs import sso as org_sso
 from hub.portal.security import new_secret
 from hub.portal.templating import render
 from hub.settings import OidcProviderSettings
@@ -95,7 +96,8 @@ async def provider_callback(
         return await run_in_threadpool(
             _failure, request, session, exc, provider=provider, email=identity.email
         )
-    return await run_in_threadpool(start_session, request, session, user, "/")
+    directory = org_sso.identity_directory(identity)
+    return await run_in_threadpool(start_session, request, session, user, "/", directory)
 
 
 def _trial_days(request: Request) -> int | None:
@@ -151,7 +153,9 @@ def link_with_password(
     except (AccountLocked, RateLimited, InvalidCredentials, InvalidLink) as exc:
         return _failure(request, session, exc, provider="link")
     request.session.pop(PENDING, None)
-    return start_session(request, session, user, "/")
+    return start_session(
+        request, session, user, "/", org_sso.identity_directory(pending.identity())
+    )
 
 
 @router.post("/auth/link/email")
@@ -214,4 +218,6 @@ def link_from_email(
     except (InvalidLink, InvalidCredentials) as exc:
         return _failure(request, session, exc, provider="link")
     request.session.pop(PENDING, None)
-    return start_session(request, session, user, "/")
+    return start_session(
+        request, session, user, "/", org_sso.identity_directory(pending.identity())
+    )

@@ -41,14 +41,20 @@ def _safe_next(target: str | None) -> str:
     return "/"
 
 
-def start_session(request: Request, session: DbSession, user: User, target: str) -> Response:
-    """Issue the session cookie: HttpOnly, SameSite=Lax, Secure outside development, 8 h."""
+def start_session(
+    request: Request, session: DbSession, user: User, target: str,
+    sso_directory: str | None = None,
+) -> Response:  # fmt: skip
+    """Issue the session cookie: HttpOnly, SameSite=Lax, Secure outside development, 8 h.
+
+    `sso_directory` names the org directory a provider sign-in went through (org SSO).
+    """
     settings = request.app.state.settings
     memberships = orgs.organisations_of(session=session, user_id=user.id)
     org_id = memberships[0][0].id if memberships else None
     created = auth.create_session(
         session=session, user=user, client_ip=client_ip(request),
-        hours=settings.portal.session_hours, org_id=org_id,
+        hours=settings.portal.session_hours, org_id=org_id, sso_directory=sso_directory,
     )  # fmt: skip
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(

@@ -23,7 +23,14 @@ from hub.portal.auth.models import OAuthIdentity
 from hub.portal.auth.oidc import entra_issuer
 from hub.portal.tenancy import Role
 from tests.hub.portal.conftest import PortalDb, portal_settings
-from tests.hub.portal.factories import PASSWORD, csrf_from, make_member, make_org, new_address
+from tests.hub.portal.factories import (
+    PASSWORD,
+    Browser,
+    csrf_from,
+    make_member,
+    make_org,
+    new_address,
+)
 from tests.hub.portal.providers import (
     GitHubStandIn,
     OidcProvider,
@@ -284,3 +291,64 @@ def test_github_sign_in_uses_a_verified_address(app: FastAPI, github: GitHubStan
     github.sign_in_as(user_id + 1, "ghost", [{"email": "x@example.com", "verified": False}])
     refused = _github_sign_in(_client(app))
     assert refused.status_code == 400 and "GitHub did not confirm" in refused.text
+
+
+# -- organisation SSO ----------------------------------------------------------------------
+
+
+def test_an_org_can_require_its_directory_and_admit_its_users_just_in_time(
+    app: FastAPI, portal_db: PortalDb, entra: OidcProvider
+) -> None:
+    org = make_org(portal_db.owner, plan="enterprise", stations=1)
+    owner = make_member(portal_db.owner, org.org_id, Role.owner)
+    admin = make_member(portal_db.owner, org.org_id, Role.admin)
+    owner_browser, admin_browser = Browser(app).login(owner.email), Browser(app).login(admin.email)
+    setting = {"provider": "microsoft", "directory": TENANT_A, "required": True,
+               "jit_role": "operator"}  # fmt: skip
+    url = f"/api/v1/orgs/{org.org_id}/sso"
+    assert owner_browser.api("PUT", url, json=setting).status_code == 200
+    assert owner_browser.client.get(url).json() == setting
+    stations = f"/api/v1/orgs/{org.org_id}/stations"
+    # A password session no longer works in the org (owners keep a way in: break-glass).
+    denied = admin_browser.client.get(stations)
+    assert denied.status_code == 403 and denied.json()["error"]["code"] == "sso_required"
+    assert owner_browser.client.get(stations).status_code == 200
+    # A user of the directory signs in through Microsoft: joins as operator, works there.
+    sub = _sub()
+    entra.set_user(sub, email=f"{sub}@contoso.example", tid=TENANT_A)
+    member = _client(app)
+    assert _oidc_sign_in(member, "microsoft", sub).status_code == 303
+    roles = {o["id"]: o["role"] for o in member.get("/api/v1/me").json()}
+    assert roles[org.org_id] == "operator"
+    assert member.get(stations).status_code == 200
+    # Another tenant's user does not join; removed from the directory, the member cannot
+    # sign in through it any more, and nothing else opens the org to them.
+    stranger = _sub()
+    entra.set_user(stranger, email=f"{stranger}@fabrikam.example", tid=TENANT_B)
+    outsider = _client(app)
+    assert _oidc_sign_in(outsider, "microsoft", stranger).status_code == 303
+    assert org.org_id not in {o["id"] for o in outsider.get("/api/v1/me").json()}
+    with session_scope(portal_db.owner) as session:
+        joined = session.scalars(
+            select(AuditEvent.action).where(
+                AuditEvent.org_id == org.org_id, AuditEvent.action == "member.jit_joined"
+            )
+        ).all()
+    assert joined == ["member.jit_joined"]
+
+
+def test_org_sso_needs_a_plan_with_sso_and_a_directory_provider(
+    app: FastAPI, portal_db: PortalDb
+) -> None:
+    url_for = "/api/v1/orgs/{}/sso".format
+    operations = make_org(portal_db.owner, plan="operations", stations=1)
+    owner = make_member(portal_db.owner, operations.org_id, Role.owner)
+    browser = Browser(app).login(owner.email)
+    body = {"provider": "microsoft", "directory": TENANT_A, "required": True}
+    refused = browser.api("PUT", url_for(operations.org_id), json=body)
+    assert refused.status_code == 402 and "single sign-on" in refused.json()["error"]["message"]
+    enterprise = make_org(portal_db.owner, plan="enterprise", stations=1)
+    owner_e = make_member(portal_db.owner, enterprise.org_id, Role.owner)
+    browser_e = Browser(app).login(owner_e.email)
+    github = browser_e.api("PUT", url_for(enterprise.org_id), json={**body, "provider": "github"})
+    assert github.status_code == 422
