@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from hub.db.models import Organization
+from hub.portal.audit import service as audit
 from hub.portal.auth import service as auth
 from hub.portal.auth.models import User, UserSession
 from hub.portal.billing import gates
@@ -48,6 +49,17 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def audit_refusal(request: Request, action: str, **detail: str | None) -> None:
+    """Audit a refused credential in its own transaction (the request's is rolled back)."""
+    with request.app.state.session_factory() as session, session.begin():
+        session.info["request_ip"] = client_ip(request)
+        session.info["request_id"] = getattr(request.state, "request_id", None)
+        audit.record(
+            session=session, action=action, outcome="failure",
+            detail={"path": request.url.path[:200], **detail},
+        )  # fmt: skip
+
+
 def optional_principal(request: Request, session: DbSession) -> Principal | None:
     session.info["request_ip"] = client_ip(request)
     session.info["request_id"] = getattr(request.state, "request_id", None)
@@ -58,6 +70,7 @@ def optional_principal(request: Request, session: DbSession) -> Principal | None
             raise NotAuthenticated("Use 'Authorization: Bearer <API token>'.")
         authenticated = tokens.authenticate(session=session, secret=secret.strip())
         if authenticated is None:
+            audit_refusal(request, "auth.token_refused", token_prefix=secret.strip()[:8])
             raise NotAuthenticated("The API token is invalid, expired or revoked.")
         token, caller = authenticated
         request.app.state.api_limits.hit_token(token.id)
@@ -69,6 +82,8 @@ def optional_principal(request: Request, session: DbSession) -> Principal | None
             return Principal(
                 user=caller.user, orgs=caller.orgs, session_record=caller.session_record
             )
+    if cookie:  # expired, ended or tampered with: the caller is treated as signed out
+        audit_refusal(request, "auth.session_refused")
     return None
 
 
@@ -105,6 +120,8 @@ def tenant_scope(
     """The caller's role in the URL's org; 404 (not 403) when they are not a member."""
     role = found.role_in(org_id)  # a token's caller has its own org only
     if role is None:
+        if found.token is not None:  # a token used on another org
+            audit_refusal(request, "auth.token_wrong_org", token_id=found.token.id)
         raise NotFound("No such organisation.")
     if request.url.path.startswith("/api/"):
         request.app.state.api_limits.hit_org(org_id)
