@@ -135,6 +135,10 @@ def tenant_scope(
     # A trial that ended or a payment failed past its grace: read-only, except paying.
     if request.method not in SAFE_METHODS and "/billing" not in request.url.path:
         gates.require_writable(session=session, org_id=org_id)
+        gates.require_caller_writable(
+            session=session, org_id=org_id, user_id=found.user.id,
+            token_id=found.token.id if found.token else None,
+        )  # fmt: skip
     return OrgScope(
         org_id=org_id, user_id=found.user.id, role=role, via_token=found.token is not None
     )

@@ -170,15 +170,56 @@ def retention_days(*, session: Session, org_id: str) -> int | None:
     return standing(session=session, org_id=org_id).plan.retention_days
 
 
+def _over_limit_after_grace(session: Session, org_id: str) -> bool:
+    account = session.get(BillingAccount, org_id)
+    if account is None or account.over_limit_since is None:
+        return False
+    return utc_now() >= as_utc(account.over_limit_since) + timedelta(days=GRACE_DAYS)
+
+
+def require_caller_writable(
+    *, session: Session, org_id: str, user_id: str, token_id: str | None
+) -> None:
+    """After a downgrade's grace period, members beyond the plan's limit (the newest,
+    owners kept first) and API tokens beyond it (the newest) can only read."""
+    if not _over_limit_after_grace(session, org_id):
+        return
+    from hub.portal.orgs.models import Membership
+    from hub.portal.tokens.models import ApiToken
+
+    plan = standing(session=session, org_id=org_id).plan
+    if plan.max_members is not None:
+        kept = session.scalars(
+            select(Membership.user_id)
+            .where(Membership.org_id == org_id)
+            .order_by((Membership.role != "owner"), Membership.created_at, Membership.user_id)
+            .limit(plan.max_members)
+        ).all()
+        if user_id not in kept:
+            raise PlanLimit(
+                f"The {plan.title} plan includes {plan.max_members} members: your membership "
+                "is read-only until the organisation upgrades or removes members."
+            )
+    if token_id is not None and plan.max_api_tokens is not None:
+        live = session.scalars(
+            select(ApiToken.id)
+            .where(ApiToken.org_id == org_id, ApiToken.revoked_at.is_(None))
+            .order_by(ApiToken.created_at, ApiToken.id)
+            .limit(plan.max_api_tokens)
+        ).all()
+        if token_id not in live:
+            raise PlanLimit(
+                f"The {plan.title} plan includes {plan.max_api_tokens} API tokens: this one "
+                "can only read until the organisation upgrades or revokes tokens."
+            )
+
+
 def require_station_writable(*, session: Session, org_id: str, station_id: str) -> None:
     """After a downgrade's grace period, stations beyond the plan's limit are read-only
     (the oldest `limit` stay writable; any can still be deleted to get back under it)."""
     found = require_writable(session=session, org_id=org_id)
     limit = found.plan.max_stations
-    account = session.get(BillingAccount, org_id)
-    if limit is None or account is None or account.over_limit_since is None:
-        return
-    if utc_now() < as_utc(account.over_limit_since) + timedelta(days=GRACE_DAYS):
+    if limit is None or not _over_limit_after_grace(session, org_id):
         return
     oldest = session.scalars(
         select(Station.id)

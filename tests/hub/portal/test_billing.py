@@ -38,6 +38,7 @@ pytestmark = pytest.mark.postgres
 WEBHOOK_SECRET = "whsec_test_portal_webhooks"
 OPERATIONS_MONTHLY = "operations-monthly"
 OPERATIONS_ANNUAL = "operations-annual"
+PILOT_ANNUAL = "pilot-annual"
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +61,10 @@ def _stripe_settings(api_base: str) -> dict[str, Any]:
         "api_key": "sk_test_portal",
         "webhook_secret": WEBHOOK_SECRET,
         "api_base": api_base,
-        "prices": {"operations": {"monthly": OPERATIONS_MONTHLY, "annual": OPERATIONS_ANNUAL}},
+        "prices": {
+            "operations": {"monthly": OPERATIONS_MONTHLY, "annual": OPERATIONS_ANNUAL},
+            "pilot": {"annual": PILOT_ANNUAL},
+        },
     }
 
 
@@ -231,7 +235,7 @@ def test_webhooks_apply_once_in_order_and_refuse_unknown_prices_and_replays(
         portal_settings(portal_db.app_url, portal={"stripe": _stripe_settings("http://x")}),
         engine=portal_db.app,
     )
-    org = make_org(portal_db.owner)
+    org = make_org(portal_db.owner, stations=7)  # more than Pilot includes
     client = TestClient(app)
     hook = "/api/v1/billing/stripe-webhook"
 
@@ -273,3 +277,12 @@ def test_webhooks_apply_once_in_order_and_refuse_unknown_prices_and_replays(
         ).all()
     assert audit.count("billing.event_out_of_order") == 1
     assert audit.count("billing.webhook_refused") >= 3
+    # A downgrade to Pilot (5 stations) leaves the org over the limit: noted, nothing deleted.
+    down = _subscription_event("evt_down", org.org_id, created=5000, status="active",
+                               price=PILOT_ANNUAL)  # fmt: skip
+    assert client.post(hook, **_signed(down)).json()["applied"] is True
+    assert plan_and_status() == ("pilot", "active")
+    with session_scope(portal_db.owner) as session:
+        account = session.get(BillingAccount, org.org_id)
+        assert account is not None and account.over_limit_since is not None
+        assert account.interval == "annual"

@@ -196,3 +196,35 @@ def test_after_a_downgrade_stations_over_the_limit_become_read_only_after_grace(
     assert browser.api("PATCH", f"{url}/{first}", json={"name": "Kept"}).status_code == 200
     assert browser.api("DELETE", f"{url}/{last}").status_code == 204  # back under, by choice
     assert browser.client.get(f"{url}/{last}").status_code == 404
+
+
+def test_after_a_downgrade_members_and_tokens_over_the_limit_can_only_read(
+    portal_app: FastAPI, portal_db: PortalDb
+) -> None:
+    org = make_org(portal_db.owner, plan="operations", stations=1, compressors_per_station=0)
+    owner = make_member(portal_db.owner, org.org_id, Role.owner)
+    tokens = [make_token(portal_db.owner, owner) for _ in range(6)]  # Pilot: 5
+    for _ in range(4):
+        make_member(portal_db.owner, org.org_id, password=None)
+    newest = make_member(portal_db.owner, org.org_id, Role.admin)  # the 6th member
+    with session_scope(portal_db.owner) as session:  # downgraded to Pilot
+        session.get(Organization, org.org_id).plan = "pilot"  # type: ignore[union-attr]
+    _set_account(
+        portal_db, org.org_id, status="active", over_limit_since=utc_now() - timedelta(days=15)
+    )
+    url = f"/api/v1/orgs/{org.org_id}/stations/{org.station_ids[0]}"
+
+    def patch(secret: str):  # type: ignore[no-untyped-def]
+        return Browser(portal_app).client.patch(
+            url, json={"name": "Renamed"}, headers={"Authorization": f"Bearer {secret}"}
+        )
+
+    assert patch(tokens[0]).status_code == 200  # within the 5 oldest tokens
+    refused = patch(tokens[-1])
+    assert refused.status_code == 402 and "can only read" in refused.json()["error"]["message"]
+    newest_browser = Browser(portal_app).login(newest.email)
+    assert newest_browser.client.get(url).status_code == 200  # reads keep working
+    member_refused = newest_browser.api("PATCH", url, json={"name": "Again"})
+    assert member_refused.status_code == 402 and "read-only" in member_refused.text
+    owner_browser = Browser(portal_app).login(owner.email)
+    assert owner_browser.api("PATCH", url, json={"name": "By the owner"}).status_code == 200
