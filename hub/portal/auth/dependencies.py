@@ -83,6 +83,7 @@ def optional_principal(request: Request, session: DbSession) -> Principal | None
                 user=caller.user, orgs=caller.orgs, session_record=caller.session_record
             )
     if cookie:  # expired, ended or tampered with: the caller is treated as signed out
+        request.state.stale_session = True
         audit_refusal(request, "auth.session_refused")
     return None
 
@@ -90,9 +91,11 @@ def optional_principal(request: Request, session: DbSession) -> Principal | None
 OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
 
 
-async def principal(found: OptionalPrincipal) -> Principal:
+async def principal(request: Request, found: OptionalPrincipal) -> Principal:
     # async: pure logic, so FastAPI runs it on the event loop instead of a worker thread.
     if found is None:
+        if getattr(request.state, "stale_session", False):
+            raise NotAuthenticated("Your session has expired or was ended; sign in again.")
         raise NotAuthenticated()
     return found
 

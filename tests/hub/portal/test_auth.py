@@ -229,7 +229,8 @@ def test_refused_credentials_are_audited_and_change_nothing(
     )
     assert forged.status_code == 401 and "invalid, expired or revoked" in forged.text
     stale = TestClient(any_portal_app, cookies={"altaviz_session": "tampered-or-expired-value"})
-    assert stale.get(f"/api/v1/orgs/{org.org_id}").status_code == 401
+    expired = stale.get(f"/api/v1/orgs/{org.org_id}")
+    assert expired.status_code == 401 and "session has expired" in expired.text
     with session_scope(any_portal_db.owner) as session:
         actions = session.scalars(
             select(AuditEvent.action).where(
