@@ -141,6 +141,31 @@ def test_google_sign_in_creates_an_account_and_finds_it_again(
     assert again.get("/api/v1/me").json() == orgs
 
 
+def test_provider_sign_in_and_linking_on_sqlite_the_demos_database(
+    sqlite_portal_db: PortalDb, google: OidcProvider, entra: OidcProvider, github: GitHubStandIn
+) -> None:
+    portal = {"base_url": "http://testserver", "oidc": _providers(google, entra, github)}
+    app = create_app(
+        portal_settings(sqlite_portal_db.app_url, portal=portal), engine=sqlite_portal_db.app
+    )
+    sub = _sub()
+    google.set_user(sub, email=f"{sub}@example.com", email_verified=True)
+    for _ in range(2):  # a first and a second sign-in
+        assert _oidc_sign_in(_client(app), "google", sub).status_code == 303
+    org = make_org(sqlite_portal_db.owner)
+    member = make_member(sqlite_portal_db.owner, org.org_id)
+    other = _sub()
+    google.set_user(other, email=member.email, email_verified=True)
+    client = _client(app)
+    page = _oidc_sign_in(client, "google", other)
+    linked = client.post(
+        "/auth/link/password", data={"password": PASSWORD, "csrf_token": csrf_from(page.text)},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert linked.status_code == 303
+    assert [o["id"] for o in client.get("/api/v1/me").json()] == [org.org_id]
+
+
 def test_a_provider_account_never_takes_over_an_account_by_email(
     app: FastAPI, portal_db: PortalDb, google: OidcProvider, entra: OidcProvider
 ) -> None:
