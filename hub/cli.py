@@ -201,6 +201,7 @@ def _portal(args: argparse.Namespace) -> int:
     from hub.settings import HubSettings
 
     settings = HubSettings.load(args.config)
+    settings.check_portal(host=args.host)
     configure_logging(settings.log_level, json_lines=args.json_logs)
     if args.migrate:
         upgrade(settings.database_url)
