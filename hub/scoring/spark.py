@@ -1,0 +1,130 @@
+"""Thin Spark wrappers: the pure scoring functions applied per compressor or per station.
+
+The SparkSession and DataFrames belong to the caller (the lakehouse pipeline); these
+functions only add `applyInPandas` steps. Models travel to the Python workers pickled
+(an `AnomalyModel` as its bundle bytes, re-opened there).
+
+Inputs:
+- `silver`: silver readings (hub/lakehouse/tables.py SILVER_READINGS) of the compressors a
+  micro-batch touched, from `silver_start(since, model)` on (the features' context);
+- `hours`: the hourly model view (`MODEL_HOURS_SCHEMA`, as `model_hours` returns it) of
+  every compressor of the touched stations over `history_days(...)` before `since`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+from pyspark.sql import DataFrame
+from pyspark.sql import types as T
+
+from hub.scoring.anomaly import (
+    ID_COLUMNS,
+    MODEL_HOUR_COLUMNS,
+    READING_COLUMNS,
+    anomaly_minutes,
+    context_start,
+    model_hours,
+)
+from hub.scoring.bundles import AnomalyModel, DriftForecaster, RulEstimator
+from hub.scoring.hourly import drift_scores, rul_scores
+from hub.scoring.rows import concat_scores, utc_timestamp
+from models.hourly import HOURLY_FEATURES
+
+
+def scores_schema() -> T.StructType:
+    """The gold MODEL_SCORES schema (owned by hub/lakehouse/tables.py)."""
+    from hub.lakehouse.tables import MODEL_SCORES
+
+    return MODEL_SCORES.schema
+
+
+def _field(name: str, kind: T.DataType, nullable: bool = True) -> T.StructField:
+    return T.StructField(name, kind, nullable)
+
+
+#: The hourly model view as a Spark schema (proposed gold table: hub/scoring/tables.py).
+MODEL_HOURS_SCHEMA = T.StructType(
+    [
+        *(_field(c, T.StringType(), False) for c in ID_COLUMNS),
+        _field("hour", T.TimestampType(), False),
+        *(_field(f, T.DoubleType()) for f in HOURLY_FEATURES),
+        _field("discharge_temp_f_peak", T.DoubleType()),
+        _field("rows", T.LongType(), False),
+        _field("score_max", T.DoubleType()),
+        _field("alarm", T.BooleanType(), False),
+    ]
+)
+assert [f.name for f in MODEL_HOURS_SCHEMA.fields] == MODEL_HOUR_COLUMNS
+
+
+def silver_start(since: datetime, model: AnomalyModel) -> pd.Timestamp:
+    """Earliest silver reading time to pass for scores from `since` (its hour and the windows)."""
+    return context_start(utc_timestamp(since).floor("h"), model)
+
+
+def history_days(rul: RulEstimator | None, drift: DriftForecaster | None) -> float:
+    """Days of hourly model view before `since` that RUL and drift look back on."""
+    days = 0.0
+    if rul is not None:
+        days = max(
+            days, rul.model.config.reference_days + 3.0 + rul.model.config.gate_memory_h / 24
+        )
+    if drift is not None:
+        days = max(days, drift.config.window_days + 1.0)
+    return days
+
+
+def score_minutes(silver: DataFrame, model: AnomalyModel, *, since: datetime | None) -> DataFrame:
+    """Anomaly score per compressor-minute at or after `since` (gold MODEL_SCORES rows)."""
+
+    def run(readings: pd.DataFrame) -> pd.DataFrame:
+        return anomaly_minutes(readings, model, since=since)
+
+    return (
+        silver.select(*READING_COLUMNS)
+        .groupBy(*ID_COLUMNS)
+        .applyInPandas(run, schema=scores_schema())
+    )
+
+
+def hourly_view(
+    silver: DataFrame, model: AnomalyModel, *, interval_s: float, since: datetime | None
+) -> DataFrame:
+    """The hourly model view of the hours at or after `since`'s hour (MODEL_HOURS_SCHEMA)."""
+    since_hour = None if since is None else utc_timestamp(since).floor("h")
+
+    def run(readings: pd.DataFrame) -> pd.DataFrame:
+        return model_hours(readings, model, interval_s=interval_s, since=since_hour)
+
+    return (
+        silver.select(*READING_COLUMNS)
+        .groupBy(*ID_COLUMNS)
+        .applyInPandas(run, schema=MODEL_HOURS_SCHEMA)
+    )
+
+
+def score_hours(
+    hours: DataFrame,
+    *,
+    rul: RulEstimator | None,
+    drift: DriftForecaster | None,
+    since: datetime | None,
+) -> DataFrame:
+    """RUL and drift rows per compressor-hour at or after `since`'s hour, one station per group."""
+    since_hour = None if since is None else utc_timestamp(since).floor("h")
+
+    def run(station: pd.DataFrame) -> pd.DataFrame:
+        frames = []
+        if drift is not None:
+            frames.append(drift_scores(station, drift, since=since_hour))
+        if rul is not None:
+            frames.append(rul_scores(station, rul, drift=drift, since=since_hour))
+        return concat_scores(frames)
+
+    return (
+        hours.select(*MODEL_HOUR_COLUMNS)
+        .groupBy("org_id", "station_id")
+        .applyInPandas(run, schema=scores_schema())
+    )
