@@ -1,0 +1,79 @@
+"""The hub's model outputs on the fleet, station and compressor pages; "no model" said plainly."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from fastapi import FastAPI
+
+from hub.db.session import session_scope
+from hub.scoring.champions import ModelState
+from hub.scoring.service import record_states, write_scores
+from tests.hub.portal.conftest import PortalDb
+from tests.hub.portal.factories import Browser, make_member, make_org
+
+HOUR = datetime(2026, 7, 9, 12, tzinfo=UTC)
+
+
+def _score(org_id: str, station: str, compressor: str, kind: str, at: datetime, score, **extra):  # type: ignore[no-untyped-def]
+    model = {"rul_hours": ("compressor-rul", "r1"), "anomaly": ("compressor-anomaly", "a1")}.get(
+        kind, ("discharge-temp-drift", "d1")
+    )
+    return {
+        "org_id": org_id, "station_id": station, "compressor_id": compressor, "scored_at": at,
+        "model_id": model[0], "model_version": model[1], "score_kind": kind, "score": score,
+        "horizon_s": None, "lower": None, "upper": None, **extra,
+    }  # fmt: skip
+
+
+def test_pages_show_scores_and_model_states(portal_db: PortalDb, portal_app: FastAPI) -> None:
+    org = make_org(portal_db.owner)
+    station, unit, healthy = org.station_ids[0], org.compressor_ids[0], org.compressor_ids[1]
+    browser = Browser(portal_app).login(make_member(portal_db.owner, org.org_id).email)
+
+    page = browser.client.get(f"/o/{org.org_id}/compressors/{unit}").text
+    assert page.count("No model registered.") == 3
+    assert "no model registered" in page  # the RUL figure
+    fleet = browser.client.get(f"/o/{org.org_id}/fleet").text
+    assert "No model registered: no remaining-useful-life or drift estimates." in fleet
+
+    rows = [
+        _score(org.org_id, station, unit, "rul_hours", HOUR + timedelta(hours=h), 60.0 - h,
+               lower=50.0 - h, upper=80.0 - h)
+        for h in range(20)
+    ]  # fmt: skip
+    rows += [
+        _score(org.org_id, station, unit, "anomaly", HOUR, 1.7),
+        _score(org.org_id, station, unit, "drift_status", HOUR, 1.0),
+        _score(org.org_id, station, unit, "drift_rate_f_per_day", HOUR, 4.2),
+        _score(org.org_id, station, healthy, "rul_hours", HOUR, None),
+    ]
+    states = [
+        ModelState("compressor-anomaly", "anomaly", "refused", "a2", "feature set version 2"),
+        ModelState("compressor-rul", "rul", "active", "r1"),
+        ModelState("discharge-temp-drift", "temp_forecast", "active", "d1"),
+    ]
+    with session_scope(portal_db.app, org_id=org.org_id) as session:  # the app's RLS-bound role
+        write_scores(session=session, rows=rows)
+        record_states(session=session, org_id=org.org_id, states=states)
+
+    api = browser.api("GET", f"/api/v1/orgs/{org.org_id}/compressors/{unit}/predictions").json()
+    assert api["rul"]["hours"] == 41.0 and api["rul"]["series"][0] == 60.0
+    assert len(api["rul"]["t"]) == 20 and api["rul"]["lower"][-1] == 31.0
+    assert api["drifting"] is True and api["drift_rate_f_per_day"] == 4.2
+    assert api["versions"]["rul_hours"] == "compressor-rul@r1"
+    assert api["models"]["anomaly"]["status"] == "refused"
+
+    page = browser.client.get(f"/o/{org.org_id}/compressors/{unit}").text
+    assert '<span class="n" id="rul">41 h</span>' in page
+    assert "drifting +4.2 °F/day" in page
+    assert "compressor-rul version r1" in page
+    assert "refused</span> compressor-anomaly version a2: feature set version 2" in page
+    other = browser.client.get(f"/o/{org.org_id}/compressors/{healthy}").text
+    assert '<span class="n" id="rul">no degradation detected</span>' in other
+    fleet = browser.client.get(f"/o/{org.org_id}/fleet").text
+    watch = fleet[fleet.index('id="model-watch"') :]
+    assert f">{unit}</a>" in watch and "RUL 41 h" in watch and "drifting" in watch
+    assert f">{healthy}</a>" not in watch[: watch.index("</ul>")]
+    station_page = browser.client.get(f"/o/{org.org_id}/stations/{station}").text
+    assert "discharge-temp-drift version d1" in station_page
