@@ -41,6 +41,8 @@ def fleet_overview(*, session: Session, org_id: str) -> FleetOverview:
     stations = service.list_stations(session=session, org_id=org_id)
     units = service.compressor_counts(session=session, org_id=org_id)
     by_health = telemetry.health_counts(session=session, org_id=org_id)
+    data = telemetry.station_data(session=session, org_id=org_id)
+    newest = telemetry.newest_data(session=session, org_id=org_id)
     counts = HealthCounts()
     rows = []
     for station in stations:
@@ -64,6 +66,10 @@ def fleet_overview(*, session: Session, org_id: str) -> FleetOverview:
                 critical=health.get("critical", 0),
                 warning=health.get("warning", 0),
                 stale=health.get("stale", 0),
+                last_reading_at=data[station.id].last_reading_at if station.id in data else None,
+                freshness=telemetry.describe_lag(
+                    newest, data[station.id].last_reading_at if station.id in data else None
+                ),
             )
         )
     return FleetOverview(counts=counts, stations=rows)

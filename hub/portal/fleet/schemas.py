@@ -84,6 +84,9 @@ class StationHealth(StationRead):
     critical: int
     warning: int
     stale: int
+    #: Its newest landed reading (data time, the hot path) and how far that lags the org's newest.
+    last_reading_at: datetime | None = None
+    freshness: str | None = None
 
 
 class FleetOverview(BaseModel):
@@ -104,6 +107,8 @@ class UnitStatusRead(BaseModel):
     #: The drift forecaster's latest verdict (None: nothing said yet).
     drifting: bool | None = None
     open_alerts: int
+    #: How far the newest reading lags the org's newest data (data clock; never negative).
+    freshness: str | None = None
 
 
 class CompressorDetail(CompressorRead):

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session
 
+from hub.ingest.models import CompressorLatest, StationLatest
 from hub.serving.models import CompressorStatus, HourlyAggregate, Prediction, RecentMinute
 from shared.schema import SENSOR_FIELDS
 
@@ -44,6 +45,8 @@ class UnitStatus:
     #: The drift forecaster's latest verdict (None: nothing said yet).
     drifting: bool | None = None
     open_alerts: int = 0
+    #: How far its newest reading lags the org's newest data, on the data's own clock.
+    freshness: str | None = None
 
 
 @dataclass
@@ -111,6 +114,7 @@ def unit_statuses(
         query = query.where(CompressorStatus.station_id == station_id)
     cut = _stale_cut(session)
     units = {row.compressor_id: _unit(row, cut) for row in session.scalars(query)}
+    _overlay_hot(session, org_id, station_id, units)
     if units:
         for compressor_id, kind, score in _latest_scores(session, org_id, station_id):
             unit = units.get(compressor_id)
@@ -122,6 +126,55 @@ def unit_statuses(
             elif unit is not None and kind == "drift_status" and score is not None:
                 unit.drifting = score >= 0.5
     return units
+
+
+def describe_lag(newest: datetime | None, moment: datetime | None) -> str | None:
+    """'newest data' or how far `moment` lags `newest` (both data times; never negative)."""
+    if newest is None or moment is None:
+        return None
+    seconds = max(0.0, (_aware(newest) - _aware(moment)).total_seconds())
+    if seconds < 60:
+        return "newest data"
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.0f} {unit} behind the newest data"
+    return None
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def newest_data(*, session: Session, org_id: str) -> datetime | None:
+    """The org's newest reading time as the hot path saw it (the data's clock)."""
+    return session.scalar(
+        select(func.max(StationLatest.last_reading_at)).where(StationLatest.org_id == org_id)
+    )
+
+
+def station_data(*, session: Session, org_id: str) -> dict[str, StationLatest]:
+    """station id -> its newest landed data (the hot path)."""
+    rows = session.scalars(select(StationLatest).where(StationLatest.org_id == org_id))
+    return {row.station_id: row for row in rows}
+
+
+def _overlay_hot(
+    session: Session, org_id: str, station_id: str | None, units: dict[str, UnitStatus]
+) -> None:
+    """Newest values from the hot path where they are newer than gold's (or gold has none)."""
+    query = select(CompressorLatest).where(CompressorLatest.org_id == org_id)
+    if station_id is not None:
+        query = query.where(CompressorLatest.station_id == station_id)
+    for row in session.scalars(query):
+        unit = units.get(row.compressor_id)
+        if unit is None:
+            unit = units[row.compressor_id] = UnitStatus(row.compressor_id, row.station_id)
+        if unit.last_seen is None or _aware(row.reading_at) >= _aware(unit.last_seen):
+            unit.last_seen = row.reading_at
+            unit.values = {name: getattr(row, name) for name in SENSOR_FIELDS}
+    newest = newest_data(session=session, org_id=org_id)
+    for unit in units.values():
+        unit.freshness = describe_lag(newest, unit.last_seen)
 
 
 def _latest_scores(

@@ -1,4 +1,4 @@
-"""The hub's model outputs on the fleet, station and compressor pages; "no model" said plainly."""
+"""Model outputs and hot-path values on the fleet, station and compressor pages."""
 
 from __future__ import annotations
 
@@ -7,10 +7,13 @@ from datetime import UTC, datetime, timedelta
 from fastapi import FastAPI
 
 from hub.db.session import session_scope
+from hub.ingest.hotpath import HotPath
 from hub.scoring.champions import ModelState
 from hub.scoring.service import record_states, write_scores
+from shared.batch import decode_batch, encode_batch
 from tests.hub.portal.conftest import PortalDb
 from tests.hub.portal.factories import Browser, make_member, make_org
+from tests.support.factories import batch_meta, readings
 
 HOUR = datetime(2026, 7, 9, 12, tzinfo=UTC)
 
@@ -77,3 +80,34 @@ def test_pages_show_scores_and_model_states(portal_db: PortalDb, portal_app: Fas
     assert f">{healthy}</a>" not in watch[: watch.index("</ul>")]
     station_page = browser.client.get(f"/o/{org.org_id}/stations/{station}").text
     assert "discharge-temp-drift version d1" in station_page
+
+
+def _landed(org_id: str, station: str, compressors: list[str], start: datetime, **values):  # type: ignore[no-untyped-def]
+    table = readings(
+        len(compressors), station_id=station, compressors=len(compressors), start=start,
+        compressor_id=compressors, **{k: [v] * len(compressors) for k, v in values.items()},
+    )  # fmt: skip
+    return decode_batch(encode_batch(table, batch_meta(table, org_id=org_id)))
+
+
+def test_pages_show_the_hot_paths_newest_values_and_freshness(
+    portal_db: PortalDb, portal_app: FastAPI
+) -> None:
+    org = make_org(portal_db.owner)
+    (near, far), units = org.station_ids, org.compressor_ids
+    hot = HotPath(portal_db.app)  # the application's (RLS-bound) role
+    now = datetime.now(UTC)
+    # Simulated time runs ahead of the wall clock: freshness is judged on the data's clock.
+    ahead = now + timedelta(days=3)
+    hot.apply(_landed(org.org_id, near, units[:2], ahead, discharge_temp_f=287.5), received_at=now)
+    late = ahead - timedelta(hours=2)
+    hot.apply(_landed(org.org_id, far, units[2:], late, discharge_temp_f=222.0), received_at=now)
+
+    browser = Browser(portal_app).login(make_member(portal_db.owner, org.org_id).email)
+    page = browser.client.get(f"/o/{org.org_id}/compressors/{units[0]}").text
+    assert "Discharge temperature: 287.5 °F" in page  # the gauge, from the hot path
+    assert "(newest data)" in page
+    station = browser.client.get(f"/o/{org.org_id}/stations/{far}").text
+    assert "2 h behind the newest data" in station and "222 °F" in station
+    fleet = browser.client.get(f"/o/{org.org_id}/fleet").text
+    assert fleet.count("· newest data") == 1 and fleet.count("· 2 h behind the newest data") == 1
