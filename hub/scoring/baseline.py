@@ -1,7 +1,8 @@
 """A baseline set of models for a fleet with no history yet (the demo): trained on simulated history.
 
 `train_baseline` simulates a labelled training history of the fleet (the simulator,
-scripted faults of every mode on several units, another period and seed than the demo),
+scripted faults of every mode on several units, another seed than the demo, the 27 days
+before `history_end` so that the season matches what the fleet will run in),
 computes the shared features, and fits:
 
 - the anomaly detector (models/anomaly.py) on the healthy days before the first fault,
@@ -21,7 +22,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,7 +48,7 @@ from shared.features import FeatureSpec
 from shared.fleet import load_fleet
 from simulator.engine import Simulation
 from simulator.history import write_history
-from simulator.scenario import load_scenario_data
+from simulator.scenario import Scenario, load_scenario_data, parse_duration
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -61,7 +62,6 @@ TRAINING_SCENARIO: dict[str, Any] = {
     "name": "baseline-training",
     "description": "Labelled history for the baseline models: one fault of each mode, repaired.",
     "seed": 2031,
-    "start": "2026-03-02T00:00:00Z",
     "duration": "27d",
     "resolution_s": 60,
     "equipment_faults": [
@@ -87,11 +87,20 @@ class Bundle:
     archive: bytes
 
 
-def simulate_history(fleet_path: Path, out_dir: Path) -> Path:
+def training_scenario(history_end: datetime) -> Scenario:
+    """The training history's scenario, ending at `history_end` (whole minutes)."""
+    end = history_end.astimezone(UTC).replace(second=0, microsecond=0)
+    start = end - timedelta(seconds=parse_duration(TRAINING_SCENARIO["duration"]))
+    return load_scenario_data(
+        {**TRAINING_SCENARIO, "start": start.isoformat()}, source="baseline training scenario"
+    )
+
+
+def simulate_history(fleet_path: Path, out_dir: Path, *, history_end: datetime) -> Path:
     """The training history under `out_dir` (kept: a second call reuses it)."""
     if (out_dir / "run.json").exists():
         return out_dir
-    scenario = load_scenario_data(TRAINING_SCENARIO, source="baseline training scenario")
+    scenario = training_scenario(history_end)
     write_history(Simulation(load_fleet(fleet_path), scenario), out_dir, force=True)
     return out_dir
 
@@ -175,15 +184,21 @@ def ensure_baseline(
     signing_key: Ed25519PrivateKey,
     reading_interval_s: float,
     limits: DriftLimits,
+    history_end: datetime | None = None,
 ) -> dict[str, RegisteredModel]:
-    """Champions of the three models: those registered, else the (cached) baseline, registered."""
+    """Champions of the three models: those registered, else the (cached) baseline, registered.
+
+    The baseline trains on simulated days before `history_end` (default: now).
+    """
     model_ids = {"anomaly": ANOMALY_MODEL_ID, "rul": RUL_MODEL_ID, "temp_forecast": DRIFT_MODEL_ID}
     champions = {kind: registry.champion(model_id) for kind, model_id in model_ids.items()}
     if all(champions.values()):
         return {k: v for k, v in champions.items() if v is not None}
     bundles = _cached(cache_dir)
     if bundles is None:
-        run_dir = simulate_history(fleet_path, cache_dir / "history")
+        run_dir = simulate_history(
+            fleet_path, cache_dir / "history", history_end=history_end or datetime.now(UTC)
+        )
         version = datetime.now(UTC).strftime("baseline-%Y%m%d")
         bundles = train_baseline(
             run_dir, signing_key=signing_key, version=version,

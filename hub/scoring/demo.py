@@ -5,12 +5,14 @@ simulated history in ~20 s on two cores, cached under the data dir, so a second 
 takes a second) and writes the public key the stations must pin. `publish_detector`
 puts the detector's retained offer on every station's model topic (the bundle as a
 file:// URL on one machine); stations that pin the key download, shadow-score and run it.
+`closing_lines` is the closing summary's COMP-003 RUL trajectory and `early warning:` line.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -19,9 +21,11 @@ from hub.models_lifecycle.keys import signing_key
 from hub.models_lifecycle.registry import ModelRegistry, RegisteredModel
 from hub.models_lifecycle.rollout import FleetLink
 from hub.scoring.baseline import ensure_baseline
+from hub.scoring.summary import early_warning
 from hub.settings import HubSettings
 from models.drift import DriftLimits
 from shared.bundle import public_key_pem
+from simulator.scenario import load_scenario
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +54,12 @@ def prepare_models(
     fleet_path: Path | None = None,
     thresholds_path: Path | None = None,
     reading_interval_s: float = 60.0,
+    history_end: datetime | None = None,
 ) -> DemoModels:
-    """Champions of anomaly, RUL and drift for `org_id` (the baseline unless some exist)."""
+    """Champions of anomaly, RUL and drift for `org_id` (the baseline unless some exist).
+
+    The baseline trains on simulated days before `history_end` (the demo's simulated start).
+    """
     registry = ModelRegistry(engine, settings.models.artifact_dir, org_id=org_id)
     key = signing_key(settings.models, development=settings.development)
     limits = DriftLimits.from_thresholds(thresholds_path or REPO / "config" / "thresholds.yaml")
@@ -62,6 +70,7 @@ def prepare_models(
         signing_key=key,
         reading_interval_s=reading_interval_s,
         limits=limits,
+        history_end=history_end,
     )
     public = data_dir / "model-signing-key.pub.pem"
     public.parent.mkdir(parents=True, exist_ok=True)
@@ -91,3 +100,22 @@ def publish_detector(
                 offered=detector.version,
             )  # fmt: skip
     log.info("offered %s@%s to %s", detector.model_id, detector.version, ", ".join(stations))
+
+
+def closing_lines(
+    engine: Engine,
+    *,
+    org_id: str,
+    scenario: str,
+    start: str | datetime,
+    compressor_id: str = "COMP-003",
+    every_h: int = 6,
+) -> list[str]:
+    """The closing summary's RUL trajectory of `compressor_id` and its `early warning:` line.
+
+    `scenario` and `start` are the demo's (its timeline): the failure time is the
+    scenario's, moved to the demo's simulated start.
+    """
+    story = load_scenario(scenario).with_overrides(start=start)
+    warning = early_warning(engine, org_id=org_id, compressor_id=compressor_id, scenario=story)
+    return warning.lines(every_h=every_h)

@@ -24,6 +24,7 @@ from tests.hub.scoring.support import serving_engine
 
 REPO = Path(__file__).resolve().parents[3]
 FLEET = REPO / "config" / "fleet.yaml"
+SCENARIO = load_scenario("prototype-7day")
 
 
 def test_baseline_champions_warn_of_comp_003_days_before_it_fails(tmp_path: Path) -> None:
@@ -37,6 +38,7 @@ def test_baseline_champions_warn_of_comp_003_days_before_it_fails(tmp_path: Path
     arguments = {
         "fleet_path": FLEET, "cache_dir": tmp_path / "cache", "signing_key": key,
         "reading_interval_s": 60.0, "limits": DriftLimits(260.0, 300.0),
+        "history_end": SCENARIO.start,  # the 27 days before the story
     }  # fmt: skip
     champions = ensure_baseline(registry, **arguments)
     assert sorted(champions) == ["anomaly", "rul", "temp_forecast"]
@@ -48,7 +50,7 @@ def test_baseline_champions_warn_of_comp_003_days_before_it_fails(tmp_path: Path
     assert set(units) <= set(loaded.anomaly.compressor_index or {})
 
     # The demo's story, scored with them: COMP-003 (valve leak from day 3, trips on day 6).
-    scenario = load_scenario("prototype-7day")
+    scenario = SCENARIO
     write_history(Simulation(fleet, scenario), tmp_path / "demo")
     readings = pq.read_table(tmp_path / "demo" / "readings.parquet").to_pandas()
     readings["org_id"] = org

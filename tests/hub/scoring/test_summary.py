@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from hub.db.session import session_scope
+from hub.scoring.demo import closing_lines
 from hub.scoring.service import write_scores
 from hub.scoring.summary import RulPoint, early_warning, failure_time, first_warning
 from simulator.scenario import load_scenario
@@ -58,3 +59,22 @@ def test_early_warning_from_the_serving_database(tmp_path: Path) -> None:
     assert lines[0] == "RUL of COMP-003 (fails on day 6.4):"
     assert "day  3.6" in lines[1] and "no degradation detected" in lines[1]
     assert any("62 h (80 % band 31-62 h)" in line for line in lines)
+
+
+def test_closing_lines_move_the_failure_to_the_demos_start(tmp_path: Path) -> None:
+    engine = serving_engine(tmp_path, compressors=("COMP-003",))
+    start = SCENARIO.start + timedelta(days=150)  # the demo starts when it is first run
+    failure = start + timedelta(days=6, hours=10)
+    rows = [
+        {
+            "org_id": ORG, "station_id": STATION, "compressor_id": "COMP-003",
+            "model_id": "compressor-rul", "model_version": "r1", "score_kind": "rul_hours",
+            "scored_at": failure - timedelta(hours=h), "score": float(h), "lower": h / 2,
+            "upper": 2.0 * h, "horizon_s": None,
+        }
+        for h in range(30, 0, -1)
+    ]  # fmt: skip
+    with session_scope(engine, org_id=ORG) as session:
+        write_scores(session=session, rows=rows)
+    lines = closing_lines(engine, org_id=ORG, scenario="prototype-7day", start=start.isoformat())
+    assert lines[-1] == "early warning: COMP-003 first warned 30.0 h before failure"
