@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from hub.scoring.bundles import AnomalyModel
-from hub.scoring.rows import at_or_after, score_frame, utc_series
+from hub.scoring.rows import at_or_after, score_frame, utc_series, utc_timestamp
 from models.episodes import episode_mask, episodes_of
 from models.hourly import HOURLY_FEATURES, MIN_RUNNING_SHARE
 from shared.features import FEATURE_NAMES, rolling_features
@@ -45,7 +45,7 @@ def context_s(model: AnomalyModel) -> float:
 
 def context_start(since: datetime, model: AnomalyModel) -> pd.Timestamp:
     """Earliest reading time to pass when scoring from `since`."""
-    return pd.Timestamp(since) - pd.Timedelta(seconds=context_s(model))
+    return utc_timestamp(since) - pd.Timedelta(seconds=context_s(model))
 
 
 def score_readings(readings: pd.DataFrame, model: AnomalyModel) -> pd.DataFrame:

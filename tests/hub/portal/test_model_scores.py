@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
+from sqlalchemy import select
 
 from hub.db.session import session_scope
 from hub.ingest.hotpath import HotPath
+from hub.ingest.models import CompressorLatest, StationLatest
 from hub.scoring.champions import ModelState
+from hub.scoring.models import ModelStatus
 from hub.scoring.service import record_states, write_scores
 from shared.batch import decode_batch, encode_batch
 from tests.hub.portal.conftest import PortalDb
@@ -109,5 +112,15 @@ def test_pages_show_the_hot_paths_newest_values_and_freshness(
     assert "(newest data)" in page
     station = browser.client.get(f"/o/{org.org_id}/stations/{far}").text
     assert "2 h behind the newest data" in station and "222 °F" in station
+    with session_scope(portal_db.app, org_id=org.org_id) as session:
+        record_states(
+            session=session, org_id=org.org_id,
+            states=[ModelState("compressor-rul", "rul", "active", "r1")],
+        )  # fmt: skip
+    outsider = make_org(portal_db.owner)  # row-level security: another org sees none of it
+    with session_scope(portal_db.app, org_id=outsider.org_id) as session:
+        assert session.scalars(select(CompressorLatest)).all() == []
+        assert session.scalars(select(StationLatest)).all() == []
+        assert session.scalars(select(ModelStatus)).all() == []
     fleet = browser.client.get(f"/o/{org.org_id}/fleet").text
     assert fleet.count("· newest data") == 1 and fleet.count("· 2 h behind the newest data") == 1
