@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from hub.lakehouse.tables import SILVER_READINGS
 from hub.scoring.bundles import AnomalyModel
 from hub.scoring.rows import SCORE_COLUMNS
 from hub.scoring.spark import (
@@ -16,6 +17,7 @@ from hub.scoring.spark import (
     silver_start,
 )
 from shared.bundle import open_bundle
+from shared.schema import SENSOR_FIELDS
 from tests.edge_agent.bundles import zscore_bundle
 from tests.hub.scoring.support import START, readings_frame
 from tests.hub.scoring.test_hourly import DRIFT, hours_frame
@@ -28,6 +30,18 @@ def _rows(frame) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     return data.reset_index(drop=True)
 
 
+def _silver(spark, readings: pd.DataFrame):  # type: ignore[no-untyped-def]
+    """The readings as rows of the silver table's own schema (hub/lakehouse/tables.py)."""
+    schema = SILVER_READINGS.schema
+    frame = readings.assign(
+        seq=range(1, len(readings) + 1), reading_flags=0, rule_flags=0, dt_s=2.0,
+        batch_id="b1", received_at=readings["timestamp"],
+        reading_date=readings["timestamp"].dt.date,
+        **{f"{s}_flags": 0 for s in SENSOR_FIELDS},
+    )  # fmt: skip
+    return spark.createDataFrame(frame[[f.name for f in schema.fields]], schema=schema)
+
+
 def test_minute_and_hour_stages_on_spark(spark) -> None:  # type: ignore[no-untyped-def]
     _, _, archive = zscore_bundle(KEY, version="9")
     bundle = open_bundle(archive, KEY.public_key())
@@ -35,9 +49,7 @@ def test_minute_and_hour_stages_on_spark(spark) -> None:  # type: ignore[no-unty
     since = START + pd.Timedelta(minutes=65)
     readings = readings_frame(70, hot_from_minute=20)
     first_hour = START + pd.Timedelta(minutes=30)
-    silver = spark.createDataFrame(
-        readings[readings["timestamp"] >= silver_start(first_hour, model)]
-    )
+    silver = _silver(spark, readings[readings["timestamp"] >= silver_start(first_hour, model)])
 
     minutes = score_minutes(silver, model, since=since)
     assert minutes.schema == scores_schema()
