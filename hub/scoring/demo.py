@@ -109,7 +109,7 @@ def closing_lines(
     scenario: str,
     start: str | datetime,
     compressor_id: str = "COMP-003",
-    every_h: int = 6,
+    every_h: int = 12,
 ) -> list[str]:
     """The closing summary's RUL trajectory of `compressor_id` and its `early warning:` line.
 
