@@ -8,7 +8,8 @@ Inputs:
 - `silver`: silver readings (hub/lakehouse/tables.py SILVER_READINGS) of the compressors a
   micro-batch touched, from `silver_start(since, model)` on (the features' context);
 - `hours`: the hourly model view (`MODEL_HOURS_SCHEMA`, as `model_hours` returns it) of
-  every compressor of the touched stations over `history_days(...)` before `since`.
+  every compressor of the touched stations, `history_days(...)` before `since` (None: from
+  each unit's first stored hour).
 """
 
 from __future__ import annotations
@@ -64,16 +65,16 @@ def silver_start(since: datetime, model: AnomalyModel) -> pd.Timestamp:
     return context_start(utc_timestamp(since).floor("h"), model)
 
 
-def history_days(rul: RulEstimator | None, drift: DriftForecaster | None) -> float:
-    """Days of hourly model view before `since` that RUL and drift look back on."""
-    days = 0.0
+def history_days(rul: RulEstimator | None, drift: DriftForecaster | None) -> float | None:
+    """Days of hourly model view before `since` the RUL and drift steps need.
+
+    None: from each unit's first stored hour. The RUL model judges a unit against its own
+    first `reference_days` (models/rul.py), so its view must start there; a sliding window
+    would move that reference. Drift alone needs its window and a day.
+    """
     if rul is not None:
-        days = max(
-            days, rul.model.config.reference_days + 3.0 + rul.model.config.gate_memory_h / 24
-        )
-    if drift is not None:
-        days = max(days, drift.config.window_days + 1.0)
-    return days
+        return None
+    return drift.config.window_days + 1.0 if drift is not None else 0.0
 
 
 def score_minutes(silver: DataFrame, model: AnomalyModel, *, since: datetime | None) -> DataFrame:

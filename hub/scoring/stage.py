@@ -8,7 +8,8 @@
 
 `silver`: silver readings of the org's touched compressors from `silver_start(since, ...)`;
 `hours_history`: the stored hourly model view of the touched stations over
-`history_days(...)` before `since`, plus the hours just computed. A step whose model is
+`history_days(...)` before `since` (None: from each unit's first stored hour), plus the
+hours just computed. A step whose model is
 not registered or was refused returns None: the pipeline writes nothing for it and goes on.
 """
 
@@ -64,7 +65,7 @@ class ScoringStage:
             return None
         return steps.silver_start(since, champions.anomaly)
 
-    def history_days(self, champions: Champions) -> float:
+    def history_days(self, champions: Champions) -> float | None:
         return steps.history_days(champions.rul, champions.drift)
 
     def minute_scores(
