@@ -29,7 +29,6 @@ from models.drift import DriftForecast, UnitHistory, forecast
 from models.hourly import peer_residuals
 from models.rul import predict, rul_features
 
-_IDS = ["org_id", "station_id", "compressor_id"]
 DAY_S = 86400
 
 

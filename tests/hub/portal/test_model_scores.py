@@ -42,6 +42,7 @@ def test_pages_show_scores_and_model_states(portal_db: PortalDb, portal_app: Fas
     assert "no model registered" in page  # the RUL figure
     fleet = browser.client.get(f"/o/{org.org_id}/fleet").text
     assert "No model registered: no remaining-useful-life or drift estimates." in fleet
+    assert browser.client.get(f"/o/{org.org_id}/models").text.count("No model registered.") == 3
 
     rows = [
         _score(org.org_id, station, unit, "rul_hours", HOUR + timedelta(hours=h), 60.0 - h,
