@@ -1,5 +1,9 @@
 """Thin Spark wrappers: the pure scoring functions applied per compressor or per station.
 
+`score_minutes` and `hourly_view` each run the features and the ONNX graph; a micro-batch
+that wants both runs them once with `score_partials` (cache the result) and derives both
+with `minutes_from_partials` and `hours_from_partials` (the same rows, plain aggregations).
+
 The SparkSession and DataFrames belong to the caller (the lakehouse pipeline); these
 functions only add `applyInPandas` steps. Models travel to the Python workers pickled
 (an `AnomalyModel` as its bundle bytes, re-opened there).
@@ -18,6 +22,7 @@ from datetime import datetime
 
 import pandas as pd
 from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from hub.scoring.anomaly import (
@@ -30,8 +35,9 @@ from hub.scoring.anomaly import (
 )
 from hub.scoring.bundles import AnomalyModel, DriftForecaster, RulEstimator
 from hub.scoring.hourly import drift_scores, rul_scores
+from hub.scoring.partials import PARTIAL_COLUMNS, minute_partials
 from hub.scoring.rows import concat_scores, utc_timestamp
-from models.hourly import HOURLY_FEATURES
+from models.hourly import HOURLY_FEATURES, MIN_RUNNING_SHARE
 
 
 def scores_schema() -> T.StructType:
@@ -129,3 +135,68 @@ def score_hours(
         .groupBy("org_id", "station_id")
         .applyInPandas(run, schema=scores_schema())
     )
+
+
+#: Per compressor-minute partials (hub/scoring/partials.py) as a Spark schema.
+PARTIALS_SCHEMA = T.StructType(
+    [
+        *(_field(c, T.StringType(), False) for c in ID_COLUMNS),
+        _field("minute", T.TimestampType(), False),
+        _field("score_max", T.DoubleType()),
+        _field("n_scored", T.LongType(), False),
+        _field("running_rows", T.LongType(), False),
+        _field("running_score_max", T.DoubleType()),
+        _field("running_alarm", T.BooleanType(), False),
+        _field("discharge_temp_f_peak", T.DoubleType()),
+        *(_field(f"sum_{f}", T.DoubleType()) for f in HOURLY_FEATURES),
+    ]
+)
+assert [f.name for f in PARTIALS_SCHEMA.fields] == PARTIAL_COLUMNS
+
+
+def score_partials(silver: DataFrame, model: AnomalyModel, *, since: datetime | None) -> DataFrame:
+    """One pass of features and ONNX: per-minute partials from `since`'s hour (cache it)."""
+    since_hour = None if since is None else utc_timestamp(since).floor("h")
+
+    def run(readings: pd.DataFrame) -> pd.DataFrame:
+        return minute_partials(readings, model, since=since_hour)
+
+    return (
+        silver.select(*READING_COLUMNS)
+        .groupBy(*ID_COLUMNS)
+        .applyInPandas(run, schema=PARTIALS_SCHEMA)
+    )
+
+
+def minutes_from_partials(
+    partials: DataFrame, model: AnomalyModel, *, since: datetime | None
+) -> DataFrame:
+    """The anomaly score per compressor-minute at or after `since` (= `score_minutes`)."""
+    rows = partials.where(F.col("n_scored") > 0)
+    if since is not None:
+        rows = rows.where(F.col("minute") >= F.lit(utc_timestamp(since).to_pydatetime()))
+    return rows.select(
+        *ID_COLUMNS,
+        F.col("minute").alias("scored_at"),
+        F.lit(model.model_id).alias("model_id"),
+        F.lit(model.version).alias("model_version"),
+        F.lit("anomaly").alias("score_kind"),
+        F.col("score_max").alias("score"),
+        F.lit(None).cast("long").alias("horizon_s"),
+        F.lit(None).cast("double").alias("lower"),
+        F.lit(None).cast("double").alias("upper"),
+    )
+
+
+def hours_from_partials(partials: DataFrame, *, interval_s: float) -> DataFrame:
+    """The hourly model view of the partials' hours (= `hourly_view`, MODEL_HOURS columns)."""
+    rows = F.sum("running_rows")
+    hours = partials.groupBy(*ID_COLUMNS, F.date_trunc("hour", "minute").alias("hour")).agg(
+        *((F.sum(f"sum_{f}") / F.when(rows > 0, rows)).alias(f) for f in HOURLY_FEATURES),
+        F.max("discharge_temp_f_peak").alias("discharge_temp_f_peak"),
+        rows.alias("rows"),
+        F.max("running_score_max").alias("score_max"),
+        F.max("running_alarm").alias("alarm"),
+    )
+    enough = F.col("rows") >= F.lit(MIN_RUNNING_SHARE * 3600.0 / interval_s)
+    return hours.where(enough).select(*MODEL_HOUR_COLUMNS)

@@ -2,8 +2,9 @@
 
     stage = ScoringStage(serving_engine, settings.models.artifact_dir, interval_s=60.0)
     champions = stage.champions(org_id)          # also records each model's state in serving
-    minutes = stage.minute_scores(silver, champions, since=since)   # gold model_scores rows
-    hours = stage.model_hours(silver, champions, since=since)       # gold model_hours rows
+    partials = stage.partials(silver, champions, since=since)       # one ONNX pass; cache it
+    minutes = stage.minute_scores(partials, champions, since=since)  # gold model_scores rows
+    hours = stage.model_hours(partials, champions)                   # gold model_hours rows
     scores = stage.hour_scores(hours_history, champions, since=since)  # gold model_scores rows
 
 `silver`: silver readings of the org's touched compressors from `silver_start(since, ...)`;
@@ -68,19 +69,25 @@ class ScoringStage:
     def history_days(self, champions: Champions) -> float | None:
         return steps.history_days(champions.rul, champions.drift)
 
-    def minute_scores(
+    def partials(
         self, silver: DataFrame, champions: Champions, *, since: datetime
     ) -> DataFrame | None:
+        """Per compressor-minute partials from `since`'s hour: features and ONNX, once."""
         if champions.anomaly is None:
             return None
-        return steps.score_minutes(silver, champions.anomaly, since=since)
+        return steps.score_partials(silver, champions.anomaly, since=since)
 
-    def model_hours(
-        self, silver: DataFrame, champions: Champions, *, since: datetime
+    def minute_scores(
+        self, partials: DataFrame | None, champions: Champions, *, since: datetime
     ) -> DataFrame | None:
-        if champions.anomaly is None:
+        if champions.anomaly is None or partials is None:
             return None
-        return steps.hourly_view(silver, champions.anomaly, interval_s=self.interval_s, since=since)
+        return steps.minutes_from_partials(partials, champions.anomaly, since=since)
+
+    def model_hours(self, partials: DataFrame | None, champions: Champions) -> DataFrame | None:
+        if champions.anomaly is None or partials is None:
+            return None
+        return steps.hours_from_partials(partials, interval_s=self.interval_s)
 
     def hour_scores(
         self, hours: DataFrame, champions: Champions, *, since: datetime

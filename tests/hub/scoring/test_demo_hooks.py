@@ -74,8 +74,9 @@ def test_a_stage_without_models_records_it_and_gives_no_frames(tmp_path: Path) -
     champions = stage.champions(ORG)
     since = datetime(2026, 7, 6, tzinfo=UTC)
     assert stage.silver_start(champions, since) is None
-    assert stage.minute_scores(None, champions, since=since) is None  # type: ignore[arg-type]
-    assert stage.model_hours(None, champions, since=since) is None  # type: ignore[arg-type]
+    assert stage.partials(None, champions, since=since) is None  # type: ignore[arg-type]
+    assert stage.minute_scores(None, champions, since=since) is None
+    assert stage.model_hours(None, champions) is None
     assert stage.hour_scores(None, champions, since=since) is None  # type: ignore[arg-type]
     with session_scope(engine, org_id=ORG) as session:
         rows = session.scalars(select(ModelStatus.status)).all()

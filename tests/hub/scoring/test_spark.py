@@ -11,8 +11,11 @@ from hub.scoring.rows import SCORE_COLUMNS
 from hub.scoring.spark import (
     MODEL_HOURS_SCHEMA,
     hourly_view,
+    hours_from_partials,
+    minutes_from_partials,
     score_hours,
     score_minutes,
+    score_partials,
     scores_schema,
     silver_start,
 )
@@ -61,6 +64,14 @@ def test_minute_and_hour_stages_on_spark(spark) -> None:  # type: ignore[no-unty
     hours = hourly_view(silver, model, interval_s=2.0, since=first_hour)
     assert hours.schema == MODEL_HOURS_SCHEMA
     hour = hours.toPandas().set_index("compressor_id")
+    # One pass for both: the partials give the same minutes and hours.
+    partials = score_partials(silver, model, since=first_hour).cache()
+    pd.testing.assert_frame_equal(_rows(minutes_from_partials(partials, model, since=since)), got)
+    from_partials = hours_from_partials(partials, interval_s=2.0).toPandas()
+    pd.testing.assert_frame_equal(
+        from_partials.set_index("compressor_id")[hour.columns], hour, check_dtype=False
+    )
+    partials.unpersist()
     assert len(hour) == 2  # 00:00 only: 01:00 has ten minutes, under half an hour of running
     assert hour.loc["C01", "alarm"] and not hour.loc["C02", "alarm"]
 
