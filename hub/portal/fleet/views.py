@@ -194,6 +194,8 @@ def fleet_page(
     return page(
         request, "fleet/overview.html", session=session, scope=scope, principal=found,
         nav="fleet", fleet=data, attention=attention,
+        watch=telemetry.model_watch(session=session, org_id=scope.org_id),
+        models=overview.model_states(session=session, org_id=scope.org_id),
         stations_json=[s.model_dump(mode="json") for s in data.stations],
     )  # fmt: skip
 
@@ -212,6 +214,7 @@ def station_page(
     return page(
         request, "fleet/station.html", session=session, scope=scope, principal=found,
         nav="fleet", station=station, units=units, edge=on_site,
+        models=overview.model_states(session=session, org_id=scope.org_id),
     )  # fmt: skip
 
 

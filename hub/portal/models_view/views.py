@@ -9,6 +9,7 @@ from hub.portal.auth.dependencies import CurrentPrincipal, DbSession
 from hub.portal.auth.permissions import Viewer
 from hub.portal.billing.dependencies import feature_required
 from hub.portal.errors import ERROR_RESPONSES
+from hub.portal.fleet.overview import model_states
 from hub.portal.models_view import service
 from hub.portal.models_view.schemas import ModelVersionRead, StationModelRead
 from hub.portal.pages import page
@@ -43,4 +44,5 @@ def models_page(
         request, "models/index.html", session=session, scope=scope, principal=found,
         nav="models", stations=service.station_models(session=session, org_id=scope.org_id),
         versions=service.model_versions(session=session, org_id=scope.org_id),
+        models=model_states(session=session, org_id=scope.org_id),
     )  # fmt: skip
