@@ -84,15 +84,18 @@ def _wait_for_signal() -> None:
 
 def _ingest(args: argparse.Namespace) -> int:
     from hub.ingest.events import StationEventsWorker
+    from hub.ingest.hotpath import HotPath
     from hub.ingest.worker import IngestWorker
     from hub.settings import HubSettings
 
     settings = HubSettings.load(args.config)
     configure_logging(settings.log_level, json_lines=args.json_logs)
-    worker = IngestWorker(settings)
+    engine = _serving_engine(settings)
+    # Newest values and station freshness reach serving straight from ingest (the hot path).
+    worker = IngestWorker(settings, hotpath=HotPath(engine))
     worker.start()
     # Station status and edge alarms go to the serving database the portal reads.
-    events = StationEventsWorker(settings, _serving_engine(settings))
+    events = StationEventsWorker(settings, engine)
     events.start()
     try:
         _wait_for_signal()
@@ -201,6 +204,7 @@ def _portal(args: argparse.Namespace) -> int:
     from hub.settings import HubSettings
 
     settings = HubSettings.load(args.config)
+    settings.check_portal(host=args.host)
     configure_logging(settings.log_level, json_lines=args.json_logs)
     if args.migrate:
         upgrade(settings.database_url)

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, select
 from hub.db.models import Organization, Station
 from hub.db.session import make_engine, session_scope
 from hub.errors import HubError
+from hub.models_lifecycle.bundle_urls import BundleUrls
 from hub.models_lifecycle.keys import signing_key
 from hub.models_lifecycle.registry import ModelRegistry, RegistryError
 from hub.models_lifecycle.rollout import FleetLink, offer_everywhere, roll_out
@@ -107,8 +108,12 @@ class _Context:
         self.model_id: str = args.model_id
         self.stations: list[str] = args.stations or _stations(self.engine, self.org_id)
 
+    def bundle_urls(self) -> BundleUrls:
+        key = signing_key(self.models, development=self.settings.development)
+        return BundleUrls.from_signing_key(key)
+
     def link(self) -> FleetLink:
-        link = FleetLink(self.settings.mqtt, org_id=self.org_id)
+        link = FleetLink(self.settings.mqtt, org_id=self.org_id, urls=self.bundle_urls())
         link.wait_connected(30.0)
         return link
 
@@ -232,9 +237,10 @@ def _serve(args: argparse.Namespace) -> int:
     context = _Context(args)
     models = context.models
     server = BundleServer(
-        context.registry.root, host=models.bundle_server_host, port=models.bundle_server_port
-    )
-    print(f"serving bundles of {context.org_id} from {context.registry.root} at {server.base_url}")
+        models.artifact_dir, urls=context.bundle_urls(), host=models.bundle_server_host,
+        port=models.bundle_server_port,
+    )  # fmt: skip
+    print(f"serving signed bundle URLs from {models.artifact_dir} at {server.base_url}")
     try:
         server.serve_forever()
     finally:

@@ -69,7 +69,9 @@ class RegisteredModel:
 
     def offer(self, base_url: str) -> ModelOffer:
         """The retained offer stations get: the signed manifest and where the bundle is."""
-        url = f"{base_url.rstrip('/')}/{self.model_id}/{self.version}/{BUNDLE_FILE}"
+        # The layout is <artifact_dir>/<org>/<model_id>/<version>: the org is in the path.
+        org_id = self.directory.parents[1].name
+        url = f"{base_url.rstrip('/')}/{org_id}/{self.model_id}/{self.version}/{BUNDLE_FILE}"
         if base_url.startswith("file:"):
             url = self.bundle_path.resolve().as_uri()
         return ModelOffer(

@@ -15,9 +15,11 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import paho.mqtt.client as paho
 
+from hub.models_lifecycle.bundle_urls import BundleUrls
 from hub.models_lifecycle.registry import ModelRegistry, RegisteredModel
 from shared.errors import MessageError
 from shared.messages import ModelOffer, StationStatus, UpdateOutcome, decode_message, encode_message
@@ -31,9 +33,12 @@ class FleetLink:
     """The hub's MQTT client for offers: publishes retained offers, tracks station statuses."""
 
     def __init__(
-        self, settings: MqttSettings, *, org_id: str, client_id: str = "altaviz-hub-models"
-    ) -> None:
+        self, settings: MqttSettings, *, org_id: str, client_id: str = "altaviz-hub-models",
+        urls: BundleUrls | None = None,
+    ) -> None:  # fmt: skip
         self.org_id = org_id
+        #: Signs each station's bundle URL (the bundle server serves only signed ones).
+        self.urls = urls
         self.statuses: dict[str, StationStatus] = {}
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
@@ -80,6 +85,10 @@ class FleetLink:
             self._changed.notify_all()
 
     def publish_offer(self, station_id: str, offer: ModelOffer, *, timeout_s: float = 10.0) -> None:
+        if self.urls is not None and offer.bundle_url.startswith(("http://", "https://")):
+            path = "/" + "/".join(urlsplit(offer.bundle_url).path.split("/")[-4:])
+            signed = self.urls.sign(offer.bundle_url, path=path, station_id=station_id)
+            offer = offer.model_copy(update={"bundle_url": signed})
         info = self._client.publish(
             topic(self.org_id, station_id, Kind.MODEL), encode_message(offer), qos=1, retain=True
         )

@@ -16,9 +16,11 @@ from starlette.middleware.sessions import SessionMiddleware
 from hub.db.session import make_engine, session_factory
 from hub.portal.auth.dependencies import csrf_guard
 from hub.portal.auth.oidc import build_registry
+from hub.portal.auth.throttle import ApiLimits
 from hub.portal.errors import install_handlers
-from hub.portal.security import ConcurrencyLimit, SecurityHeadersMiddleware
+from hub.portal.security import ConcurrencyLimit, SecurityHeadersMiddleware, new_secret
 from hub.settings import HubSettings
+from shared.settings import PLACEHOLDER_SECRETS
 
 STATIC_DIR = Path(__file__).parent / "static"
 API_PREFIX = "/api/v1"
@@ -88,7 +90,14 @@ def _document_security(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+def _state_cookie_key(settings: HubSettings) -> str:
+    """The configured key; a placeholder (development on loopback only) becomes a random one."""
+    secret = settings.portal.secret_key.get_secret_value()
+    return new_secret() if secret.strip().lower() in PLACEHOLDER_SECRETS else secret
+
+
 def create_app(settings: HubSettings, *, engine: Engine | None = None) -> FastAPI:
+    settings.check_portal()
     app = FastAPI(
         title="Altaviz portal API",
         version="1.0.0",
@@ -110,6 +119,8 @@ def create_app(settings: HubSettings, *, engine: Engine | None = None) -> FastAP
     )
     app.state.session_factory = session_factory(app.state.engine)
     app.state.oauth = build_registry(settings.portal)
+    app.state.signing_key = _state_cookie_key(settings)
+    app.state.api_limits = ApiLimits.from_settings(settings.portal)
     install_handlers(app)
 
     pages, api = _routers()
@@ -124,7 +135,7 @@ def create_app(settings: HubSettings, *, engine: Engine | None = None) -> FastAP
     # Only Authlib's OAuth state lives here (a signed, short-lived cookie during sign-in).
     app.add_middleware(
         SessionMiddleware,
-        secret_key=settings.portal.secret_key.get_secret_value(),
+        secret_key=app.state.signing_key,
         session_cookie="altaviz_oauth",
         max_age=600,
         same_site="lax",

@@ -16,19 +16,16 @@ from hub.compliance.report import FacilityResult
 from hub.compliance.schemas import StationProfile
 from hub.compliance.service import NotConfigured, UnknownStation
 from hub.db.models import Compressor, Organization, Station
-from hub.portal.billing.plans import has_feature, plan_for
+from hub.portal.billing.gates import require_feature
 from hub.portal.compliance.schemas import ConditionRead, ConditionWrite, StationComplianceRead
-from hub.portal.errors import InvalidInput, NotFound, PlanLimit, PortalError
+from hub.portal.errors import InvalidInput, NotFound, PortalError
 
 FEATURE = "compliance"
 
 
 def require_compliance(*, session: Session, org_id: str) -> None:
     """Compliance is a plan feature: a plan without it answers 402 (upgrade under Billing)."""
-    org = session.get(Organization, org_id)
-    plan = plan_for(org.plan if org else "trial")
-    if not has_feature(plan, FEATURE):
-        raise PlanLimit(f"Compliance reporting is not included in the {plan.title} plan.")
+    require_feature(org_id, FEATURE, session=session)
 
 
 def station_or_404(*, session: Session, org_id: str, station_id: str) -> Station:

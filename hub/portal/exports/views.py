@@ -8,12 +8,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
-from hub.db.models import Organization
 from hub.exports.service import Export, ExportRequest, open_export
 from hub.portal.auth.dependencies import CurrentPrincipal, DbSession
 from hub.portal.auth.permissions import Viewer
-from hub.portal.billing.plans import has_feature, plan_for, require_feature
-from hub.portal.errors import ERROR_RESPONSES
+from hub.portal.billing import gates
+from hub.portal.errors import ERROR_RESPONSES, PlanLimit
 from hub.portal.fleet import service as fleet
 from hub.portal.pages import page
 from shared.ids import ID_PATTERN
@@ -24,6 +23,8 @@ pages = APIRouter(include_in_schema=False)
 Dataset = Literal["readings", "hourly", "daily", "episodes", "work_orders"]
 Format = Literal["csv", "parquet"]
 IdFilter = Annotated[str | None, Query(pattern=ID_PATTERN, max_length=64)]
+#: The plan feature (billing/plans.py) that includes exports.
+FEATURE = "exports"
 
 
 def _open(
@@ -37,8 +38,12 @@ def _open(
     station_id: IdFilter = None,
     compressor_id: IdFilter = None,
 ) -> Export:
-    org = session.get(Organization, scope.org_id)
-    require_feature(plan_for(org.plan if org else "trial"), "exports")
+    # Exports are reads: an org made read-only (unpaid, over its limits) may still take its
+    # data away, so the plan is checked here rather than with gates.require_feature.
+    plan = gates.standing(session=session, org_id=scope.org_id).plan
+    if not plan.includes(FEATURE):
+        raise PlanLimit(f"The {plan.title} plan does not include CSV and Parquet exports; "
+                        "upgrade under Settings → Billing.")  # fmt: skip
     if station_id:
         fleet.get_station(session=session, org_id=scope.org_id, station_id=station_id)
     if compressor_id:
@@ -80,12 +85,11 @@ def export_head(found: Opened) -> Response:
 def exports_page(
     request: Request, session: DbSession, scope: Viewer, found: CurrentPrincipal
 ) -> Response:
-    org = session.get(Organization, scope.org_id)
-    plan = plan_for(org.plan if org else "trial")
+    plan = gates.standing(session=session, org_id=scope.org_id).plan
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     return page(
         request, "exports/index.html", session=session, scope=scope, principal=found,
-        nav="exports", plan=plan, allowed=has_feature(plan, "exports"),
+        nav="exports", plan=plan, allowed=plan.includes(FEATURE),
         stations=fleet.list_stations(session=session, org_id=scope.org_id),
         compressors=fleet.list_compressors(session=session, org_id=scope.org_id, station_id=None),
         start=(today - timedelta(days=7)).strftime("%Y-%m-%dT%H:%M"),

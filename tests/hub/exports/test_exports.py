@@ -51,7 +51,7 @@ def _silver(lake_root: Path, org_id: str, compressors: list[str]) -> None:
 @pytest.fixture(scope="module")
 def setup(portal_db: PortalDb, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     lake_root = tmp_path_factory.mktemp("lake")
-    org = make_org(portal_db.owner, stations=2, compressors_per_station=2, plan="standard")
+    org = make_org(portal_db.owner, stations=2, compressors_per_station=2, plan="operations")
     seed_failing_compressor(portal_db.owner, org)  # 48 h of hourly aggregates per unit
     _silver(lake_root, org.org_id, org.compressor_ids)
     settings = portal_settings(portal_db.app_url, lake_root=str(lake_root))
@@ -130,7 +130,7 @@ def test_bad_requests_and_the_plan_gate(setup, portal_db: PortalDb) -> None:  # 
     naive = browser.api("GET", url, params={"dataset": "daily", "start": "2026-03-01T00:00:00",
                                             "end": "2026-03-02T00:00:00"})  # fmt: skip
     assert naive.status_code == 422 and "time zone" in naive.json()["error"]["message"]
-    other = make_org(portal_db.owner, stations=1, plan="standard")
+    other = make_org(portal_db.owner, stations=1, plan="operations")
     foreign = browser.api(
         "GET",
         url,
@@ -138,14 +138,14 @@ def test_bad_requests_and_the_plan_gate(setup, portal_db: PortalDb) -> None:  # 
     )
     assert foreign.status_code == 404
 
-    trial = make_org(portal_db.owner, stations=1)  # the trial plan has no exports
-    member = make_member(portal_db.owner, trial.org_id, Role.owner)
+    pilot = make_org(portal_db.owner, stations=1)  # the Pilot plan has no exports
+    member = make_member(portal_db.owner, pilot.org_id, Role.owner)
     gated = (
         Browser(app)
         .login(member.email)
         .api(
             "GET",
-            f"/api/v1/orgs/{trial.org_id}/exports",
+            f"/api/v1/orgs/{pilot.org_id}/exports",
             params={"dataset": "hourly", **_range(24)},
         )
     )

@@ -54,12 +54,12 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(portal_db: PortalDb) -> Iterator[Site]:
-    org = make_org(portal_db.owner, stations=2, compressors_per_station=2, plan="standard")
+    org = make_org(portal_db.owner, stations=2, compressors_per_station=2, plan="operations")
     failing = seed_failing_compressor(portal_db.owner, org)
     operator = make_member(portal_db.owner, org.org_id, Role.operator)
     settings = portal_settings(
         portal_db.app_url,
-        portal={"stripe": {"list_prices": {"standard": "$450 per station per month"}}},
+        portal={"stripe": {"list_prices": {"operations": "$450 per station per month"}}},
     )
     with serve(create_app(settings, engine=portal_db.app)) as base_url:
         yield Site(base_url, org, failing, operator)

@@ -31,8 +31,8 @@ PROFILE = {
 
 @pytest.fixture(scope="module")
 def station(portal_db: PortalDb) -> tuple[str, str, str]:
-    """A Standard-plan org (compliance included), one station, one unit running 5 h on 1 Jan."""
-    org = make_org(portal_db.owner, stations=1, compressors_per_station=1, plan="standard")
+    """An Operations-plan org (compliance included), one station, one unit running 5 h on 1 Jan."""
+    org = make_org(portal_db.owner, stations=1, compressors_per_station=1, plan="operations")
     station_id = org.station_ids[0]
     compressor_id = f"{station_id}-C01"
     jan1 = datetime(datetime.now(UTC).year, 1, 1, tzinfo=UTC)
@@ -117,8 +117,8 @@ def test_roles_and_the_plan_gate(
         "PUT", f"/api/v1/orgs/{org_id}/compliance/stations/{station_id}/profile", json=PROFILE
     )
     assert denied.status_code == 403
-    trial = make_org(portal_db.owner, stations=1, plan="trial")
-    member = Browser(portal_app).login(make_member(portal_db.owner, trial.org_id, Role.admin).email)
-    gated = member.api("GET", f"/api/v1/orgs/{trial.org_id}/compliance")
+    pilot = make_org(portal_db.owner, stations=1, plan="pilot")
+    member = Browser(portal_app).login(make_member(portal_db.owner, pilot.org_id, Role.admin).email)
+    gated = member.api("GET", f"/api/v1/orgs/{pilot.org_id}/compliance")
     assert gated.status_code == 402
-    assert "not included in the Trial plan" in gated.text
+    assert "Pilot" in gated.text

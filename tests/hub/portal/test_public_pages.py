@@ -28,7 +28,7 @@ def test_every_landing_figure_is_a_published_measurement() -> None:
 def test_landing_and_pricing_pages(portal_db: PortalDb) -> None:
     settings = portal_settings(
         portal_db.app_url,
-        portal={"stripe": {"list_prices": {"standard": "$450 per station per month"}}},
+        portal={"stripe": {"list_prices": {"operations": "$450 per station per month"}}},
     )
     client = TestClient(create_app(settings, engine=portal_db.app))
     landing = client.get("/", follow_redirects=False)

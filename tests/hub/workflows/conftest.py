@@ -50,9 +50,10 @@ def smtp_settings(sink: SmtpSink) -> SmtpSettings:
 
 
 def hub_settings(database_url: str, **workflows: object) -> HubSettings:
+    """Development mode (a local webhook receiver is allowed; the placeholder secret too)."""
     return HubSettings.load(
-        None, database_url=database_url, portal={"base_url": "https://ops.example.com"},
-        workflows=workflows,
+        None, database_url=database_url, development=True,
+        portal={"base_url": "https://ops.example.com"}, workflows=workflows,
     )  # fmt: skip
 
 
