@@ -8,6 +8,7 @@ from typing import Any
 
 import pyarrow as pa
 from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, Float, Integer
+from sqlalchemy.types import TypeDecorator
 
 from hub.serving.models import AlertEpisode, DailyAggregate, HourlyAggregate, MaintenanceEvent
 from shared.schema import SENSOR_FIELDS
@@ -44,6 +45,8 @@ class TableDataset:
 
 
 def arrow_type(sql_type: Any) -> pa.DataType:
+    if isinstance(sql_type, TypeDecorator):  # e.g. a UTC-aware DateTime: its underlying type
+        return arrow_type(sql_type.impl_instance)
     if isinstance(sql_type, DateTime):
         return pa.timestamp("us", tz="UTC")
     if isinstance(sql_type, Date):
