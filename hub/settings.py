@@ -323,6 +323,9 @@ class StripeSettings(BaseModel):
     ] = Field(default_factory=dict)
     #: A new organisation's Pilot trial, in days (billing configured only).
     trial_days: int = Field(30, ge=0, le=90)
+    #: What the public pricing page shows per plan (e.g. "$450 per station per month");
+    #: a plan without one shows "Talk to us".
+    list_prices: dict[str, str] = Field(default_factory=dict)
 
     @property
     def enabled(self) -> bool:

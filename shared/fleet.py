@@ -84,6 +84,14 @@ class Driver(_Model):
     heat_rate_btu_per_bhp_h: float | None = Field(default=None, gt=0)
 
 
+class Cylinder(_Model):
+    """Final-stage cylinder geometry and the frame's rod-load rating (gas rod load)."""
+
+    bore_in: float = Field(gt=0, lt=60)
+    rod_diameter_in: float = Field(gt=0, lt=10)
+    rated_rod_load_lbf: float | None = Field(default=None, gt=0)
+
+
 class Package(_Model):
     """A compressor package type: frame plus driver (the `packages` catalogue)."""
 
@@ -91,6 +99,8 @@ class Package(_Model):
     model: str
     throws: int = Field(ge=1, le=12)
     driver: Driver
+    #: Optional: with it, the portal shows the final stage's gas rod load.
+    final_cylinder: Cylinder | None = None
 
 
 class Characteristics(_Model):
@@ -163,6 +173,7 @@ class Compressor(_Model):
     #: Modbus unit (device) id on the station's panel gateway.
     unit_id: int = Field(ge=1, le=247)
     characteristics: Characteristics = Field(default_factory=Characteristics)
+    final_cylinder: Cylinder | None = None
 
 
 class Station(_Model):

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, select
 from hub.db.session import session_scope
 from hub.lakehouse.flags import SENSOR_FAULT
 from hub.lakehouse.tables import SILVER_READINGS
+from hub.maintenance.labels import FAILURE_KINDS, failure_frame
 from hub.serving.models import MaintenanceEvent
 from models.fleet_runs import LabelledEvents
 from shared.reading_table import READING_SCHEMA
@@ -69,31 +70,13 @@ def silver_training_readings(
 
 
 def maintenance_failures(engine: Engine, *, org_id: str, lookback_days: float) -> LabelledEvents:
-    """Trips and repairs from the maintenance log as labelled failures (onset unknown)."""
+    """Failures from the work orders (hub.maintenance.labels) as labelled events (onset unknown)."""
     with session_scope(engine, org_id=org_id) as session:
         rows = session.scalars(
             select(MaintenanceEvent).where(
-                MaintenanceEvent.org_id == org_id, MaintenanceEvent.kind.in_(("trip", "repair"))
+                MaintenanceEvent.org_id == org_id, MaintenanceEvent.kind.in_(FAILURE_KINDS)
             )
         ).all()
-        records = [
-            (r.compressor_id, r.kind, r.started_at, r.ended_at, r.description or "", r.event_id)
-            for r in rows
-        ]
-    trips = [r for r in records if r[1] == "trip"]
-    faults = pd.DataFrame(
-        [
-            {
-                "fault_id": event_id,
-                "compressor_id": compressor,
-                "fault_mode": description or "unknown",
-                "failure": pd.Timestamp(started),
-                "onset": pd.Timestamp(started) - pd.Timedelta(days=lookback_days),
-                "back_in_service": pd.Timestamp(ended) if ended is not None else pd.NaT,
-            }
-            for compressor, _, started, ended, description, event_id in trips
-        ],
-        columns=["fault_id", "compressor_id", "fault_mode", "failure", "onset", "back_in_service"],
-    )
+        faults = failure_frame(rows, lookback_days=lookback_days)
     empty = pd.DataFrame(columns=["compressor_id", "start", "end"])
     return LabelledEvents(faults, empty, pd.DataFrame(), pd.DataFrame())

@@ -33,17 +33,20 @@ def _routers() -> tuple[list[APIRouter], list[APIRouter]]:
     from hub.portal.auth import views as auth
     from hub.portal.billing import views as billing
     from hub.portal.compliance import views as compliance
+    from hub.portal.exports import views as exports
     from hub.portal.fleet import views as fleet
+    from hub.portal.maintenance import views as maintenance
     from hub.portal.models_view import views as models_view
     from hub.portal.orgs import views as orgs
+    from hub.portal.public import views as public
     from hub.portal.quality import views as quality
     from hub.portal.tokens import views as tokens
     from hub.portal.workflows import pages as workflow_pages
     from hub.portal.workflows import views as workflows
 
-    pages = [auth.router, orgs.pages, tokens.pages, audit.pages, billing.pages]
+    pages = [auth.router, orgs.pages, tokens.pages, audit.pages, billing.pages, public.pages]
     api = [orgs.api, tokens.api, audit.api, billing.api]
-    for module in (fleet, alerts, quality, models_view, compliance):
+    for module in (fleet, alerts, quality, models_view, compliance, maintenance, exports):
         pages.append(module.pages)
         api.append(module.api)
     pages.append(workflow_pages.pages)

@@ -181,6 +181,16 @@ def install_handlers(app: FastAPI) -> None:
     async def _portal_error(request: Request, exc: PortalError) -> Response:
         return _respond(request, exc.status, exc.code, exc.message, exc.details, exc.headers)
 
+    @app.exception_handler(HubError)
+    async def _domain_error(request: Request, exc: HubError) -> Response:
+        # Domain packages (hub/maintenance, ...) declare the status their errors map to.
+        status = getattr(exc, "http_status", None)
+        if status is None:
+            log.exception("unhandled error (request %s)", request_id(request))
+            return _respond(request, 500, "internal_error", "Something went wrong on our side.")
+        code = str(getattr(exc, "code", "bad_request"))
+        return _respond(request, status, code, str(exc), getattr(exc, "details", None))
+
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
         details = [

@@ -290,7 +290,9 @@ class ModelDeployment(_OfStation, Base):
 
 
 class MaintenanceEvent(_OfCompressor, Base):
-    """Work on a compressor: inspections, repairs, parts, trips; from operators or a CMMS."""
+    """Work on a compressor (a work order): inspections, repairs, replacements, failures,
+    planned shutdowns; from operators (portal) or a CMMS import. Failures are the models'
+    labels (hub/maintenance/labels.py)."""
 
     __tablename__ = "maintenance_events"
 
@@ -298,7 +300,8 @@ class MaintenanceEvent(_OfCompressor, Base):
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     compressor_id: Mapped[str] = mapped_column(String(ID_LENGTH), index=True)
     station_id: Mapped[str] = mapped_column(String(ID_LENGTH))
-    #: inspection | repair | part_replacement | trip | blowdown | other
+    #: inspection | repair | replacement | failure | planned_shutdown
+    #: (rows from before work orders may also say part_replacement | trip | blowdown | other)
     kind: Mapped[str] = mapped_column(String(32))
     started_at: Mapped[datetime] = mapped_column(TS)
     ended_at: Mapped[datetime | None] = mapped_column(TS)
@@ -308,6 +311,20 @@ class MaintenanceEvent(_OfCompressor, Base):
     source: Mapped[str] = mapped_column(String(16))
     episode_id: Mapped[str | None] = mapped_column(String(EPISODE_ID_LENGTH))
     created_at: Mapped[datetime] = mapped_column(TS, default=utc_now)
+    # Work-order workflow (migration 0004_opscenter).
+    title: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    #: valves | rod_packing | rings | bearings | ... (hub/maintenance/schemas.py COMPONENTS)
+    component: Mapped[str | None] = mapped_column(String(32))
+    #: open | assigned | closed
+    status: Mapped[str] = mapped_column(String(16), default="closed", server_default="closed")
+    assigned_to: Mapped[str | None] = mapped_column(String(320))
+    parts: Mapped[list[str] | None] = mapped_column(JSON, default=list)
+    downtime_hours: Mapped[float | None] = mapped_column(Float)
+    created_by: Mapped[str | None] = mapped_column(String(320))
+    closed_at: Mapped[datetime | None] = mapped_column(TS)
+    closed_by: Mapped[str | None] = mapped_column(String(320))
+    #: The CMMS's own id of an imported record (a re-import skips what is already here).
+    external_id: Mapped[str | None] = mapped_column(String(100))
 
 
 class StationLink(_OfStation, Base):

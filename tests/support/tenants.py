@@ -36,7 +36,23 @@ def seed_org_b_objects(engine: Engine, org, owner) -> dict[str, str]:  # type: i
 
 
 def serving_objects(engine: Engine, org) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """Ids of telemetry-side objects (alerts) of `org`, seeded in the serving tables."""
+    """Ids of telemetry-side objects (alerts, work orders) of `org`, in the serving tables."""
+    import tempfile
+    from pathlib import Path
+
+    from hub.maintenance import attachments
+    from hub.maintenance import service as maintenance
+    from hub.maintenance.schemas import WorkOrderCreate
     from tests.support.telemetry import seed_alert
 
-    return {"alert_id": seed_alert(engine, org)}
+    alert_id = seed_alert(engine, org)
+    with session_scope(engine, org_id=org.org_id) as session:
+        data = WorkOrderCreate(type="repair", episode_id=alert_id)
+        order = maintenance.create(session=session, org_id=org.org_id, actor=None, data=data)
+        attachment = attachments.add(
+            session=session, data_dir=Path(tempfile.mkdtemp()), org_id=org.org_id,
+            work_order_id=order.event_id, filename="report.txt", content_type="text/plain",
+            content=b"org B only", actor=None,
+        )  # fmt: skip
+        ids = {"work_order_id": order.event_id, "attachment_id": attachment.attachment_id}
+    return {"alert_id": alert_id, **ids}

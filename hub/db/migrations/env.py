@@ -8,6 +8,7 @@ from sqlalchemy import pool
 import hub.compliance.models
 import hub.db.models
 import hub.ingest.models  # the hot path: compressor_latest, station_latest
+import hub.maintenance.models  # work-order attachments, episode reviews
 import hub.portal.models
 import hub.scoring.models  # hub-side scoring: model_status
 import hub.serving.models  # noqa: F401 - the lakehouse's serving tables (status, aggregates, alerts, ...)

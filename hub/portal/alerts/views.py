@@ -108,9 +108,14 @@ def alert_page(
     from hub.portal.workflows.service import members
 
     detail = service.get_detail(session=session, org_id=scope.org_id, alert_id=alert_id)
+    from hub.maintenance import service as maintenance
+
+    orders = session.scalars(maintenance.query(org_id=scope.org_id, episode_id=alert_id)).all()
     return page(
         request, "alerts/detail.html", session=session, scope=scope, principal=found,
         nav="alerts", alert=detail, members=members(session=session, org_id=scope.org_id),
+        work_orders=orders,
+        review=maintenance.review_of(session=session, org_id=scope.org_id, episode_id=alert_id),
     )  # fmt: skip
 
 

@@ -17,7 +17,7 @@ from hub.portal.auth import service as auth
 from hub.portal.auth.models import User, UserSession
 from hub.portal.billing import gates
 from hub.portal.db import db_session
-from hub.portal.errors import CsrfFailed, NotAuthenticated, NotFound
+from hub.portal.errors import CsrfFailed, Forbidden, NotAuthenticated, NotFound
 from hub.portal.orgs import sso as org_sso
 from hub.portal.security import same_secret
 from hub.portal.tenancy import OrgScope, Role, TenantId, set_db_scope
@@ -74,6 +74,8 @@ def optional_principal(request: Request, session: DbSession) -> Principal | None
             raise NotAuthenticated("The API token is invalid, expired or revoked.")
         token, caller = authenticated
         request.app.state.api_limits.hit_token(token.id)
+        if token.scope == "read" and request.method not in SAFE_METHODS:
+            raise Forbidden("This API token is read-only.")
         return Principal(user=caller.user, orgs=caller.orgs, token=token)
     cookie = request.cookies.get(request.app.state.settings.portal.cookie_name)
     if cookie and len(cookie) <= 200:

@@ -82,9 +82,11 @@ def _login_page(
 
 
 @router.get("/")
-def home(found: OptionalPrincipal, session: DbSession) -> Response:
-    if found is None:
-        return RedirectResponse("/login", status_code=303)
+def home(request: Request, found: OptionalPrincipal, session: DbSession) -> Response:
+    if found is None:  # visitors get the public landing page
+        from hub.portal.public.views import landing
+
+        return landing(request)
     memberships = found.orgs
     preferred = found.session_record.org_id if found.session_record else None
     ids = [org.id for org, _ in memberships]

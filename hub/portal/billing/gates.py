@@ -110,6 +110,7 @@ _FEATURE_NAMES = {
     "compliance": "compliance reports and exports",
     "notifications": "notifications",
     "sso": "single sign-on",
+    "exports": "CSV and Parquet exports",
 }
 
 

@@ -8,8 +8,8 @@ from typing import Literal
 
 from hub.portal.errors import InvalidInput
 
-Feature = Literal["ml", "compliance", "notifications", "sso"]
-FEATURES: tuple[Feature, ...] = ("ml", "compliance", "notifications", "sso")
+Feature = Literal["ml", "compliance", "notifications", "sso", "exports"]
+FEATURES: tuple[Feature, ...] = ("ml", "compliance", "notifications", "sso", "exports")
 Limited = Literal["stations", "compressors", "members", "api_tokens"]
 LIMITED: tuple[Limited, ...] = ("stations", "compressors", "members", "api_tokens")
 CHANNELS = ("email", "sms", "teams", "slack", "webhook", "pagerduty")
@@ -56,7 +56,7 @@ PLANS: dict[str, Plan] = {
     "operations": Plan(
         "operations", "Operations", max_stations=50, max_compressors=400, max_members=50,
         max_api_tokens=50, retention_days=730,
-        features=frozenset({"ml", "compliance", "notifications"}),
+        features=frozenset({"ml", "compliance", "notifications", "exports"}),
         notification_channels=frozenset({"email", "sms", "teams", "slack", "webhook"}),
     ),
     "enterprise": Plan(

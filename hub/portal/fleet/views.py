@@ -13,7 +13,7 @@ from hub.portal.auth.permissions import StationManager, Viewer
 from hub.portal.billing.dependencies import feature_required
 from hub.portal.billing.gates import standing
 from hub.portal.errors import ERROR_RESPONSES
-from hub.portal.fleet import edge, overview, service, telemetry
+from hub.portal.fleet import edge, overview, performance, service, telemetry
 from hub.portal.fleet.gauges import gauges
 from hub.portal.fleet.schemas import (
     CompressorDetail,
@@ -173,6 +173,33 @@ def compressor_predictions(
     )
 
 
+@api.get(
+    "/orgs/{org_id}/compressors/{compressor_id}/performance",
+    response_model=performance.PerformanceRead,
+)
+def compressor_performance(
+    request: Request,
+    session: DbSession,
+    scope: Viewer,
+    compressor_id: CompressorIdPath,
+    range: RangeName = "24h",
+) -> performance.PerformanceRead:
+    """Stage compression ratio, ideal vs measured discharge temperature, isentropic gas hp,
+    adiabatic efficiency and (where the fleet file gives the cylinder) gas rod load per bucket
+    (formulas: docs/maintenance.md)."""
+    fleet_path = request.app.state.settings.pipeline.seed_fleet
+    return performance.compressor_performance(
+        session=session, org_id=scope.org_id, compressor_id=compressor_id, range_name=range,
+        cylinder=performance.cylinder_of(fleet_path, scope.org_id, compressor_id),
+    )  # fmt: skip
+
+
+@api.get("/orgs/{org_id}/performance", response_model=performance.FleetPerformance)
+def fleet_performance(session: DbSession, scope: Viewer) -> performance.FleetPerformance:
+    """Every unit's last day against its own preceding two weeks, worst first."""
+    return performance.fleet_performance(session=session, org_id=scope.org_id)
+
+
 @api.get("/orgs/{org_id}/compressors", response_model=CompressorPage)
 def list_compressors(
     session: DbSession, scope: Viewer, params: Params, station_id: StationFilter = None
@@ -243,6 +270,16 @@ def compressor_page(
         nav="fleet", unit=detail, station=station, predictions=predictions, range=range,
         ranges=list(RANGES), sensors=SENSORS, gauges=gauges(detail.status.values),
         alerts=alert_summaries(session=session, org_id=scope.org_id, compressor_id=compressor_id),
+    )  # fmt: skip
+
+
+@pages.get("/o/{org_id}/performance")
+def performance_page(
+    request: Request, session: DbSession, scope: Viewer, found: CurrentPrincipal
+) -> Response:
+    return page(
+        request, "fleet/performance.html", session=session, scope=scope, principal=found,
+        nav="fleet", fleet=performance.fleet_performance(session=session, org_id=scope.org_id),
     )  # fmt: skip
 
 

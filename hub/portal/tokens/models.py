@@ -34,3 +34,7 @@ class ApiToken(OrgScoped, Base):
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: read (GET/HEAD only) | read_write (migration 0004_opscenter)
+    scope: Mapped[str] = mapped_column(
+        String(16), default="read_write", server_default="read_write"
+    )

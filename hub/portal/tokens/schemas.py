@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -8,6 +9,8 @@ from hub.portal.pagination import Page
 from hub.portal.types import ShortName
 
 TokenName = ShortName
+#: read: GET and HEAD only (exports, dashboards); read_write: everything the role allows.
+TokenScope = Literal["read", "read_write"]
 
 
 class ApiTokenCreate(BaseModel):
@@ -16,6 +19,7 @@ class ApiTokenCreate(BaseModel):
     name: TokenName
     #: Days until it stops working; None = until revoked.
     expires_in_days: int | None = Field(None, ge=1, le=3650)
+    scope: TokenScope = "read_write"
 
 
 class ApiTokenRead(BaseModel):
@@ -29,6 +33,7 @@ class ApiTokenRead(BaseModel):
     expires_at: datetime | None
     last_used_at: datetime | None
     revoked_at: datetime | None
+    scope: str = "read_write"
 
 
 class ApiTokenCreated(ApiTokenRead):

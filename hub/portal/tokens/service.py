@@ -23,7 +23,12 @@ TOKEN_PREFIX = "avz_"
 
 
 def create(
-    *, session: Session, scope: OrgScope, name: str, expires_in_days: int | None
+    *,
+    session: Session,
+    scope: OrgScope,
+    name: str,
+    expires_in_days: int | None,
+    token_scope: str = "read_write",
 ) -> tuple[ApiToken, str]:
     gates.require_within(session=session, org_id=scope.org_id, what="api_tokens")
     secret = TOKEN_PREFIX + new_secret()
@@ -34,6 +39,7 @@ def create(
         name=name,
         token_hash=sha256_hex(secret),
         prefix=secret[:12],
+        scope=token_scope,
         created_at=utc_now(),
         expires_at=utc_now() + timedelta(days=expires_in_days) if expires_in_days else None,
     )

@@ -32,7 +32,11 @@ def list_tokens(session: DbSession, scope: TokenManager, params: Params) -> dict
 @api.post("/orgs/{org_id}/tokens", response_model=ApiTokenCreated, status_code=201)
 def create_token(session: DbSession, scope: TokenManager, body: ApiTokenCreate) -> ApiTokenCreated:
     token, secret = service.create(
-        session=session, scope=scope, name=body.name, expires_in_days=body.expires_in_days
+        session=session,
+        scope=scope,
+        name=body.name,
+        expires_in_days=body.expires_in_days,
+        token_scope=body.scope,
     )
     return ApiTokenCreated(**ApiTokenRead.model_validate(token).model_dump(), token=secret)
 
@@ -80,9 +84,12 @@ def tokens_create(
     scope: TokenManager,
     found: CurrentPrincipal,
     name: Annotated[str, Form(min_length=1, max_length=100)],
+    token_scope: Annotated[str, Form(pattern="^(read|read_write)$")] = "read_write",
 ) -> Response:
-    body = ApiTokenCreate(name=name)
-    _, secret = service.create(session=session, scope=scope, name=body.name, expires_in_days=None)
+    body = ApiTokenCreate(name=name, scope=token_scope)  # type: ignore[arg-type]
+    _, secret = service.create(
+        session=session, scope=scope, name=body.name, expires_in_days=None, token_scope=body.scope
+    )
     return _tokens_page(request, session, scope, found, new_token=secret)
 
 

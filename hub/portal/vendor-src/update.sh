@@ -6,12 +6,14 @@ set -euo pipefail
 cd "$(dirname "$0")"
 npm ci --no-audit --no-fund
 out=../static/vendor
-rm -rf "$out" && mkdir -p "$out/leaflet/images" "$out/uplot"
+rm -rf "$out" && mkdir -p "$out/leaflet/images" "$out/uplot" "$out/axe-core"
 cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css "$out/leaflet/"
 cp node_modules/leaflet/dist/images/*.png "$out/leaflet/images/"
 cp node_modules/leaflet/LICENSE "$out/leaflet/LICENSE"
 cp node_modules/uplot/dist/uPlot.iife.min.js node_modules/uplot/dist/uPlot.min.css "$out/uplot/"
 cp node_modules/uplot/LICENSE "$out/uplot/LICENSE"
+# axe-core: the accessibility checker the browser tests inject (not served to pages).
+cp node_modules/axe-core/axe.min.js node_modules/axe-core/LICENSE "$out/axe-core/"
 node texas.js > "$out/texas.geojson"
 cp node_modules/us-atlas/LICENSE "$out/texas.LICENSE"
 {

@@ -30,12 +30,12 @@ EXPECTED = {
     },
     "operations": {
         "stations": 50, "members": 50, "api_tokens": 50, "retention_days": 730,
-        "features": {"ml", "compliance", "notifications"},
+        "features": {"ml", "compliance", "notifications", "exports"},
         "channels": {"email", "sms", "teams", "slack", "webhook"},
     },
     "enterprise": {
         "stations": None, "members": None, "api_tokens": None, "retention_days": None,
-        "features": {"ml", "compliance", "notifications", "sso"},
+        "features": {"ml", "compliance", "notifications", "sso", "exports"},
         "channels": {"email", "sms", "teams", "slack", "webhook", "pagerduty"},
     },
 }  # fmt: skip
@@ -108,7 +108,7 @@ def test_features_channels_and_retention_of_every_plan(
     page = browser.client.get(f"/o/{org.org_id}/compressors/{unit}").text
     assert ("data-predictions-url" in page) == ml and ("not in the plan" in page) != ml
     with session_scope(portal_db.owner) as session:
-        for feature in ("ml", "compliance", "notifications", "sso"):
+        for feature in ("ml", "compliance", "notifications", "sso", "exports"):
             if feature in expected["features"]:
                 gates.require_feature(org.org_id, feature, session=session)
                 org_row = session.get(Organization, org.org_id)

@@ -6,6 +6,10 @@
   var root = document.getElementById("charts");
   if (!root || !window.uPlot) { return; }
 
+  // Axis text and grid follow the page's theme (light or dark).
+  function ink() { return getComputedStyle(document.documentElement).getPropertyValue("--fg").trim() || "#1b1f24"; }
+  function grid() { return getComputedStyle(document.documentElement).getPropertyValue("--line").trim() || "#d0d7de"; }
+
   function thresholdLines(lines) {
     return {
       hooks: {
@@ -42,7 +46,7 @@
       width: width, height: 180,
       scales: { x: { time: true }, y: yRange ? { range: yRange } : {} },
       series: [{}].concat(series.map(function (s) { return { label: s.label, stroke: s.colour, width: s.width || 1.5, dash: s.dash }; })),
-      axes: [{}, { size: 60 }],
+      axes: [{ stroke: ink(), grid: { stroke: grid() } }, { size: 60, stroke: ink(), grid: { stroke: grid() } }],
       plugins: [thresholdLines(lines || [])],
       legend: { live: false }
     };
@@ -99,11 +103,18 @@
       .then(draw);
   }
 
+  function done() {
+    var loading = root.querySelector(".loading");
+    if (loading) { loading.remove(); }
+    root.setAttribute("aria-busy", "false");
+  }
+
   Promise.all([
     load(root.getAttribute("data-series-url"), sensors),
     load(root.getAttribute("data-predictions-url"), predictions)
-  ]).then(function () { root.setAttribute("data-ready", "true"); })
+  ]).then(function () { done(); root.setAttribute("data-ready", "true"); })
     .catch(function (error) {
+      root.setAttribute("aria-busy", "false");
       var p = document.createElement("p");
       p.className = "error";
       p.textContent = "Could not load the charts (" + error.message + ").";

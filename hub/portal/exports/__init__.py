@@ -1,0 +1,1 @@
+"""Downloads of readings, aggregates, episodes and work orders (hub.exports), plan-gated."""

@@ -1,0 +1,1 @@
+"""Work orders, attachments, CMMS import, episode reviews and alert tuning (hub.maintenance)."""
