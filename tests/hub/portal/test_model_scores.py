@@ -33,7 +33,7 @@ def _score(org_id: str, station: str, compressor: str, kind: str, at: datetime, 
 
 
 def test_pages_show_scores_and_model_states(portal_db: PortalDb, portal_app: FastAPI) -> None:
-    org = make_org(portal_db.owner)
+    org = make_org(portal_db.owner, plan="operations")  # ML is in the plan
     station, unit, healthy = org.station_ids[0], org.compressor_ids[0], org.compressor_ids[1]
     browser = Browser(portal_app).login(make_member(portal_db.owner, org.org_id).email)
 
