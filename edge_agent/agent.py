@@ -25,6 +25,7 @@ from edge_agent.model_control import ModelControl
 from edge_agent.scoring import Scorer
 from edge_agent.sender import Sender
 from edge_agent.settings import EdgeSettings
+from edge_agent.site import LastValues, SiteAlarms
 from edge_agent.status import write_status_file
 from edge_agent.thresholds import load_thresholds
 from edge_agent.uplink import (
@@ -68,6 +69,8 @@ class Agent:
         self.alarm_store = AlarmStore(self.buffer.connection)
         self.tracker = AlarmTracker(org_id=settings.org_id, station_id=settings.station_id)
         self.tracker.restore(self.alarm_store.open_episodes())
+        self.site = SiteAlarms(settings.annunciation, self.alarm_store)
+        self.last_values = LastValues()
         thresholds = load_thresholds(
             settings.scoring.thresholds_file if settings.scoring.enabled else None
         )
@@ -129,6 +132,7 @@ class Agent:
     def run(self, *, max_seconds: float | None = None) -> None:
         deadline = time.monotonic() + max_seconds if max_seconds else None
         self.uplink.start()
+        self.site.start()
         if self.http is not None:
             self.http.start()
         running = self.models.running
@@ -178,6 +182,7 @@ class Agent:
         write_status_file(self.settings.status_file, self._snapshot)
         if self.http is not None:
             self.http.stop()
+        self.site.stop()
         self.models.close()
         self.source.close()
         self.buffer.close()
@@ -204,6 +209,10 @@ class Agent:
             self._next_poll = now + self.source.poll_interval_s
             self._acquire()
         self._drain_events()
+        for outbox_id, alarm in self.site.take_acks(
+            org_id=self.settings.org_id, station_id=self.settings.station_id
+        ):
+            self._publish_alarm(outbox_id, encode_message(alarm))
         self.models.tick()
         if self._dirty or now >= self._next_send_check:
             self._dirty = False
@@ -221,6 +230,7 @@ class Agent:
         readings = self.source.poll()
         if not readings:
             return
+        self.last_values.update(readings)
         stored = self.buffer.append_readings(readings)
         self.sender.on_stored()
         self._dirty = True
@@ -229,6 +239,8 @@ class Agent:
         result = self.scorer.score(stored)
         for alarm in result.alarms:
             self._raise(alarm)
+        if result.alarms:
+            self.site.refresh()
         self.models.after_scoring(result)
 
     def _raise(self, alarm: Alarm) -> None:
@@ -390,6 +402,8 @@ class Agent:
                 "previous": self.models.updater.store.previous if self.models.updater else None,
             },
             "readings_scored": self.scorer.rows_scored,
+            "last_values": self.last_values.document(),
+            "annunciation": self.site.status(),
             "process": {
                 "cpu_seconds": round(cpu.user + cpu.system, 3),
                 "rss_bytes": self._process.memory_info().rss,

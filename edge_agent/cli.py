@@ -132,12 +132,69 @@ def render_status(doc: dict[str, Any], *, buffer_path: str) -> list[str]:
         lines.append(f"panels    {len(panels) - len(bad)} of {len(panels)} answering")
         for name, panel in sorted(bad.items()):
             lines.append(f"  {name}: {panel.get('state')} ({panel.get('last_error') or '-'})")
+    lines.extend(_site_lines(doc))
     if doc.get("clock_jumps"):
         lines.append(
             f"clock     {doc.get('clock_jumps')} gateway clock jump(s) detected (readings flagged)"
         )
     if doc.get("http"):
-        lines.append(f"http      {doc.get('http')}/health  {doc.get('http')}/metrics")
+        lines.append(
+            f"http      {doc.get('http')}/ (status page)  {doc.get('http')}/health  "
+            f"{doc.get('http')}/metrics"
+        )
+    return lines
+
+
+def _site_lines(doc: dict[str, Any]) -> list[str]:
+    """Configuration, clock, storage, the horn/beacon and each compressor's last values."""
+    from shared.schema import SENSOR_FIELDS
+
+    lines = []
+    config = doc.get("config") or {}
+    if config:
+        report = config.get("last_report") or {}
+        last = (
+            f"; last push {report.get('version')} {report.get('outcome')}"
+            + (f": {report.get('reason')}" if report.get("reason") else "")
+            if report
+            else ""
+        )
+        lines.append(f"config    version {config.get('version')} ({config.get('source')}){last}")
+    clock = doc.get("clock") or {}
+    if clock.get("hub_skew_s") is not None or clock.get("panel_skew_s"):
+        hub = clock.get("hub_skew_s")
+        text = f"hub {hub:+.1f}s" if hub is not None else "hub -"
+        for panel, skew in sorted((clock.get("panel_skew_s") or {}).items()):
+            text += f", {panel} {skew:+.1f}s"
+        lines.append(f"clock     {'SKEWED ' if clock.get('skewed') else ''}{text}")
+    storage = doc.get("storage") or {}
+    if storage.get("state") not in (None, "ok"):
+        lines.append(
+            f"STORAGE   {storage.get('state')}: {storage.get('error')}; "
+            f"{storage.get('held_readings', 0)} reading(s) held in memory, "
+            f"{storage.get('refused_readings', 0)} refused"
+        )
+    annunciation = doc.get("annunciation")
+    if annunciation:
+        outputs = ", ".join(
+            f"{name} {o.get('written')}" for name, o in annunciation.get("outputs", {}).items()
+        )
+        lines.append(
+            f"horn      {annunciation.get('state')} {annunciation.get('device')}: {outputs}; "
+            f"last ack {annunciation.get('last_ack_at') or '-'}"
+        )
+    values = doc.get("last_values") or {}
+    if values:
+        lines.append("values    " + "  ".join(s.rsplit("_", 1)[0][:10] for s in SENSOR_FIELDS))
+    for compressor, reading in values.items():
+        cells = []
+        for sensor in SENSOR_FIELDS:
+            v = reading["values"].get(sensor) or {}
+            text = "-" if v.get("value") is None else f"{v['value']:.1f}"
+            if v.get("quality") != "ok":
+                text += f"({v.get('quality')})"
+            cells.append(text)
+        lines.append(f"  {compressor:8} {reading.get('state', ''):9} " + "  ".join(cells))
     return lines
 
 

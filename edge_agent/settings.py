@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from edge_agent.annunciation import AnnunciationSettings
 from shared.ids import OrgId, StationId
 from shared.mqtt import MqttSettings
 from shared.settings import AltavizSettings, settings_config
@@ -114,6 +115,8 @@ class EdgeSettings(AltavizSettings):
     scoring: ScoringSettings = Field(default_factory=ScoringSettings)
     model: ModelSettings = Field(default_factory=ModelSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
+    #: On-site horn / beacon / PLC alarm bit and the acknowledge button (edge_agent.annunciation).
+    annunciation: AnnunciationSettings = Field(default_factory=AnnunciationSettings)
 
     @property
     def status_file(self) -> Path:

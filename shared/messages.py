@@ -106,6 +106,8 @@ class StationStatus(BaseModel):
 class AlarmEvent(StrEnum):
     RAISED = "raised"
     CLEARED = "cleared"
+    #: A technician pressed the station's acknowledge button (on-site annunciation).
+    ACKNOWLEDGED = "acknowledged"
 
 
 class AlarmSeverity(StrEnum):
@@ -144,6 +146,9 @@ class Alarm(BaseModel):
     model_version: str | None = None
     message: str = ""
     at: str = Field(default_factory=utc_now_iso)
+    #: When the episode was acknowledged on site, and how (e.g. the ack input's address).
+    acknowledged_at: str | None = None
+    acknowledged_by: str | None = None
 
 
 class ModelOffer(BaseModel):
