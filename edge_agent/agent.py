@@ -7,29 +7,29 @@ preparation and HTTP requests run elsewhere and only hand events or read snapsho
 from __future__ import annotations
 
 import logging
-import os
 import queue
 import threading
 import time
-from dataclasses import asdict
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
 import psutil
 
-from edge_agent import __version__
 from edge_agent.alarms import AlarmStore, AlarmTracker
 from edge_agent.buffer import Buffer, BufferStats
 from edge_agent.http import LocalHttp
 from edge_agent.model_control import ModelControl
+from edge_agent.remote_config import ConfigControl, Effective
 from edge_agent.scoring import Scorer
 from edge_agent.sender import Sender
 from edge_agent.settings import EdgeSettings
 from edge_agent.site import LastValues, SiteAlarms
+from edge_agent.snapshot import snapshot_document, station_status
 from edge_agent.status import write_status_file
-from edge_agent.thresholds import load_thresholds
 from edge_agent.uplink import (
     AckReceived,
+    ConfigReceived,
     Connected,
     Disconnected,
     Event,
@@ -38,7 +38,7 @@ from edge_agent.uplink import (
     Uplink,
 )
 from shared.messages import Alarm, PanelStatus, StationStatus, encode_message
-from shared.sources import ReadingSource, load_source
+from shared.sources import RawReading, ReadingSource, load_source
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,9 @@ class Agent:
         source: ReadingSource | None = None,
         uplink: Uplink | None = None,
     ) -> None:
+        #: The configuration the hub pushed last (verified again), else the file's.
+        self.config = ConfigControl(settings.remote_config, settings)
+        settings = self.config.running.settings
         self.settings = settings
         self.buffer = Buffer(
             settings.buffer.path,
@@ -71,10 +74,7 @@ class Agent:
         self.tracker.restore(self.alarm_store.open_episodes())
         self.site = SiteAlarms(settings.annunciation, self.alarm_store)
         self.last_values = LastValues()
-        thresholds = load_thresholds(
-            settings.scoring.thresholds_file if settings.scoring.enabled else None
-        )
-        self.scorer = Scorer(thresholds, self.tracker)
+        self.scorer = Scorer(self.config.running.thresholds, self.tracker)
         self.models = ModelControl(settings.model, self.scorer)
         self.source = source or load_source(
             settings.source.kind,
@@ -98,7 +98,7 @@ class Agent:
         self._next_send_check = 0.0
         self._next_alarm_retry = 0.0
         self._dirty = True  # something happened that may let a batch be cut or sent
-        self._process = psutil.Process()
+        self.process = psutil.Process()
         #: Buffer state as of the last housekeeping, safe to read from other threads.
         self.stats: BufferStats = self.buffer.stats()
         self._snapshot: dict[str, Any] = {}
@@ -227,7 +227,9 @@ class Agent:
             self._housekeeping(now)
 
     def _acquire(self) -> None:
-        readings = self.source.poll()
+        self._store(self.source.poll())
+
+    def _store(self, readings: Sequence[RawReading]) -> None:
         if not readings:
             return
         self.last_values.update(readings)
@@ -264,6 +266,7 @@ class Agent:
 
     def _housekeeping(self, now: float) -> None:
         buffer_settings = self.settings.buffer
+        self._config_housekeeping()
         if now >= self._next_cap:
             self._next_cap = now + buffer_settings.cap_check_interval_s
             self._enforce_cap()
@@ -323,6 +326,9 @@ class Agent:
         if isinstance(event, Connected):
             self.sender.on_connected()
             self._alarm_inflight.clear()
+            last_report = self.config.store.last_report
+            if last_report is not None and not self.config.reports:
+                self.config.reports.append(last_report)  # the hub may have missed it
             self._next_status = 0.0
             self._next_alarm_retry = 0.0
         elif isinstance(event, Disconnected):
@@ -336,76 +342,69 @@ class Agent:
                 self.alarm_store.mark_published(outbox_id)
         elif isinstance(event, OfferReceived):
             self.models.on_offer(event.offer)
+        elif isinstance(event, ConfigReceived):
+            effective = self.config.consider(
+                event.payload, org_id=self.settings.org_id, station_id=self.settings.station_id
+            )
+            if effective is not None:
+                before = self.panels()
+                try:
+                    self.reconfigure(effective)
+                except Exception as exc:  # the running configuration stays
+                    log.exception("configuration version %d not applied", effective.version)
+                    self.config.failed_to_apply(effective, str(exc))
+                else:
+                    self.config.applied(effective, before=before)
+            self._publish_config_reports()
+
+    # -- remote configuration ---------------------------------------------------------
+
+    def reconfigure(self, effective: Effective) -> None:
+        """Run another configuration between two polls; readings already taken are kept."""
+        new = effective.settings
+        if new.source != self.settings.source:
+            source = load_source(
+                new.source.kind,
+                station_id=new.station_id,
+                options=new.source.options,
+                resume_after=self.buffer.newest_reading_time(),
+            )  # a bad map or option raises here, before anything changed
+            old, self.source = self.source, source
+            old.close()
+            self._store(old.poll())  # what the old source read before it stopped
+            self._next_poll = 0.0
+        self.scorer.set_thresholds(effective.thresholds)
+        self.settings = self.sender.settings = new
+        self.site.replace(new.annunciation)
+
+    def _config_housekeeping(self) -> None:
+        target = self.config.check(self.panels()) or self.config.roll_back_on_site()
+        if target is not None:
+            try:
+                self.reconfigure(target)
+            except Exception:  # keep polling with what runs; the report says what happened
+                log.exception("could not go back to configuration version %d", target.version)
+        self._publish_config_reports()
+
+    def _publish_config_reports(self) -> None:
+        while self.config.reports and self.uplink.connected:
+            report = self.config.reports.pop(0)
+            self.uplink.publish(
+                self.uplink.config_status_topic, encode_message(report), retain=True
+            )
+        if self.config.changed:
+            self.config.changed = False
+            self.models.changed = True  # publish status at once
 
     # -- status ---------------------------------------------------------------------
 
-    def _panels(self) -> dict[str, PanelStatus]:
+    def panels(self) -> dict[str, PanelStatus]:
         panels = getattr(self.source, "panel_status", None)
         return panels() if callable(panels) else {}
 
     def _station_status(self, *, online: bool) -> StationStatus:
-        stats = self.stats
-        model = self.models.running
-        return StationStatus(
-            online=online,
-            agent_version=__version__,
-            model_id=model.manifest.model_id if model else None,
-            model_version=model.version if model else None,
-            last_model_update=self.models.last_update,
-            backlog_readings=stats.pending_readings + stats.unbatched_readings,
-            unacked_batches=stats.pending_batches,
-            last_seq=stats.last_seq,
-            active_alarms=self.tracker.active,
-            panels=self._panels(),
-            forced_out_readings=stats.forced_out_readings,
-            forced_out_ranges=self.buffer.forced_out_ranges() if stats.forced_out_readings else [],
-            buffer_bytes=stats.usage_bytes,
-            clock_jumps=int(getattr(self.source, "clock_jumps", 0)),
-        )
+        return station_status(self, online=online)
 
     def _refresh_snapshot(self, *, online: bool = True) -> None:
-        """Build the status document (the file, /status, /metrics and /health read it)."""
-        status = self._station_status(online=online)
-        model = self.models.running
-        cpu = self._process.cpu_times()
-        counters = asdict(self.sender.counters)
-        self._snapshot = {
-            **status.model_dump(mode="json"),
-            "org_id": self.settings.org_id,
-            "station_id": self.settings.station_id,
-            "link": "up" if self.uplink.connected else "down",
-            "pid": os.getpid() if online else None,
-            "http": self.http.address if self.http else None,
-            "loop_at_epoch": time.time(),
-            "buffer": {
-                k: (v.isoformat() if hasattr(v, "isoformat") else v)
-                for k, v in asdict(self.stats).items()
-            },
-            "buffer_cap_bytes": self.settings.buffer.max_bytes,
-            "uplink": {
-                **counters,
-                "inflight": self.sender.inflight,
-                "draining_backlog": self.sender.draining_backlog,
-                "bytes_per_reading": round(self.sender.bytes_per_reading, 2),
-            },
-            "sent_batches": counters["sent_batches"],
-            "acked_batches": counters["acked_batches"],
-            "alarms": {
-                "active": self.tracker.active,
-                "unpublished": self.alarm_store.pending_count(),
-                "recent": self.alarm_store.recent(limit=10),
-            },
-            "model": {
-                "model_id": model.manifest.model_id if model else None,
-                "version": model.version if model else None,
-                "candidate": self.models.candidate_label,
-                "previous": self.models.updater.store.previous if self.models.updater else None,
-            },
-            "readings_scored": self.scorer.rows_scored,
-            "last_values": self.last_values.document(),
-            "annunciation": self.site.status(),
-            "process": {
-                "cpu_seconds": round(cpu.user + cpu.system, 3),
-                "rss_bytes": self._process.memory_info().rss,
-            },
-        }
+        """Build the status document (the file, /status, /metrics, /health and / read it)."""
+        self._snapshot = snapshot_document(self, online=online)

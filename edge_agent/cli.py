@@ -29,6 +29,10 @@ def _parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", help="print link, backlog and buffer state at a glance")
     status.add_argument("--config", type=Path)
     status.add_argument("--json", action="store_true", help="print the raw status document")
+
+    config = sub.add_parser("config", help="the configuration pushed by the hub: show, roll back")
+    config.add_argument("action", choices=["show", "rollback"])
+    config.add_argument("--config", type=Path)
     return parser
 
 
@@ -61,6 +65,38 @@ def _status(args: argparse.Namespace) -> int:
         return 0
     lines = render_status(document, buffer_path=str(settings.buffer.path))
     print("\n".join(lines))
+    return 0
+
+
+def _config(args: argparse.Namespace) -> int:
+    from edge_agent.remote_config import ROLLBACK_REQUEST, ConfigStore
+    from edge_agent.settings import EdgeSettings
+
+    settings = EdgeSettings.load(args.config)
+    store = ConfigStore(settings.remote_config.dir)
+    if args.action == "rollback":
+        request = settings.remote_config.dir / ROLLBACK_REQUEST
+        request.write_text("rollback requested on site\n")
+        print(
+            f"rollback requested ({request}); the running agent goes back to the previous "
+            "configuration within seconds (at its next start if it is stopped)"
+        )
+        return 0
+    for label, which in (("running", "current"), ("previous", "previous")):
+        signed = store.signed(which)
+        if signed is None:
+            print(f"{label:9} file configuration ({args.config or 'config/edge.yaml'})")
+            continue
+        document = signed.document
+        sections = ", ".join(document.sections()) or "no sections"
+        print(
+            f"{label:9} version {document.version} from the hub, issued {document.issued_at} "
+            f"by {document.issued_by or '-'}: {sections}"
+        )
+    report = store.last_report
+    if report is not None:
+        reason = f": {report.reason}" if report.reason else ""
+        print(f"last      version {report.version} {report.outcome.value} at {report.at}{reason}")
     return 0
 
 
@@ -200,7 +236,7 @@ def _site_lines(doc: dict[str, Any]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"run": _run, "status": _status}
+    handlers = {"run": _run, "status": _status, "config": _config}
     return run_cli(PROG, lambda: handlers[args.command](args))
 
 

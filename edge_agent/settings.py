@@ -100,6 +100,17 @@ class HttpSettings(BaseModel):
     port: int = Field(9108, ge=0, le=65535)
 
 
+class RemoteConfigSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    #: The pinned hub key (PEM); null = the model key (model.public_key_file).
+    public_key_file: Path | None = None
+    dir: Path = Path("var/edge/config")
+    #: After a change, every panel that answered before must answer within this, or it rolls back.
+    verify_s: float = Field(30.0, gt=0)
+
+
 class EdgeSettings(AltavizSettings):
     model_config = settings_config("edge")
     app_name: ClassVar[str] = "edge"
@@ -117,6 +128,8 @@ class EdgeSettings(AltavizSettings):
     http: HttpSettings = Field(default_factory=HttpSettings)
     #: On-site horn / beacon / PLC alarm bit and the acknowledge button (edge_agent.annunciation).
     annunciation: AnnunciationSettings = Field(default_factory=AnnunciationSettings)
+    #: Signed configuration pushed by the hub (edge_agent.remote_config).
+    remote_config: RemoteConfigSettings = Field(default_factory=RemoteConfigSettings)
 
     @property
     def status_file(self) -> Path:

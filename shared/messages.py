@@ -101,6 +101,13 @@ class StationStatus(BaseModel):
     forced_out_ranges: list[tuple[int, int]] = Field(default_factory=list)
     buffer_bytes: int | None = None
     clock_jumps: int = 0
+    #: Remote configuration the station runs (0 or None: its file configuration only).
+    config_version: int | None = None
+    #: Agent clock minus the hub's (from acks) and minus each panel's clock, in seconds.
+    hub_clock_skew_s: float | None = None
+    panel_clock_skew_s: dict[str, float] = Field(default_factory=dict)
+    #: ok, or why the buffer cannot be written (disk full, read-only file system).
+    storage_state: str = "ok"
 
 
 class AlarmEvent(StrEnum):
