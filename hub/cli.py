@@ -57,6 +57,10 @@ def _parser() -> argparse.ArgumentParser:
         "--migrate", action="store_true", help="bring the serving database up to date first"
     )
 
+    from hub.stationconfig.cli import add_parser as add_stations_parser
+
+    add_stations_parser(sub)
+
     broker = sub.add_parser("broker", help="run the embedded MQTT broker (demo and trials)")
     broker.add_argument("--host", default="127.0.0.1")
     broker.add_argument("--port", type=int, default=1883)
@@ -82,9 +86,14 @@ def _ingest(args: argparse.Namespace) -> int:
     # Station status and edge alarms go to the serving database the portal reads.
     events = StationEventsWorker(settings, _serving_engine(settings))
     events.start()
+    from hub.stationconfig.link import ConfigReportsWorker
+
+    config_reports = ConfigReportsWorker(settings, events.events.engine)
+    config_reports.start()
     try:
         _wait_for_signal()
     finally:
+        config_reports.stop()
         events.stop()
         worker.stop()
     return 0
@@ -224,6 +233,12 @@ def _broker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stations(args: argparse.Namespace) -> int:
+    from hub.stationconfig.cli import run
+
+    return run(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handlers = {
@@ -233,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         "db": _db,
         "portal": _portal,
         "broker": _broker,
+        "stations": _stations,
     }
     return run_cli(PROG, lambda: handlers[args.command](args))
 

@@ -34,11 +34,12 @@ def _routers() -> tuple[list[APIRouter], list[APIRouter]]:
     from hub.portal.models_view import views as models_view
     from hub.portal.orgs import views as orgs
     from hub.portal.quality import views as quality
+    from hub.portal.stationconfig import views as stationconfig
     from hub.portal.tokens import views as tokens
 
     pages = [auth.router, orgs.pages, tokens.pages, audit.pages, billing.pages]
     api = [orgs.api, tokens.api, audit.api, billing.api]
-    for module in (fleet, alerts, quality, models_view):
+    for module in (fleet, alerts, quality, models_view, stationconfig):
         pages.append(module.pages)
         api.append(module.api)
     return pages, api

@@ -7,7 +7,8 @@ from sqlalchemy import pool
 
 import hub.db.models
 import hub.portal.models
-import hub.serving.models  # noqa: F401 - the lakehouse's serving tables (status, aggregates, alerts, ...)
+import hub.serving.models  # the lakehouse's serving tables (status, aggregates, alerts, ...)
+import hub.stationconfig.models  # noqa: F401 - station configurations pushed and reported
 from hub.db.base import Base
 from hub.db.session import make_engine
 
