@@ -18,6 +18,7 @@ import psutil
 
 from edge_agent.alarms import AlarmStore, AlarmTracker
 from edge_agent.buffer import Buffer, BufferStats
+from edge_agent.gateway import STORAGE_ERRORS, ClockSkew, StorageGuard
 from edge_agent.http import LocalHttp
 from edge_agent.model_control import ModelControl
 from edge_agent.remote_config import ConfigControl, Effective
@@ -27,6 +28,7 @@ from edge_agent.settings import EdgeSettings
 from edge_agent.site import LastValues, SiteAlarms
 from edge_agent.snapshot import snapshot_document, station_status
 from edge_agent.status import write_status_file
+from edge_agent.systemd import Notifier
 from edge_agent.uplink import (
     AckReceived,
     ConfigReceived,
@@ -73,6 +75,9 @@ class Agent:
         self.tracker = AlarmTracker(org_id=settings.org_id, station_id=settings.station_id)
         self.tracker.restore(self.alarm_store.open_episodes())
         self.site = SiteAlarms(settings.annunciation, self.alarm_store)
+        self.storage = StorageGuard(settings.buffer.hold_readings)
+        self.clock = ClockSkew(settings.clock.max_skew_s)
+        self.notifier = Notifier()
         self.last_values = LastValues()
         self.scorer = Scorer(self.config.running.thresholds, self.tracker)
         self.models = ModelControl(settings.model, self.scorer)
@@ -145,9 +150,15 @@ class Agent:
             running.label if running else "none",
             f", http {self.http.address}" if self.http else "",
         )
+        self.notifier.ready(self._one_line())
         try:
             while not self.stop_event.is_set():
-                self.step()
+                try:
+                    self.step()
+                except STORAGE_ERRORS as exc:  # a buffer write failed: keep running, say so
+                    self.storage.trouble(exc)
+                    self.site.set_station_fault(True)
+                self.notifier.tick(self._one_line())
                 if deadline is not None and time.monotonic() >= deadline:
                     break
                 self._wait_for_event(self._idle_time())
@@ -175,11 +186,24 @@ class Agent:
             self._wait_for_event(_TICK_S)
         self._drain_events()
 
+    def _one_line(self) -> str:
+        """The STATUS line `systemctl status` shows."""
+        stats = self.stats
+        return (
+            f"link {'up' if self.uplink.connected else 'down'}, backlog "
+            f"{stats.pending_readings + stats.unbatched_readings}, alarms {self.tracker.active}"
+            + (f", BUFFER {self.storage.state}" if self.storage.failing else "")
+        )
+
     def close(self) -> None:
+        self.notifier.stopping()
         self.stats = self.buffer.stats()
         self._refresh_snapshot(online=False)
         self.uplink.stop(self._station_status(online=False))
-        write_status_file(self.settings.status_file, self._snapshot)
+        try:
+            write_status_file(self.settings.status_file, self._snapshot)
+        except OSError as exc:
+            log.error("status file not written at stop: %s", exc)
         if self.http is not None:
             self.http.stop()
         self.site.stop()
@@ -230,10 +254,23 @@ class Agent:
         self._store(self.source.poll())
 
     def _store(self, readings: Sequence[RawReading]) -> None:
-        if not readings:
+        if not readings and not self.storage.held:
             return
         self.last_values.update(readings)
-        stored = self.buffer.append_readings(readings)
+        if not self.storage.due():
+            self.storage.postpone(readings)
+            return
+        batch = self.storage.hold(readings)
+        try:
+            stored = self.buffer.append_readings(batch)
+        except STORAGE_ERRORS as exc:
+            self.storage.failed(batch, exc)
+            self.site.set_station_fault(True)
+            self.models.changed = True  # tell the hub at once
+            return
+        if self.storage.succeeded():
+            self.site.set_station_fault(False)
+            self.models.changed = True
         self.sender.on_stored()
         self._dirty = True
         if stored is None or not self.settings.scoring.enabled:
@@ -280,7 +317,10 @@ class Agent:
         self._refresh_snapshot()
         if now >= self._next_status_file or self.models.changed:
             self._next_status_file = now + _STATUS_FILE_INTERVAL_S
-            write_status_file(self.settings.status_file, self._snapshot)
+            try:
+                write_status_file(self.settings.status_file, self._snapshot)
+            except OSError as exc:  # a full or read-only disk must not stop the agent
+                self.storage.trouble(exc)
         if now >= self._next_status or self.models.changed:
             self._next_status = now + self.settings.uplink.status_interval_s
             self.models.changed = False
@@ -335,6 +375,7 @@ class Agent:
             self.sender.on_disconnected()
             self._alarm_inflight.clear()
         elif isinstance(event, AckReceived):
+            self.clock.on_hub_time(event.ack.at)
             self.sender.on_ack(event.ack)
         elif isinstance(event, Published):
             outbox_id = self._alarm_inflight.pop(event.mid, None)

@@ -37,6 +37,9 @@ class BufferSettings(BaseModel):
     memory_limit_mb: int = Field(256, ge=32)
     threads: int = Field(1, ge=1, le=64)
     drain_threads: int = Field(2, ge=1, le=64)
+    #: While the buffer cannot be written (disk full, read-only), new readings are held in
+    #: memory up to this many, then REFUSED (counted and reported); nothing buffered is lost.
+    hold_readings: int = Field(100_000, ge=0)
 
 
 class UplinkSettings(BaseModel):
@@ -111,6 +114,13 @@ class RemoteConfigSettings(BaseModel):
     verify_s: float = Field(30.0, gt=0)
 
 
+class ClockSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    #: The agent's clock this far from the hub's or a panel's is flagged (status, /health).
+    max_skew_s: float = Field(5.0, gt=0)
+
+
 class EdgeSettings(AltavizSettings):
     model_config = settings_config("edge")
     app_name: ClassVar[str] = "edge"
@@ -130,6 +140,7 @@ class EdgeSettings(AltavizSettings):
     annunciation: AnnunciationSettings = Field(default_factory=AnnunciationSettings)
     #: Signed configuration pushed by the hub (edge_agent.remote_config).
     remote_config: RemoteConfigSettings = Field(default_factory=RemoteConfigSettings)
+    clock: ClockSettings = Field(default_factory=ClockSettings)
 
     @property
     def status_file(self) -> Path:

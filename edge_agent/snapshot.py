@@ -33,6 +33,9 @@ def station_status(agent: Agent, *, online: bool) -> StationStatus:
         buffer_bytes=stats.usage_bytes,
         clock_jumps=int(getattr(agent.source, "clock_jumps", 0)),
         config_version=agent.config.running.version,
+        hub_clock_skew_s=agent.clock.hub_skew_s,
+        panel_clock_skew_s=agent.clock.document(agent.panels())["panel_skew_s"],
+        storage_state=agent.storage.state,
     )
 
 
@@ -78,6 +81,8 @@ def snapshot_document(agent: Agent, *, online: bool) -> dict[str, Any]:
         "last_values": agent.last_values.document(),
         "annunciation": agent.site.status(),
         "config": agent.config.document(),
+        "storage": agent.storage.document(),
+        "clock": agent.clock.document(agent.panels()),
         "process": {
             "cpu_seconds": round(cpu.user + cpu.system, 3),
             "rss_bytes": agent.process.memory_info().rss,

@@ -75,6 +75,8 @@ class PanelStatus(BaseModel):
     polls: int = 0
     failed_polls: int = 0
     last_error: str | None = None
+    #: Gateway clock minus the panel's own clock (a panel that exposes it), in seconds.
+    clock_skew_s: float | None = None
 
 
 class StationStatus(BaseModel):
