@@ -44,6 +44,7 @@ def _run(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level, json_lines=args.json_logs)
     # pymodbus logs every timeout at ERROR; the agent reports panel state itself.
     logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
+    logging.getLogger("asyncua").setLevel(logging.WARNING)  # the OPC UA source reports itself
     agent = Agent(settings)
     signal.signal(signal.SIGTERM, lambda *_: agent.stop())
     signal.signal(signal.SIGINT, lambda *_: agent.stop())
