@@ -74,9 +74,10 @@ def _config(args: argparse.Namespace) -> int:
     from edge_agent.settings import EdgeSettings
 
     settings = EdgeSettings.load(args.config)
-    store = ConfigStore(settings.remote_config.dir)
+    store = ConfigStore(settings.remote_config_dir)
     if args.action == "rollback":
-        request = settings.remote_config.dir / ROLLBACK_REQUEST
+        request = settings.remote_config_dir / ROLLBACK_REQUEST
+        request.parent.mkdir(parents=True, exist_ok=True)
         request.write_text("rollback requested on site\n")
         print(
             f"rollback requested ({request}); the running agent goes back to the previous "

@@ -10,7 +10,7 @@ into the buffer first) and then watched for `verify_s`: every panel that answere
 before must answer again. If one does not, the previous configuration is restored
 and the document reported rolled back.
 
-State under `remote_config.dir` (one JSON file, replaced atomically)::
+State under `remote_config.dir` (default: `config/` beside the buffer file)::
 
     state.json   {"current": signed doc, "previous": signed doc, "last_report": {...},
                   "high_water": highest version ever accepted or rolled back from}
@@ -131,7 +131,6 @@ def _write_maps(target: Path, base_dir: Any, document: StationConfigDocument) ->
 class ConfigStore:
     def __init__(self, root: Path) -> None:
         self.root = root
-        root.mkdir(parents=True, exist_ok=True)
         self._path = root / "state.json"
         self.state: dict[str, Any] = (
             json.loads(self._path.read_text()) if self._path.exists() else {}
@@ -152,6 +151,7 @@ class ConfigStore:
 
     def save(self, **changes: Any) -> None:
         self.state = {**self.state, **changes}
+        self.root.mkdir(parents=True, exist_ok=True)
         tmp = self._path.with_suffix(".tmp")
         with open(tmp, "w") as handle:
             json.dump(self.state, handle, indent=2)
@@ -166,7 +166,8 @@ class ConfigControl:
     def __init__(self, settings: RemoteConfigSettings, base: EdgeSettings) -> None:
         self.settings = settings
         self.base = base
-        self.store = ConfigStore(settings.dir)
+        self.directory = base.remote_config_dir
+        self.store = ConfigStore(self.directory)
         self.key: Ed25519PublicKey | None = None
         key_file = settings.public_key_file or base.model.public_key_file
         if settings.enabled and key_file is not None:
@@ -189,7 +190,7 @@ class ConfigControl:
                 if signed is None or self.key is None:
                     continue
                 verify_config(signed, self.key)
-                effective = overlay(self.base, signed.document, self.settings.dir / "maps")
+                effective = overlay(self.base, signed.document, self.directory / "maps")
             except (StationConfigError, ConfigError, ValidationError) as exc:
                 log.error("stored %s configuration not used: %s", which, exc)
                 continue
@@ -262,7 +263,7 @@ class ConfigControl:
                 f"stale: version {document.version} is not newer than {floor}",
             )
         try:
-            effective = overlay(self.base, document, self.settings.dir / "maps")
+            effective = overlay(self.base, document, self.directory / "maps")
         except ConfigError as exc:
             return self._refuse(document.version, str(exc))
         self._pending_signed = signed
@@ -318,7 +319,7 @@ class ConfigControl:
 
     def roll_back_on_site(self) -> Effective | None:
         """The technician's `altaviz-edge config rollback`: the previous configuration again."""
-        request = self.settings.dir / ROLLBACK_REQUEST
+        request = self.directory / ROLLBACK_REQUEST
         if not request.exists():
             return None
         request.unlink()
@@ -329,7 +330,7 @@ class ConfigControl:
         target = Effective(self.base, file_thresholds(self.base), 0)
         if previous is not None and self.key is not None:
             try:
-                target = overlay(self.base, previous.document, self.settings.dir / "maps")
+                target = overlay(self.base, previous.document, self.directory / "maps")
             except ConfigError as exc:
                 log.error("previous configuration unusable (%s); going back to the file", exc)
         self._verifying = None

@@ -109,7 +109,8 @@ class RemoteConfigSettings(BaseModel):
     enabled: bool = True
     #: The pinned hub key (PEM); null = the model key (model.public_key_file).
     public_key_file: Path | None = None
-    dir: Path = Path("var/edge/config")
+    #: Current and previous configuration, last report (null: `config/` beside the buffer file).
+    dir: Path | None = None
     #: After a change, every panel that answered before must answer within this, or it rolls back.
     verify_s: float = Field(30.0, gt=0)
 
@@ -145,3 +146,7 @@ class EdgeSettings(AltavizSettings):
     @property
     def status_file(self) -> Path:
         return self.buffer.path.with_suffix(".status.json")
+
+    @property
+    def remote_config_dir(self) -> Path:
+        return self.remote_config.dir or self.buffer.path.parent / "config"
