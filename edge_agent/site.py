@@ -19,24 +19,29 @@ class LastValues:
     """The newest reading of each compressor (values with their quality), for the local page."""
 
     def __init__(self) -> None:
-        self._by_compressor: dict[str, dict[str, Any]] = {}
+        # Only a reference per poll: the document is built when the status is (every 2 s).
+        self._by_compressor: dict[str, RawReading] = {}
 
     def update(self, readings: Sequence[RawReading]) -> None:
         for reading in readings:
-            self._by_compressor[reading.compressor_id] = {
-                "at": reading.timestamp.isoformat(),
-                "state": str(reading.operating_state),
-                "values": {
-                    s: {
-                        "value": reading.values.get(s),
-                        "quality": Quality(reading.quality.get(s, Quality.OK)).name.lower(),
-                    }
-                    for s in SENSOR_FIELDS
-                },
-            }
+            self._by_compressor[reading.compressor_id] = reading
 
     def document(self) -> dict[str, dict[str, Any]]:
-        return {k: self._by_compressor[k] for k in sorted(self._by_compressor)}
+        return {k: _describe(self._by_compressor[k]) for k in sorted(self._by_compressor)}
+
+
+def _describe(reading: RawReading) -> dict[str, Any]:
+    return {
+        "at": reading.timestamp.isoformat(),
+        "state": str(reading.operating_state),
+        "values": {
+            s: {
+                "value": reading.values.get(s),
+                "quality": Quality(reading.quality.get(s, Quality.OK)).name.lower(),
+            }
+            for s in SENSOR_FIELDS
+        },
+    }
 
 
 class SiteAlarms:
