@@ -107,6 +107,10 @@ def test_alarm_sounds_horn_until_acknowledged_and_beacon_until_cleared(
             assert "width=device-width" in page and "ACTIVE" in page and "C01" in page
             assert "http://" not in page.replace(address, "")  # nothing loaded from elsewhere
             assert "horn on" in page
+            with urllib.request.urlopen(address + "/metrics", timeout=5) as response:
+                metrics = response.read().decode()
+            assert 'altaviz_edge_annunciation_output_on{output="horn"} 1' in metrics
+            assert "altaviz_edge_storage_ok 1" in metrics
 
             device.set_coil(ACK_COIL, True)  # the technician presses acknowledge
             wait_until(lambda: not device.coil(HORN), timeout=10, what="the horn silenced")
