@@ -19,7 +19,9 @@ h1{font-size:1.2rem;margin:.2rem 0}h2{font-size:1rem;margin:1rem 0 .3rem}
 section{background:#fff;border-radius:6px;padding:.5rem .75rem;margin-bottom:.6rem}
 table{border-collapse:collapse;width:100%;font-size:.9rem}td,th{padding:.2rem .3rem;text-align:left;
 border-bottom:1px solid #eee}.bad{color:#b00020;font-weight:600}.ok{color:#0a7d32;font-weight:600}
-.muted{color:#666}.kv td:first-child{color:#555;width:40%}.wide{overflow-x:auto}
+.muted{color:#666}.kv td:first-child{color:#555;width:45%}.list{padding-left:1rem;margin:0}
+.list li{margin:.3rem 0}.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(11rem,1fr));
+gap:.5rem}.card{border:1px solid #e3e5e8;border-radius:6px;padding:.4rem}
 """
 
 
@@ -47,7 +49,7 @@ def render_page(doc: dict[str, Any], health: dict[str, Any]) -> str:
     parts = [
         f"<h1>{_cell(doc.get('station_id'))} <span class='muted'>{_cell(doc.get('org_id'))}</span></h1>",
         f"<p>{_badge(health.get('status', '?').upper(), health.get('status') == 'ok')} "
-        f"<span class='muted'>as of {_cell(doc.get('at'))}</span></p>",
+        f"<span class='muted'>as of {_short(doc.get('at'))}</span></p>",
     ]
     if health.get("problems"):
         items = "".join(f"<li>{escape(p)}</li>" for p in health["problems"])
@@ -85,22 +87,27 @@ def render_page(doc: dict[str, Any], health: dict[str, Any]) -> str:
     )
 
 
+def _short(iso: Any) -> str:
+    """'2026-12-07T14:20:11+00:00' -> '12-07 14:20 UTC' (a phone's width)."""
+    text = str(iso or "")
+    return escape(f"{text[5:10]} {text[11:16]} UTC") if len(text) >= 16 else _cell(iso)
+
+
 def _alarms(doc: dict[str, Any]) -> str:
     alarms = doc.get("alarms") or {}
-    recent = alarms.get("recent") or []
-    rows = "".join(
-        "<tr>"
-        f"<td>{_badge('ACTIVE', False) if not a.get('cleared_at') else 'cleared'}</td>"
-        f"<td>{_cell(a.get('severity'))}</td><td>{_cell(a.get('compressor_id'))}</td>"
-        f"<td>{_cell(a.get('condition'))}</td><td>{_cell(a.get('raised_at'))}</td>"
-        f"<td>{'ack ' + _cell(a.get('acknowledged_at')) if a.get('acknowledged_at') else ''}</td>"
-        "</tr>"
-        for a in recent
-    )
+    items = []
+    for a in alarms.get("recent") or []:
+        state = _badge("ACTIVE", False) if not a.get("cleared_at") else "cleared"
+        ack = f" · ack {_short(a['acknowledged_at'])}" if a.get("acknowledged_at") else ""
+        items.append(
+            f"<li>{state} {_cell(a.get('severity'))} <b>{_cell(a.get('compressor_id'))}</b> "
+            f"{_cell(a.get('condition'))}<br><span class='muted'>since {_short(a.get('raised_at'))}"
+            f"{ack}</span></li>"
+        )
     head = f"<h2>Alarms: {_cell(alarms.get('active', 0))} open</h2>"
-    if not rows:
+    if not items:
         return f"<section>{head}<p class='muted'>No alarm episodes.</p></section>"
-    return f"<section class='wide'>{head}<table>{rows}</table></section>"
+    return f"<section>{head}<ul class='list'>{''.join(items)}</ul></section>"
 
 
 def _annunciation(status: dict[str, Any] | None) -> str:
@@ -113,7 +120,7 @@ def _annunciation(status: dict[str, Any] | None) -> str:
         ("device", f"{_cell(status.get('device'))} "
                    f"{_badge(status.get('state', '?'), status.get('state') == 'ok')}"),
         ("outputs", outputs),
-        ("last acknowledge", _cell(status.get("last_ack_at"))),
+        ("last acknowledge", _short(status.get("last_ack_at"))),
     ]  # fmt: skip
     if status.get("last_error"):
         rows.append(("error", _cell(status["last_error"])))
@@ -123,24 +130,31 @@ def _annunciation(status: dict[str, Any] | None) -> str:
 def _values(values: dict[str, Any], panels: dict[str, Any]) -> str:
     if not values:
         return "<section><h2>Last values</h2><p class='muted'>No readings yet.</p></section>"
-    head = "".join(f"<th>{escape(s.rsplit('_', 1)[0])}</th>" for s in SENSOR_FIELDS)
-    rows = []
+    cards = []
     for compressor, reading in values.items():
         cells = []
         for sensor in SENSOR_FIELDS:
             v = reading["values"].get(sensor) or {}
             value, quality = v.get("value"), v.get("quality")
             text = "-" if value is None else f"{value:.1f}"
-            cells.append(
-                f"<td>{escape(text)}</td>" if quality == "ok"
-                else f"<td class='bad' title='{escape(str(quality))}'>{escape(text)} {escape(str(quality))}</td>"
+            shown = escape(text) if quality == "ok" else (
+                f"<span class='bad'>{escape(text)} {escape(str(quality))}</span>"
             )  # fmt: skip
+            cells.append(f"<tr><td>{escape(_LABELS[sensor])}</td><td>{shown}</td></tr>")
         panel = (panels.get(compressor) or {}).get("state", "")
-        rows.append(
-            f"<tr><td>{escape(compressor)} <span class='muted'>{escape(panel)}</span></td>"
-            f"<td>{_cell(reading.get('state'))}</td>{''.join(cells)}</tr>"
+        cards.append(
+            f"<div class='card'><b>{escape(compressor)}</b> {_cell(reading.get('state'))}"
+            f" <span class='muted'>{escape(panel)}</span>"
+            f"<table class='kv'>{''.join(cells)}</table></div>"
         )
-    return (
-        "<section class='wide'><h2>Last values</h2><table><tr><th>compressor</th><th>state</th>"
-        f"{head}</tr>{''.join(rows)}</table></section>"
-    )
+    return f"<section><h2>Last values</h2><div class='cards'>{''.join(cards)}</div></section>"
+
+
+_LABELS = {
+    "vibration_mms": "vibration mm/s",
+    "discharge_temp_f": "discharge °F",
+    "suction_pressure_psi": "suction psig",
+    "discharge_pressure_psi": "discharge psig",
+    "horsepower_consumption": "power bhp",
+    "gas_flow_mcf": "flow Mcf/d",
+}
