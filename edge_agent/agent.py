@@ -16,6 +16,7 @@ from typing import Any
 
 import psutil
 
+from edge_agent import reconfigure
 from edge_agent.alarms import AlarmStore, AlarmTracker
 from edge_agent.buffer import Buffer, BufferStats
 from edge_agent.gateway import STORAGE_ERRORS, ClockSkew, StorageGuard
@@ -251,9 +252,9 @@ class Agent:
             self._housekeeping(now)
 
     def _acquire(self) -> None:
-        self._store(self.source.poll())
+        self.store(self.source.poll())
 
-    def _store(self, readings: Sequence[RawReading]) -> None:
+    def store(self, readings: Sequence[RawReading]) -> None:
         if not readings and not self.storage.held:
             return
         self.last_values.update(readings)
@@ -303,7 +304,7 @@ class Agent:
 
     def _housekeeping(self, now: float) -> None:
         buffer_settings = self.settings.buffer
-        self._config_housekeeping()
+        reconfigure.watch(self)
         if now >= self._next_cap:
             self._next_cap = now + buffer_settings.cap_check_interval_s
             self._enforce_cap()
@@ -384,58 +385,16 @@ class Agent:
         elif isinstance(event, OfferReceived):
             self.models.on_offer(event.offer)
         elif isinstance(event, ConfigReceived):
-            effective = self.config.consider(
-                event.payload, org_id=self.settings.org_id, station_id=self.settings.station_id
-            )
-            if effective is not None:
-                before = self.panels()
-                try:
-                    self.reconfigure(effective)
-                except Exception as exc:  # the running configuration stays
-                    log.exception("configuration version %d not applied", effective.version)
-                    self.config.failed_to_apply(effective, str(exc))
-                else:
-                    self.config.applied(effective, before=before)
-            self._publish_config_reports()
+            reconfigure.on_document(self, event.payload)
 
-    # -- remote configuration ---------------------------------------------------------
+    # -- remote configuration (edge_agent.reconfigure) ----------------------------
 
     def reconfigure(self, effective: Effective) -> None:
         """Run another configuration between two polls; readings already taken are kept."""
-        new = effective.settings
-        if new.source != self.settings.source:
-            source = load_source(
-                new.source.kind,
-                station_id=new.station_id,
-                options=new.source.options,
-                resume_after=self.buffer.newest_reading_time(),
-            )  # a bad map or option raises here, before anything changed
-            old, self.source = self.source, source
-            old.close()
-            self._store(old.poll())  # what the old source read before it stopped
-            self._next_poll = 0.0
-        self.scorer.set_thresholds(effective.thresholds)
-        self.settings = self.sender.settings = new
-        self.site.replace(new.annunciation)
+        reconfigure.swap(self, effective)
 
-    def _config_housekeeping(self) -> None:
-        target = self.config.check(self.panels()) or self.config.roll_back_on_site()
-        if target is not None:
-            try:
-                self.reconfigure(target)
-            except Exception:  # keep polling with what runs; the report says what happened
-                log.exception("could not go back to configuration version %d", target.version)
-        self._publish_config_reports()
-
-    def _publish_config_reports(self) -> None:
-        while self.config.reports and self.uplink.connected:
-            report = self.config.reports.pop(0)
-            self.uplink.publish(
-                self.uplink.config_status_topic, encode_message(report), retain=True
-            )
-        if self.config.changed:
-            self.config.changed = False
-            self.models.changed = True  # publish status at once
+    def poll_now(self) -> None:
+        self._next_poll = 0.0
 
     # -- status ---------------------------------------------------------------------
 
