@@ -242,8 +242,11 @@ class Agent:
         if self._dirty or now >= self._next_send_check:
             self._dirty = False
             self._next_send_check = now + _SEND_CHECK_S
-            self.sender.cut()
-            self.sender.send()
+            try:
+                self.sender.cut()
+                self.sender.send()
+            except STORAGE_ERRORS as exc:  # a full disk must not keep the rest of the turn away
+                self.storage.trouble(exc)
         if now >= self._next_alarm_retry:
             self._next_alarm_retry = now + _ALARM_RETRY_S
             self._publish_alarms()
