@@ -54,7 +54,7 @@ class IoDevice:
         if self.refuse is not None:
             return self.refuse
         if function_code == 2:  # read discrete inputs: the buttons as wired
-            index = address - start_address
+            index = address // 16 - start_address  # bits are packed 16 to a word
             word = SimUtils.registersToBits(registers[index : index + 1])
             word[address % 16] = self.discrete.get(address, False)
             registers[index : index + 1] = SimUtils.bitsToRegisters(word)

@@ -5,6 +5,7 @@ the technician acknowledges, the panel answers again, the beacon goes out. The l
 from __future__ import annotations
 
 import json
+import time as _time
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -202,3 +203,27 @@ def test_outputs_follow_severity_and_acknowledgement() -> None:
         "horn": True,
         "beacon": True,
     }
+
+
+def test_push_button_on_a_discrete_input_acknowledges_once_per_press() -> None:
+    from edge_agent.annunciation import Annunciator
+
+    with IoDevice() as device:
+        settings = AnnunciationSettings.model_validate(
+            {**_annunciation(device), "ack": {"kind": "discrete", "address": 5}}
+        )
+        annunciator = Annunciator(settings)
+        annunciator.start()
+        try:
+            annunciator.set_episodes([OpenEpisode("e1", AlarmSeverity.CRITICAL, False)])
+            wait_until(lambda: device.coil(HORN), timeout=10, what="the horn")
+            device.press(5)  # held down for several polls: one acknowledgement
+            wait_until(lambda: annunciator.last_ack_at is not None, timeout=10, what="a press")
+            _time.sleep(0.5)
+            assert len(annunciator.take_acks()) == 1
+            device.press(5, closed=False)
+            _time.sleep(0.3)
+            device.press(5)
+            wait_until(lambda: len(annunciator.take_acks()) == 1, timeout=10, what="a 2nd press")
+        finally:
+            annunciator.stop()
