@@ -93,8 +93,10 @@ def test_configuration_pushed_applied_refused_and_rolled_back(
             assert report.running_version == 1
             assert agent.settings.uplink.batch_max_rows == 50
             assert [r.id for r in agent.scorer.thresholds.rules] == ["hot_discharge"]
-            wait_until(lambda: agent.snapshot["config_version"] == 1, timeout=5, what="status")
-            assert _largest_gap_s(agent) < 0.5, "a poll was lost across the change"
+            wait_until(lambda: agent.snapshot["config_version"] == 1, timeout=15, what="status")
+            # Polls every 0.1-0.2 s; a swap that dropped the old source's readings or paused
+            # polling (for the 2 s watch) leaves a longer hole. (Generous for a loaded machine.)
+            assert _largest_gap_s(agent) < 1.5, "readings lost across the change"
 
             # 2. Tampered after signing, 3. signed by another key, 4. unsigned: refused.
             signed = desk.push(key, version=2, uplink={"batch_max_rows": 60})
