@@ -11,7 +11,12 @@ The agent runs as on a gateway: from a virtualenv with only `.[edge]` installed
 environment, whose extra packages (pandas, imported by pyarrow when it is present)
 would add ~40 MB of RSS a gateway never has. `--dev-env` measures it there instead.
 
-    .venv/bin/python bench/edge_cpu.py [--panels 50] [--warmup 20] [--seconds 60]
+    .venv/bin/python bench/edge_cpu.py [--source modbus] [--panels 50] [--warmup 20] [--seconds 60]
+
+`--source simulated` runs the simulator's in-process source instead of Modbus panels (the
+same 50 compressors at 1 Hz, no network polling). The last line is the result:
+`RESULT edge_cpu source=<source> compressors=<n> cpu_pct=<x> rss_mb=<y>`; the line above
+it compares with the goal (< 5 % of a core, < 200 MB) and names the load and the commit.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import psutil
 from edge_common import (
@@ -41,6 +47,10 @@ from hub.ingest.worker import IngestWorker
 from shared.bundle import generate_signing_key, load_public_key, public_key_pem
 from tests.edge_agent.bundles import zscore_bundle
 from tests.support.stack import hub_settings
+
+#: The issue's goal for a gateway at 50 compressors x 1 Hz.
+GOAL_CPU_PCT = 5.0
+GOAL_RSS_MB = 200.0
 
 
 def _rss_anon_bytes(pid: int) -> int:
@@ -64,7 +74,8 @@ def install_model(root: Path) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--panels", type=int, default=50)
+    parser.add_argument("--source", choices=["modbus", "simulated"], default="modbus")
+    parser.add_argument("--panels", type=int, default=50, help="compressors (one panel each)")
     parser.add_argument("--warmup", type=float, default=20.0)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument(
@@ -79,17 +90,19 @@ def main() -> None:
     root = workdir("edge-cpu")
     broker = start_mosquitto(root)
     ports_file = root / "ports.txt"
-    panels = subprocess.Popen(
-        [sys.executable, str(REPO / "bench" / "edge_panels.py"), "--count", str(args.panels),
-         "--ports-file", str(ports_file)],
-        cwd=REPO,
-    )  # fmt: skip
-    wait_for(
-        lambda: ports_file.exists() and ports_file.read_text().endswith("\n"),
-        timeout=60,
-        what="panels",
-    )
-    ports = [int(p) for p in ports_file.read_text().split()]
+    panels = None
+    if args.source == "modbus":
+        panels = subprocess.Popen(
+            [sys.executable, str(REPO / "bench" / "edge_panels.py"), "--count", str(args.panels),
+             "--ports-file", str(ports_file)],
+            cwd=REPO,
+        )  # fmt: skip
+        wait_for(
+            lambda: ports_file.exists() and ports_file.read_text().endswith("\n"),
+            timeout=60,
+            what="panels",
+        )
+    ports = [int(p) for p in ports_file.read_text().split()] if panels else []
     hub = hub_settings(root, broker.port)
     ingest = IngestWorker(hub)
     ingest.start()
@@ -97,16 +110,7 @@ def main() -> None:
     config = write_agent_config(
         root,
         broker.port,
-        source={
-            "kind": "modbus",
-            "options": {
-                "panels": [
-                    {"compressor_id": f"C{i + 1:02d}", "register_map": "standard-scaled",
-                     "host": "127.0.0.1", "port": port, "poll_interval_s": 1.0}
-                    for i, port in enumerate(ports)
-                ],
-            },
-        },
+        source=_source(args.source, ports, args.panels),
         model={"dir": str(root / "models"), "public_key_file": str(key_file)},
         http={"enabled": True, "port": 0},
     )  # fmt: skip
@@ -127,13 +131,16 @@ def main() -> None:
     finally:
         os.kill(agent.pid, signal.SIGTERM)
         agent.wait(60)
-        panels.terminate()
-        panels.wait(10)
+        if panels is not None:
+            panels.terminate()
+            panels.wait(10)
         ingest.stop()
         broker.stop()
+    compressors = len(ports) if ports else args.panels
     result = {
         "bench": "edge_cpu",
-        "compressors": len(ports),
+        "source": args.source,
+        "compressors": compressors,
         "seconds": round(wall, 1),
         "cpu_percent_of_one_core": round(100 * cpu / wall, 2),
         "rss_peak_mb": round(rss_peak / 1e6, 1),
@@ -147,10 +154,43 @@ def main() -> None:
     }
     print(json.dumps(result))
     print(
-        f"{len(ports)} compressors x 1 Hz: agent CPU {result['cpu_percent_of_one_core']} % of one "
+        f"{compressors} compressors x 1 Hz ({args.source}): agent CPU {result['cpu_percent_of_one_core']} % of one "
         f"core, peak RSS {result['rss_peak_mb']} MB, of which private (anonymous) "
         f"{result['rss_anon_peak_mb']} MB ({result['readings_scored']} readings scored)"
     )
+
+    cpu_pct, rss_mb = result["cpu_percent_of_one_core"], result["rss_peak_mb"]
+    load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO
+    ).stdout.strip()
+    print(
+        f"goal cpu < {GOAL_CPU_PCT} % rss < {GOAL_RSS_MB} MB: cpu {cpu_pct / GOAL_CPU_PCT:.2f}x "
+        f"of the goal, rss {rss_mb / GOAL_RSS_MB:.2f}x; commit {commit}; {load}"
+    )
+    print(
+        f"RESULT edge_cpu source={args.source} compressors={compressors} "
+        f"cpu_pct={cpu_pct} rss_mb={rss_mb}"
+    )
+
+
+def _source(kind: str, ports: list[int], compressors: int) -> dict[str, Any]:
+    if kind == "simulated":
+        return {
+            "kind": "simulated",
+            "options": {"compressor_count": compressors, "speed": 1.0, "interval_s": 1.0,
+                        "poll_interval_s": 1.0},
+        }  # fmt: skip
+    return {
+        "kind": "modbus",
+        "options": {
+            "panels": [
+                {"compressor_id": f"C{i + 1:02d}", "register_map": "standard-scaled",
+                 "host": "127.0.0.1", "port": port, "poll_interval_s": 1.0}
+                for i, port in enumerate(ports)
+            ],
+        },
+    }  # fmt: skip
 
 
 if __name__ == "__main__":

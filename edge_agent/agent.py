@@ -7,28 +7,32 @@ preparation and HTTP requests run elsewhere and only hand events or read snapsho
 from __future__ import annotations
 
 import logging
-import os
 import queue
 import threading
 import time
-from dataclasses import asdict
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
 import psutil
 
-from edge_agent import __version__
+from edge_agent import reconfigure
 from edge_agent.alarms import AlarmStore, AlarmTracker
 from edge_agent.buffer import Buffer, BufferStats
+from edge_agent.gateway import STORAGE_ERRORS, ClockSkew, StorageGuard
 from edge_agent.http import LocalHttp
 from edge_agent.model_control import ModelControl
+from edge_agent.remote_config import ConfigControl, Effective
 from edge_agent.scoring import Scorer
 from edge_agent.sender import Sender
 from edge_agent.settings import EdgeSettings
+from edge_agent.site import LastValues, SiteAlarms
+from edge_agent.snapshot import snapshot_document, station_status
 from edge_agent.status import write_status_file
-from edge_agent.thresholds import load_thresholds
+from edge_agent.systemd import Notifier
 from edge_agent.uplink import (
     AckReceived,
+    ConfigReceived,
     Connected,
     Disconnected,
     Event,
@@ -37,7 +41,7 @@ from edge_agent.uplink import (
     Uplink,
 )
 from shared.messages import Alarm, PanelStatus, StationStatus, encode_message
-from shared.sources import ReadingSource, load_source
+from shared.sources import RawReading, ReadingSource, load_source
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +62,9 @@ class Agent:
         source: ReadingSource | None = None,
         uplink: Uplink | None = None,
     ) -> None:
+        #: The configuration the hub pushed last (verified again), else the file's.
+        self.config = ConfigControl(settings.remote_config, settings)
+        settings = self.config.running.settings
         self.settings = settings
         self.buffer = Buffer(
             settings.buffer.path,
@@ -68,10 +75,12 @@ class Agent:
         self.alarm_store = AlarmStore(self.buffer.connection)
         self.tracker = AlarmTracker(org_id=settings.org_id, station_id=settings.station_id)
         self.tracker.restore(self.alarm_store.open_episodes())
-        thresholds = load_thresholds(
-            settings.scoring.thresholds_file if settings.scoring.enabled else None
-        )
-        self.scorer = Scorer(thresholds, self.tracker)
+        self.site = SiteAlarms(settings.annunciation, self.alarm_store)
+        self.storage = StorageGuard(settings.buffer.hold_readings)
+        self.clock = ClockSkew(settings.clock.max_skew_s)
+        self.notifier = Notifier()
+        self.last_values = LastValues()
+        self.scorer = Scorer(self.config.running.thresholds, self.tracker)
         self.models = ModelControl(settings.model, self.scorer)
         self.source = source or load_source(
             settings.source.kind,
@@ -95,7 +104,7 @@ class Agent:
         self._next_send_check = 0.0
         self._next_alarm_retry = 0.0
         self._dirty = True  # something happened that may let a batch be cut or sent
-        self._process = psutil.Process()
+        self.process = psutil.Process()
         #: Buffer state as of the last housekeeping, safe to read from other threads.
         self.stats: BufferStats = self.buffer.stats()
         self._snapshot: dict[str, Any] = {}
@@ -129,6 +138,7 @@ class Agent:
     def run(self, *, max_seconds: float | None = None) -> None:
         deadline = time.monotonic() + max_seconds if max_seconds else None
         self.uplink.start()
+        self.site.start()
         if self.http is not None:
             self.http.start()
         running = self.models.running
@@ -141,9 +151,15 @@ class Agent:
             running.label if running else "none",
             f", http {self.http.address}" if self.http else "",
         )
+        self.notifier.ready(self._one_line())
         try:
             while not self.stop_event.is_set():
-                self.step()
+                try:
+                    self.step()
+                except STORAGE_ERRORS as exc:  # a buffer write failed: keep running, say so
+                    self.storage.trouble(exc)
+                    self.site.set_station_fault(True)
+                self.notifier.tick(self._one_line())
                 if deadline is not None and time.monotonic() >= deadline:
                     break
                 self._wait_for_event(self._idle_time())
@@ -171,13 +187,27 @@ class Agent:
             self._wait_for_event(_TICK_S)
         self._drain_events()
 
+    def _one_line(self) -> str:
+        """The STATUS line `systemctl status` shows."""
+        stats = self.stats
+        return (
+            f"link {'up' if self.uplink.connected else 'down'}, backlog "
+            f"{stats.pending_readings + stats.unbatched_readings}, alarms {self.tracker.active}"
+            + (f", BUFFER {self.storage.state}" if self.storage.failing else "")
+        )
+
     def close(self) -> None:
+        self.notifier.stopping()
         self.stats = self.buffer.stats()
         self._refresh_snapshot(online=False)
         self.uplink.stop(self._station_status(online=False))
-        write_status_file(self.settings.status_file, self._snapshot)
+        try:
+            write_status_file(self.settings.status_file, self._snapshot)
+        except OSError as exc:
+            log.error("status file not written at stop: %s", exc)
         if self.http is not None:
             self.http.stop()
+        self.site.stop()
         self.models.close()
         self.source.close()
         self.buffer.close()
@@ -204,12 +234,19 @@ class Agent:
             self._next_poll = now + self.source.poll_interval_s
             self._acquire()
         self._drain_events()
+        for outbox_id, alarm in self.site.take_acks(
+            org_id=self.settings.org_id, station_id=self.settings.station_id
+        ):
+            self._publish_alarm(outbox_id, encode_message(alarm))
         self.models.tick()
         if self._dirty or now >= self._next_send_check:
             self._dirty = False
             self._next_send_check = now + _SEND_CHECK_S
-            self.sender.cut()
-            self.sender.send()
+            try:
+                self.sender.cut()
+                self.sender.send()
+            except STORAGE_ERRORS as exc:  # a full disk must not keep the rest of the turn away
+                self.storage.trouble(exc)
         if now >= self._next_alarm_retry:
             self._next_alarm_retry = now + _ALARM_RETRY_S
             self._publish_alarms()
@@ -218,10 +255,26 @@ class Agent:
             self._housekeeping(now)
 
     def _acquire(self) -> None:
-        readings = self.source.poll()
-        if not readings:
+        self.store(self.source.poll())
+
+    def store(self, readings: Sequence[RawReading]) -> None:
+        if not readings and not self.storage.held:
             return
-        stored = self.buffer.append_readings(readings)
+        self.last_values.update(readings)
+        if not self.storage.due():
+            self.storage.postpone(readings)
+            return
+        batch = self.storage.hold(readings)
+        try:
+            stored = self.buffer.append_readings(batch)
+        except STORAGE_ERRORS as exc:
+            self.storage.failed(batch, exc)
+            self.site.set_station_fault(True)
+            self.models.changed = True  # tell the hub at once
+            return
+        if self.storage.succeeded():
+            self.site.set_station_fault(False)
+            self.models.changed = True
         self.sender.on_stored()
         self._dirty = True
         if stored is None or not self.settings.scoring.enabled:
@@ -229,6 +282,8 @@ class Agent:
         result = self.scorer.score(stored)
         for alarm in result.alarms:
             self._raise(alarm)
+        if result.alarms:
+            self.site.refresh()
         self.models.after_scoring(result)
 
     def _raise(self, alarm: Alarm) -> None:
@@ -252,6 +307,7 @@ class Agent:
 
     def _housekeeping(self, now: float) -> None:
         buffer_settings = self.settings.buffer
+        reconfigure.watch(self)
         if now >= self._next_cap:
             self._next_cap = now + buffer_settings.cap_check_interval_s
             self._enforce_cap()
@@ -265,7 +321,10 @@ class Agent:
         self._refresh_snapshot()
         if now >= self._next_status_file or self.models.changed:
             self._next_status_file = now + _STATUS_FILE_INTERVAL_S
-            write_status_file(self.settings.status_file, self._snapshot)
+            try:
+                write_status_file(self.settings.status_file, self._snapshot)
+            except OSError as exc:  # a full or read-only disk must not stop the agent
+                self.storage.trouble(exc)
         if now >= self._next_status or self.models.changed:
             self._next_status = now + self.settings.uplink.status_interval_s
             self.models.changed = False
@@ -311,12 +370,16 @@ class Agent:
         if isinstance(event, Connected):
             self.sender.on_connected()
             self._alarm_inflight.clear()
+            last_report = self.config.store.last_report
+            if last_report is not None and not self.config.reports:
+                self.config.reports.append(last_report)  # the hub may have missed it
             self._next_status = 0.0
             self._next_alarm_retry = 0.0
         elif isinstance(event, Disconnected):
             self.sender.on_disconnected()
             self._alarm_inflight.clear()
         elif isinstance(event, AckReceived):
+            self.clock.on_hub_time(event.ack.at)
             self.sender.on_ack(event.ack)
         elif isinstance(event, Published):
             outbox_id = self._alarm_inflight.pop(event.mid, None)
@@ -324,74 +387,27 @@ class Agent:
                 self.alarm_store.mark_published(outbox_id)
         elif isinstance(event, OfferReceived):
             self.models.on_offer(event.offer)
+        elif isinstance(event, ConfigReceived):
+            reconfigure.on_document(self, event.payload)
+
+    # -- remote configuration (edge_agent.reconfigure) ----------------------------
+
+    def reconfigure(self, effective: Effective) -> None:
+        """Run another configuration between two polls; readings already taken are kept."""
+        reconfigure.swap(self, effective)
+
+    def poll_now(self) -> None:
+        self._next_poll = 0.0
 
     # -- status ---------------------------------------------------------------------
 
-    def _panels(self) -> dict[str, PanelStatus]:
+    def panels(self) -> dict[str, PanelStatus]:
         panels = getattr(self.source, "panel_status", None)
         return panels() if callable(panels) else {}
 
     def _station_status(self, *, online: bool) -> StationStatus:
-        stats = self.stats
-        model = self.models.running
-        return StationStatus(
-            online=online,
-            agent_version=__version__,
-            model_id=model.manifest.model_id if model else None,
-            model_version=model.version if model else None,
-            last_model_update=self.models.last_update,
-            backlog_readings=stats.pending_readings + stats.unbatched_readings,
-            unacked_batches=stats.pending_batches,
-            last_seq=stats.last_seq,
-            active_alarms=self.tracker.active,
-            panels=self._panels(),
-            forced_out_readings=stats.forced_out_readings,
-            forced_out_ranges=self.buffer.forced_out_ranges() if stats.forced_out_readings else [],
-            buffer_bytes=stats.usage_bytes,
-            clock_jumps=int(getattr(self.source, "clock_jumps", 0)),
-        )
+        return station_status(self, online=online)
 
     def _refresh_snapshot(self, *, online: bool = True) -> None:
-        """Build the status document (the file, /status, /metrics and /health read it)."""
-        status = self._station_status(online=online)
-        model = self.models.running
-        cpu = self._process.cpu_times()
-        counters = asdict(self.sender.counters)
-        self._snapshot = {
-            **status.model_dump(mode="json"),
-            "org_id": self.settings.org_id,
-            "station_id": self.settings.station_id,
-            "link": "up" if self.uplink.connected else "down",
-            "pid": os.getpid() if online else None,
-            "http": self.http.address if self.http else None,
-            "loop_at_epoch": time.time(),
-            "buffer": {
-                k: (v.isoformat() if hasattr(v, "isoformat") else v)
-                for k, v in asdict(self.stats).items()
-            },
-            "buffer_cap_bytes": self.settings.buffer.max_bytes,
-            "uplink": {
-                **counters,
-                "inflight": self.sender.inflight,
-                "draining_backlog": self.sender.draining_backlog,
-                "bytes_per_reading": round(self.sender.bytes_per_reading, 2),
-            },
-            "sent_batches": counters["sent_batches"],
-            "acked_batches": counters["acked_batches"],
-            "alarms": {
-                "active": self.tracker.active,
-                "unpublished": self.alarm_store.pending_count(),
-                "recent": self.alarm_store.recent(limit=10),
-            },
-            "model": {
-                "model_id": model.manifest.model_id if model else None,
-                "version": model.version if model else None,
-                "candidate": self.models.candidate_label,
-                "previous": self.models.updater.store.previous if self.models.updater else None,
-            },
-            "readings_scored": self.scorer.rows_scored,
-            "process": {
-                "cpu_seconds": round(cpu.user + cpu.system, 3),
-                "rss_bytes": self._process.memory_info().rss,
-            },
-        }
+        """Build the status document (the file, /status, /metrics, /health and / read it)."""
+        self._snapshot = snapshot_document(self, online=online)

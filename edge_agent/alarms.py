@@ -42,6 +42,8 @@ CREATE TABLE IF NOT EXISTS alarm_outbox (
     payload VARCHAR NOT NULL,
     published BOOLEAN NOT NULL DEFAULT false
 );
+ALTER TABLE alarm_episodes ADD COLUMN IF NOT EXISTS acknowledged_at TIMESTAMPTZ;
+ALTER TABLE alarm_episodes ADD COLUMN IF NOT EXISTS acknowledged_by VARCHAR;
 """
 
 
@@ -194,10 +196,7 @@ class AlarmStore:
                     "WHERE episode_id = ?",
                     [alarm.cleared_at, alarm.seq, alarm.peak_value, alarm.episode_id],
                 )
-            (outbox_id,) = self._con.execute(
-                "INSERT INTO alarm_outbox (episode_id, payload) VALUES (?, ?) RETURNING id",
-                [alarm.episode_id, alarm.model_dump_json()],
-            ).fetchone() or (0,)
+            outbox_id = self._queue(alarm)
             self._con.execute("COMMIT")
         except BaseException:
             self._con.execute("ROLLBACK")
@@ -214,6 +213,58 @@ class AlarmStore:
     def mark_published(self, outbox_id: int) -> None:
         self._con.execute("UPDATE alarm_outbox SET published = true WHERE id = ?", [outbox_id])
 
+    def _queue(self, alarm: Alarm) -> int:
+        (outbox_id,) = self._con.execute(
+            "INSERT INTO alarm_outbox (episode_id, payload) VALUES (?, ?) RETURNING id",
+            [alarm.episode_id, alarm.model_dump_json()],
+        ).fetchone() or (0,)
+        return int(outbox_id)
+
+    def acknowledge_open(
+        self, *, at: datetime, by: str, org_id: str, station_id: str
+    ) -> list[tuple[int, Alarm]]:
+        """Mark every open, unacknowledged episode acknowledged; queue one event for each."""
+        rows = self._con.execute(
+            "SELECT episode_id, compressor_id, condition, severity, metric, raised_value, "
+            "threshold, raised_at, raised_seq, model_version, message FROM alarm_episodes "
+            "WHERE cleared_at IS NULL AND acknowledged_at IS NULL ORDER BY raised_at"
+        ).fetchall()
+        queued: list[tuple[int, Alarm]] = []
+        self._con.execute("BEGIN TRANSACTION")
+        try:
+            for (episode_id, compressor_id, condition, severity, metric, value, threshold,
+                 raised_at, seq, model_version, message) in rows:  # fmt: skip
+                self._con.execute(
+                    "UPDATE alarm_episodes SET acknowledged_at = ?, acknowledged_by = ? "
+                    "WHERE episode_id = ?",
+                    [at, by, episode_id],
+                )
+                alarm = Alarm(
+                    episode_id=episode_id, event=AlarmEvent.ACKNOWLEDGED, org_id=org_id,
+                    station_id=station_id, compressor_id=compressor_id, condition=condition,
+                    severity=AlarmSeverity(severity), raised_at=raised_at.isoformat(),
+                    metric=metric, value=value, threshold=threshold, seq=seq,
+                    model_version=model_version,
+                    message=f"{(message or '').removesuffix(' raised')} acknowledged on site",
+                    acknowledged_at=at.isoformat(), acknowledged_by=by,
+                )  # fmt: skip
+                queued.append((self._queue(alarm), alarm))
+            self._con.execute("COMMIT")
+        except BaseException:
+            self._con.execute("ROLLBACK")
+            raise
+        return queued
+
+    def annunciated(self) -> list[tuple[str, AlarmSeverity, bool]]:
+        """Open episodes as the annunciation sees them: (id, severity, acknowledged)."""
+        return [
+            (str(e), AlarmSeverity(s), bool(a))
+            for e, s, a in self._con.execute(
+                "SELECT episode_id, severity, acknowledged_at IS NOT NULL FROM alarm_episodes "
+                "WHERE cleared_at IS NULL ORDER BY raised_at"
+            ).fetchall()
+        ]
+
     def open_episodes(self) -> list[tuple[str, str, str, float | None]]:
         return [
             (str(e), str(c), str(k), p)
@@ -227,13 +278,13 @@ class AlarmStore:
         """Open episodes first, then the latest closed ones (for status and the CLI)."""
         rows = self._con.execute(
             "SELECT episode_id, compressor_id, condition, severity, metric, raised_value, "
-            "threshold, raised_at, cleared_at FROM alarm_episodes "
+            "threshold, raised_at, cleared_at, acknowledged_at FROM alarm_episodes "
             "ORDER BY cleared_at IS NULL DESC, raised_at DESC LIMIT ?",
             [limit],
         ).fetchall()
         keys = (
             "episode_id", "compressor_id", "condition", "severity", "metric", "value",
-            "threshold", "raised_at", "cleared_at",
+            "threshold", "raised_at", "cleared_at", "acknowledged_at",
         )  # fmt: skip
         return [
             {

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -186,7 +186,15 @@ class Buffer:
             self._cache.clear()  # counters changed inside the transaction are void
             self._sql("ROLLBACK")
             raise
-        self._sql("COMMIT")
+        try:
+            self._sql("COMMIT")
+        except duckdb.Error:
+            # A full or read-only disk fails the commit itself: DuckDB has rolled back, and the
+            # cached counters must go with it (else the next append leaves a seq gap).
+            self._cache.clear()
+            with suppress(duckdb.Error):
+                self._sql("ROLLBACK")
+            raise
 
     def _one(self, sql: str, params: list[object] | None = None) -> tuple[Any, ...]:
         rows = self._sql(sql, params)

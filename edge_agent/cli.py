@@ -29,6 +29,10 @@ def _parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", help="print link, backlog and buffer state at a glance")
     status.add_argument("--config", type=Path)
     status.add_argument("--json", action="store_true", help="print the raw status document")
+
+    config = sub.add_parser("config", help="the configuration pushed by the hub: show, roll back")
+    config.add_argument("action", choices=["show", "rollback"])
+    config.add_argument("--config", type=Path)
     return parser
 
 
@@ -40,6 +44,7 @@ def _run(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level, json_lines=args.json_logs)
     # pymodbus logs every timeout at ERROR; the agent reports panel state itself.
     logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
+    logging.getLogger("asyncua").setLevel(logging.WARNING)  # the OPC UA source reports itself
     agent = Agent(settings)
     signal.signal(signal.SIGTERM, lambda *_: agent.stop())
     signal.signal(signal.SIGINT, lambda *_: agent.stop())
@@ -61,6 +66,39 @@ def _status(args: argparse.Namespace) -> int:
         return 0
     lines = render_status(document, buffer_path=str(settings.buffer.path))
     print("\n".join(lines))
+    return 0
+
+
+def _config(args: argparse.Namespace) -> int:
+    from edge_agent.remote_config import ROLLBACK_REQUEST, ConfigStore
+    from edge_agent.settings import EdgeSettings
+
+    settings = EdgeSettings.load(args.config)
+    store = ConfigStore(settings.remote_config_dir)
+    if args.action == "rollback":
+        request = settings.remote_config_dir / ROLLBACK_REQUEST
+        request.parent.mkdir(parents=True, exist_ok=True)
+        request.write_text("rollback requested on site\n")
+        print(
+            f"rollback requested ({request}); the running agent goes back to the previous "
+            "configuration within seconds (at its next start if it is stopped)"
+        )
+        return 0
+    for label, which in (("running", "current"), ("previous", "previous")):
+        signed = store.signed(which)
+        if signed is None:
+            print(f"{label:9} file configuration ({args.config or 'config/edge.yaml'})")
+            continue
+        document = signed.document
+        sections = ", ".join(document.sections()) or "no sections"
+        print(
+            f"{label:9} version {document.version} from the hub, issued {document.issued_at} "
+            f"by {document.issued_by or '-'}: {sections}"
+        )
+    report = store.last_report
+    if report is not None:
+        reason = f": {report.reason}" if report.reason else ""
+        print(f"last      version {report.version} {report.outcome.value} at {report.at}{reason}")
     return 0
 
 
@@ -132,18 +170,75 @@ def render_status(doc: dict[str, Any], *, buffer_path: str) -> list[str]:
         lines.append(f"panels    {len(panels) - len(bad)} of {len(panels)} answering")
         for name, panel in sorted(bad.items()):
             lines.append(f"  {name}: {panel.get('state')} ({panel.get('last_error') or '-'})")
+    lines.extend(_site_lines(doc))
     if doc.get("clock_jumps"):
         lines.append(
             f"clock     {doc.get('clock_jumps')} gateway clock jump(s) detected (readings flagged)"
         )
     if doc.get("http"):
-        lines.append(f"http      {doc.get('http')}/health  {doc.get('http')}/metrics")
+        lines.append(
+            f"http      {doc.get('http')}/ (status page)  {doc.get('http')}/health  "
+            f"{doc.get('http')}/metrics"
+        )
+    return lines
+
+
+def _site_lines(doc: dict[str, Any]) -> list[str]:
+    """Configuration, clock, storage, the horn/beacon and each compressor's last values."""
+    from shared.schema import SENSOR_FIELDS
+
+    lines = []
+    config = doc.get("config") or {}
+    if config:
+        report = config.get("last_report") or {}
+        last = (
+            f"; last push {report.get('version')} {report.get('outcome')}"
+            + (f": {report.get('reason')}" if report.get("reason") else "")
+            if report
+            else ""
+        )
+        lines.append(f"config    version {config.get('version')} ({config.get('source')}){last}")
+    clock = doc.get("clock") or {}
+    if clock.get("hub_skew_s") is not None or clock.get("panel_skew_s"):
+        hub = clock.get("hub_skew_s")
+        text = f"hub {hub:+.1f}s" if hub is not None else "hub -"
+        for panel, skew in sorted((clock.get("panel_skew_s") or {}).items()):
+            text += f", {panel} {skew:+.1f}s"
+        lines.append(f"clock     {'SKEWED ' if clock.get('skewed') else ''}{text}")
+    storage = doc.get("storage") or {}
+    if storage.get("state") not in (None, "ok"):
+        lines.append(
+            f"STORAGE   {storage.get('state')}: {storage.get('error')}; "
+            f"{storage.get('held_readings', 0)} reading(s) held in memory, "
+            f"{storage.get('refused_readings', 0)} refused"
+        )
+    annunciation = doc.get("annunciation")
+    if annunciation:
+        outputs = ", ".join(
+            f"{name} {o.get('written')}" for name, o in annunciation.get("outputs", {}).items()
+        )
+        lines.append(
+            f"horn      {annunciation.get('state')} {annunciation.get('device')}: {outputs}; "
+            f"last ack {annunciation.get('last_ack_at') or '-'}"
+        )
+    values = doc.get("last_values") or {}
+    if values:
+        lines.append("values    " + "  ".join(s.rsplit("_", 1)[0][:10] for s in SENSOR_FIELDS))
+    for compressor, reading in values.items():
+        cells = []
+        for sensor in SENSOR_FIELDS:
+            v = reading["values"].get(sensor) or {}
+            text = "-" if v.get("value") is None else f"{v['value']:.1f}"
+            if v.get("quality") != "ok":
+                text += f"({v.get('quality')})"
+            cells.append(text)
+        lines.append(f"  {compressor:8} {reading.get('state', ''):9} " + "  ".join(cells))
     return lines
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"run": _run, "status": _status}
+    handlers = {"run": _run, "status": _status, "config": _config}
     return run_cli(PROG, lambda: handlers[args.command](args))
 
 

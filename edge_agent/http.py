@@ -1,4 +1,4 @@
-"""Local HTTP for the technician's tools: /health (JSON) and /metrics (Prometheus text)."""
+"""Local HTTP on the gateway: / (the status page for a phone), /status, /health and /metrics."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from edge_agent.page import render_page
 from edge_agent.status import render_metrics
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,9 @@ class LocalHttp:
             self._reply(request, code, json.dumps(health).encode(), "application/json")
         elif request.path == "/status":
             self._reply(request, 200, json.dumps(doc, default=str).encode(), "application/json")
+        elif request.path in ("/", "/index.html"):
+            body = render_page(doc, health_of(doc)).encode()
+            self._reply(request, 200, body, "text/html; charset=utf-8")
         else:
             self._reply(request, 404, b"not found\n", "text/plain")
 
@@ -85,6 +89,19 @@ def health_of(doc: dict[str, Any]) -> dict[str, Any]:
     for name, panel in doc.get("panels", {}).items():
         if panel.get("state") not in ("ok", "unknown"):
             problems.append(f"panel {name}: {panel.get('state')}")
+    annunciation = doc.get("annunciation") or {}
+    if annunciation.get("state") not in (None, "ok", "unknown"):
+        problems.append(f"horn/beacon device: {annunciation.get('state')}")
+    storage = doc.get("storage") or {}
+    if storage.get("state") not in (None, "ok"):
+        problems.append(f"buffer storage {storage.get('state')}: {storage.get('error')}")
+    clock = doc.get("clock") or {}
+    if clock.get("skewed"):
+        problems.append(f"clock skew: {clock.get('problem')}")
+    config = doc.get("config") or {}
+    last_config = config.get("last_report") or {}
+    if last_config.get("outcome") in ("refused", "rolled_back"):
+        problems.append(f"configuration {last_config.get('version')}: {last_config.get('outcome')}")
     update = doc.get("last_model_update") or {}
     if update.get("outcome") in ("rejected", "rolled_back", "failed"):
         problems.append(f"model update {update.get('version')}: {update.get('outcome')}")

@@ -64,6 +64,13 @@ class Scorer:
         self.recent: deque[tuple[str, float, np.ndarray, str]] = deque(maxlen=recent_readings)
         self.rows_scored = 0
 
+    def set_thresholds(self, thresholds: Thresholds) -> None:
+        """New rules (remote configuration); open episodes keep their state."""
+        self.thresholds = thresholds
+        self.rule_spec = FeatureSpec(
+            window_s=thresholds.window_s, min_samples=thresholds.min_samples
+        )
+
     # -- models -------------------------------------------------------------
 
     def set_model(self, model: OnnxModel | None) -> None:

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from edge_agent.annunciation import AnnunciationSettings
 from shared.ids import OrgId, StationId
 from shared.mqtt import MqttSettings
 from shared.settings import AltavizSettings, settings_config
@@ -36,6 +37,9 @@ class BufferSettings(BaseModel):
     memory_limit_mb: int = Field(256, ge=32)
     threads: int = Field(1, ge=1, le=64)
     drain_threads: int = Field(2, ge=1, le=64)
+    #: While the buffer cannot be written (disk full, read-only), new readings are held in
+    #: memory up to this many, then REFUSED (counted and reported); nothing buffered is lost.
+    hold_readings: int = Field(100_000, ge=0)
 
 
 class UplinkSettings(BaseModel):
@@ -99,6 +103,25 @@ class HttpSettings(BaseModel):
     port: int = Field(9108, ge=0, le=65535)
 
 
+class RemoteConfigSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    #: The pinned hub key (PEM); null = the model key (model.public_key_file).
+    public_key_file: Path | None = None
+    #: Current and previous configuration, last report (null: `config/` beside the buffer file).
+    dir: Path | None = None
+    #: After a change, every panel that answered before must answer within this, or it rolls back.
+    verify_s: float = Field(30.0, gt=0)
+
+
+class ClockSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    #: The agent's clock this far from the hub's or a panel's is flagged (status, /health).
+    max_skew_s: float = Field(5.0, gt=0)
+
+
 class EdgeSettings(AltavizSettings):
     model_config = settings_config("edge")
     app_name: ClassVar[str] = "edge"
@@ -114,7 +137,16 @@ class EdgeSettings(AltavizSettings):
     scoring: ScoringSettings = Field(default_factory=ScoringSettings)
     model: ModelSettings = Field(default_factory=ModelSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
+    #: On-site horn / beacon / PLC alarm bit and the acknowledge button (edge_agent.annunciation).
+    annunciation: AnnunciationSettings = Field(default_factory=AnnunciationSettings)
+    #: Signed configuration pushed by the hub (edge_agent.remote_config).
+    remote_config: RemoteConfigSettings = Field(default_factory=RemoteConfigSettings)
+    clock: ClockSettings = Field(default_factory=ClockSettings)
 
     @property
     def status_file(self) -> Path:
         return self.buffer.path.with_suffix(".status.json")
+
+    @property
+    def remote_config_dir(self) -> Path:
+        return self.remote_config.dir or self.buffer.path.parent / "config"

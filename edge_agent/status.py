@@ -131,6 +131,35 @@ def render_metrics(doc: dict[str, Any]) -> str:
         "Polls that ended in comm_error or device_exception",
         [({"panel": name}, p.get("failed_polls")) for name, p in panels.items()],
     )
+    storage = doc.get("storage") or {}
+    gauge("storage_ok", "1 while the buffer takes writes (0: disk full, read-only)",
+          1 if storage.get("state", "ok") == "ok" else 0)  # fmt: skip
+    gauge("held_readings", "Readings held in memory while the buffer refuses writes",
+          storage.get("held_readings"))  # fmt: skip
+    counter("refused_readings_total", "New readings refused while the buffer could not be written",
+            storage.get("refused_readings"))  # fmt: skip
+    gauge("config_version", "Remote configuration version running (0: the file's)",
+          doc.get("config_version"))  # fmt: skip
+    clock = doc.get("clock") or {}
+    if clock.get("hub_skew_s") is not None:
+        gauge("hub_clock_skew_seconds", "Agent clock minus the hub's", clock.get("hub_skew_s"))
+    m.add(
+        "altaviz_edge_panel_clock_skew_seconds",
+        "gauge",
+        "Agent clock minus the panel's",
+        [({"panel": name}, skew) for name, skew in (clock.get("panel_skew_s") or {}).items()],
+    )
+    annunciation = doc.get("annunciation")
+    if annunciation:
+        gauge("annunciation_up", "1 when the horn/beacon device answered its last poll",
+              1 if annunciation.get("state") == "ok" else 0)  # fmt: skip
+        m.add(
+            "altaviz_edge_annunciation_output_on",
+            "gauge",
+            "1 while an output (horn, beacon) is written on",
+            [({"output": n}, 1 if o.get("written") == "on" else 0)
+             for n, o in annunciation.get("outputs", {}).items()],
+        )  # fmt: skip
     gauge("cpu_seconds", "CPU seconds used by the agent process", process.get("cpu_seconds"))
     gauge("resident_memory_bytes", "Resident memory of the agent process", process.get("rss_bytes"))
     return "\n".join(m.lines) + "\n"

@@ -40,13 +40,20 @@ class OfferReceived:
 
 
 @dataclass(frozen=True)
+class ConfigReceived:
+    """A configuration document on the retained config topic (verified by the agent)."""
+
+    payload: bytes
+
+
+@dataclass(frozen=True)
 class Published:
     """The broker acknowledged (PUBACK) the QoS 1 message with this id."""
 
     mid: int
 
 
-Event = Connected | Disconnected | AckReceived | OfferReceived | Published
+Event = Connected | Disconnected | AckReceived | OfferReceived | ConfigReceived | Published
 
 
 class Uplink:
@@ -61,6 +68,8 @@ class Uplink:
         self.telemetry_topic = topic(org_id, station_id, Kind.TELEMETRY)
         self.alarms_topic = topic(org_id, station_id, Kind.ALARMS)
         self._model_topic = topic(org_id, station_id, Kind.MODEL)
+        self._config_topic = topic(org_id, station_id, Kind.CONFIG)
+        self.config_status_topic = topic(org_id, station_id, Kind.CONFIG_STATUS)
         self._settings = settings
         self._client = make_client(settings, client_id=f"altaviz-edge-{org_id}-{station_id}")
         offline = StationStatus(online=False, agent_version=__version__)
@@ -105,7 +114,7 @@ class Uplink:
         if getattr(reason, "is_failure", False):
             log.warning("hub broker refused the connection: %s", reason)
             return
-        client.subscribe([(self._ack_topic, 1), (self._model_topic, 1)])
+        client.subscribe([(self._ack_topic, 1), (self._model_topic, 1), (self._config_topic, 1)])
         self.connected = True
         log.info("connected to %s:%s", self._settings.host, self._settings.port)
         self.events.put(Connected())
@@ -126,6 +135,9 @@ class Uplink:
     def _on_message(self, _c: paho.Client, _ud: Any, message: paho.MQTTMessage) -> None:
         if message.topic == self._model_topic:
             self._on_offer(bytes(message.payload))
+            return
+        if message.topic == self._config_topic:
+            self.events.put(ConfigReceived(bytes(message.payload)))
             return
         if message.topic != self._ack_topic:
             return

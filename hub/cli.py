@@ -68,6 +68,9 @@ def _parser() -> argparse.ArgumentParser:
     workflows.add_argument(
         "--once", action="store_true", help="run one tick of every job and one delivery pass"
     )
+    from hub.stationconfig.cli import add_parser as add_stations_parser
+
+    add_stations_parser(sub)
 
     broker = sub.add_parser("broker", help="run the embedded MQTT broker (demo and trials)")
     broker.add_argument("--host", default="127.0.0.1")
@@ -97,9 +100,14 @@ def _ingest(args: argparse.Namespace) -> int:
     # Station status and edge alarms go to the serving database the portal reads.
     events = StationEventsWorker(settings, engine)
     events.start()
+    from hub.stationconfig.link import ConfigReportsWorker
+
+    config_reports = ConfigReportsWorker(settings, events.events.engine)
+    config_reports.start()
     try:
         _wait_for_signal()
     finally:
+        config_reports.stop()
         events.stop()
         worker.stop()
     return 0
@@ -269,6 +277,10 @@ def _compliance(args: argparse.Namespace) -> int:
     from hub.compliance import cli as compliance
 
     return compliance.run(args)
+def _stations(args: argparse.Namespace) -> int:
+    from hub.stationconfig.cli import run
+
+    return run(args)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -282,6 +294,7 @@ def main(argv: list[str] | None = None) -> int:
         "workflows": _workflows,
         "broker": _broker,
         "compliance": _compliance,
+        "stations": _stations,
     }
     return run_cli(PROG, lambda: handlers[args.command](args))
 

@@ -75,6 +75,8 @@ class PanelStatus(BaseModel):
     polls: int = 0
     failed_polls: int = 0
     last_error: str | None = None
+    #: Gateway clock minus the panel's own clock (a panel that exposes it), in seconds.
+    clock_skew_s: float | None = None
 
 
 class StationStatus(BaseModel):
@@ -101,11 +103,20 @@ class StationStatus(BaseModel):
     forced_out_ranges: list[tuple[int, int]] = Field(default_factory=list)
     buffer_bytes: int | None = None
     clock_jumps: int = 0
+    #: Remote configuration the station runs (0 or None: its file configuration only).
+    config_version: int | None = None
+    #: Agent clock minus the hub's (from acks) and minus each panel's clock, in seconds.
+    hub_clock_skew_s: float | None = None
+    panel_clock_skew_s: dict[str, float] = Field(default_factory=dict)
+    #: ok, or why the buffer cannot be written (disk full, read-only file system).
+    storage_state: str = "ok"
 
 
 class AlarmEvent(StrEnum):
     RAISED = "raised"
     CLEARED = "cleared"
+    #: A technician pressed the station's acknowledge button (on-site annunciation).
+    ACKNOWLEDGED = "acknowledged"
 
 
 class AlarmSeverity(StrEnum):
@@ -144,6 +155,9 @@ class Alarm(BaseModel):
     model_version: str | None = None
     message: str = ""
     at: str = Field(default_factory=utc_now_iso)
+    #: When the episode was acknowledged on site, and how (e.g. the ack input's address).
+    acknowledged_at: str | None = None
+    acknowledged_by: str | None = None
 
 
 class ModelOffer(BaseModel):

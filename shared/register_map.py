@@ -48,6 +48,8 @@ AUXILIARY_FIELDS: dict[str, str] = {
     "suction_temp_f": "°F",
     "ambient_temp_f": "°F",
     "speed_rpm": "rpm",
+    # The panel's own clock (Unix seconds, e.g. uint32): the agent compares it with its own.
+    "panel_clock_s": "s",
 }
 
 #: The largest register count one read request may ask for (Modbus spec: 125).

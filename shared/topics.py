@@ -18,6 +18,8 @@ class Kind(StrEnum):
     ALARMS = "alarms"  # edge -> hub, local alarm episodes, QoS 1
     STATUS = "status"  # edge -> hub, retained; last will marks the station offline
     MODEL = "model"  # hub -> edge, retained model manifest
+    CONFIG = "config"  # hub -> edge, retained signed station configuration
+    CONFIG_STATUS = "config_status"  # edge -> hub, retained: the fate of the last configuration
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,11 @@
-"""`altaviz-sim`: generate histories, stream live readings, serve Modbus panels."""
+"""`altaviz-sim`: generate histories, stream live readings, serve Modbus or OPC UA panels."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+import logging
 import signal
 import sys
 import time
@@ -112,6 +113,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="STATION:UNIT[:CODE]",
         help="this unit answers with a Modbus exception (default code 4); repeatable",
     )
+
+    opcua = sub.add_parser(
+        "serve-opcua", help="serve the stations' compressors as variables on an OPC UA server"
+    )
+    _add_run_options(opcua, default_scenario="healthy")
+    opcua.add_argument(
+        "--speed", type=float, default=1.0, help="simulated seconds per second; 0 freezes time"
+    )
+    opcua.add_argument(
+        "--endpoint", default="opc.tcp://127.0.0.1:4840/altaviz/", help="opc.tcp:// URL to serve"
+    )
+    opcua.add_argument("--duration", type=float, help="stop after this many wall-clock seconds")
 
     fleet = sub.add_parser("fleet", help="print the resolved fleet (generators expanded) as YAML")
     fleet.add_argument("--fleet", type=Path, help="fleet file (default: config/fleet.yaml)")
@@ -281,6 +294,46 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve_opcua(args: argparse.Namespace) -> int:
+    from simulator.opcua import OpcUaPanels, node_ids
+
+    # asyncua narrates building its address space at INFO.
+    logging.getLogger("asyncua").setLevel(logging.WARNING)
+    if args.speed < 0:
+        raise ScenarioError("--speed must be >= 0")
+    start = _live_start(args, 1)
+    scenario = load_scenario(args.scenario).with_overrides(
+        seed=args.seed, start=start, resolution_s=1
+    )
+    sim = Simulation(load_fleet(args.fleet), scenario, stations=args.stations)
+    clock = LiveClock(scenario.start_s, speed=args.speed)
+    panels = OpcUaPanels(sim, clock=clock, endpoint=args.endpoint, stations=args.stations)
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        if args.duration is not None:
+            loop.call_later(args.duration, stop.set)
+        task = asyncio.create_task(panels.run(stop))
+        while panels.instant_s is None and not task.done():
+            await asyncio.sleep(0.01)
+        if not task.done():
+            first = panels.compressor_ids[0]
+            example = node_ids(first, panels.namespace_index)["discharge_temp_f"]
+            print(
+                f"{PROG}: OPC UA panels on {args.endpoint}: {len(panels.compressor_ids)} "
+                f"compressor(s), node ids like {example}; time x{args.speed:g} from "
+                f"{start.isoformat()}",
+                flush=True,
+            )
+        await task
+
+    asyncio.run(serve())
+    return 0
+
+
 def _fleet(args: argparse.Namespace) -> int:
     fleet = load_fleet(args.fleet)
     yaml.safe_dump(fleet.to_document(), sys.stdout, sort_keys=False, allow_unicode=True)
@@ -302,6 +355,7 @@ COMMANDS = {
     "generate": _generate,
     "stream": _stream,
     "serve-modbus": _serve,
+    "serve-opcua": _serve_opcua,
     "fleet": _fleet,
     "scenario": _show_scenario,
 }

@@ -151,6 +151,8 @@ class StationPanel:
     def _value(chunk: Chunk, row: int, name: str) -> float | None:
         if name in SENSOR_FIELDS:
             return float(chunk.reported.values[name][row, 0])
+        if name == "panel_clock_s":
+            return float(chunk.t[0])  # the panel's clock runs on simulated time
         physics = chunk.physics
         source = {
             "suction_temp_f": physics.suction_temp_f,

@@ -15,6 +15,9 @@ from shared.sources import RawReading
 
 log = logging.getLogger(__name__)
 
+#: An auxiliary point with the panel's own clock (Unix seconds), compared with the gateway's.
+PANEL_CLOCK_POINT = "panel_clock_s"
+
 
 class Panel:
     def __init__(self, options: PanelOptions, register_map: RegisterMap) -> None:
@@ -27,7 +30,11 @@ class Panel:
                 register_map.name,
                 ", ".join(missing),
             )
-        wanted = [p.name for p in register_map.points if p.name in (*SENSOR_FIELDS, STATE_POINT)]
+        wanted = [
+            p.name
+            for p in register_map.points
+            if p.name in (*SENSOR_FIELDS, STATE_POINT, PANEL_CLOCK_POINT)
+        ]
         self.blocks = read_plan(register_map, names=wanted)
         self.status = PanelStatus()
         self._last_value: dict[str, tuple[float | None, float]] = {}
@@ -84,6 +91,10 @@ class Panel:
                     state = str(decoded[0]) if decoded[1] == Quality.OK else OperatingState.UNKNOWN
                     continue
                 assert isinstance(decoded, Decoded)
+                if name == PANEL_CLOCK_POINT:
+                    if decoded.value is not None and decoded.quality == Quality.OK:
+                        self.status.clock_skew_s = round(at.timestamp() - decoded.value, 1)
+                    continue
                 values[name] = decoded.value
                 quality[name] = self._staleness(name, decoded)
         for sensor in SENSOR_FIELDS:

@@ -40,13 +40,23 @@ def _routers() -> tuple[list[APIRouter], list[APIRouter]]:
     from hub.portal.orgs import views as orgs
     from hub.portal.public import views as public
     from hub.portal.quality import views as quality
+    from hub.portal.stationconfig import views as stationconfig
     from hub.portal.tokens import views as tokens
     from hub.portal.workflows import pages as workflow_pages
     from hub.portal.workflows import views as workflows
 
     pages = [auth.router, orgs.pages, tokens.pages, audit.pages, billing.pages, public.pages]
     api = [orgs.api, tokens.api, audit.api, billing.api]
-    for module in (fleet, alerts, quality, models_view, compliance, maintenance, exports):
+    for module in (
+        fleet,
+        alerts,
+        quality,
+        models_view,
+        compliance,
+        maintenance,
+        exports,
+        stationconfig,
+    ):
         pages.append(module.pages)
         api.append(module.api)
     pages.append(workflow_pages.pages)

@@ -32,7 +32,7 @@ def test_edge_extra_installs_without_hub_dependencies(tmp_path: Path) -> None:
         "pyspark", "delta-spark", "fastapi", "scikit-learn", "uvicorn", "py4j", "pyarrow", "pandas",
     ):  # fmt: skip
         assert forbidden not in names, f"{forbidden} was installed with .[edge]"
-    for needed in ("duckdb", "onnxruntime", "paho-mqtt", "pymodbus", "numpy"):
+    for needed in ("duckdb", "onnxruntime", "paho-mqtt", "pymodbus", "numpy", "asyncua"):
         assert needed in names, f"{needed} missing from .[edge]"
     python = venv / "bin" / "python"
     no_spark = subprocess.run(
@@ -46,7 +46,7 @@ def test_edge_extra_installs_without_hub_dependencies(tmp_path: Path) -> None:
     assert helped.returncode == 0, helped.stderr
     assert "run" in helped.stdout and "status" in helped.stdout
     imports = subprocess.run(
-        [str(python), "-c", "import edge_agent.agent, edge_agent.buffer, simulator.source, simulator.cli"],
+        [str(python), "-c", "import edge_agent.agent, edge_agent.buffer, edge_agent.opcua.source, simulator.source, simulator.cli"],
         capture_output=True, text=True, cwd=tmp_path,
     )  # fmt: skip
     assert imports.returncode == 0, imports.stderr

@@ -11,7 +11,8 @@ import hub.ingest.models  # the hot path: compressor_latest, station_latest
 import hub.maintenance.models  # work-order attachments, episode reviews
 import hub.portal.models
 import hub.scoring.models  # hub-side scoring: model_status
-import hub.serving.models  # noqa: F401 - the lakehouse's serving tables (status, aggregates, alerts, ...)
+import hub.serving.models  # the lakehouse's serving tables (status, aggregates, alerts, ...)
+import hub.stationconfig.models  # noqa: F401 - station configurations pushed and reported
 from hub.db.base import Base
 from hub.db.session import make_engine
 from hub.workflows import models as _workflows  # noqa: F401 - runs, workflow alerts, outbox, rules
