@@ -6,6 +6,7 @@ import paho.mqtt.client as paho
 
 from hub.ingest.landing import LandingZone
 from hub.ingest.service import IngestService
+from hub.ingest.stations import StationDirectory
 from hub.ingest.subscriber import Subscriber
 from hub.settings import HubSettings
 from shared.messages import encode_message
@@ -32,9 +33,16 @@ class IngestWorker(Subscriber):
                 else subscription(Kind.TELEMETRY)
             ],
         )
+        options = settings.ingest
         self.service = IngestService(
-            LandingZone(settings.landing_dir, settings.quarantine_dir),
-            max_batch_bytes=settings.ingest.max_batch_bytes,
+            LandingZone(
+                settings.landing_dir,
+                settings.quarantine_dir,
+                quarantine_max_bytes=options.quarantine_max_bytes,
+                quarantine_sample_bytes=options.quarantine_sample_bytes,
+            ),
+            max_batch_bytes=options.max_batch_bytes,
+            directory=station_directory(settings) if options.known_stations_only else None,
         )
 
     def handle(self, client: paho.Client, message: paho.MQTTMessage) -> None:
@@ -42,3 +50,10 @@ class IngestWorker(Subscriber):
         if outcome.address is not None:
             ack_topic = topic(outcome.address.org_id, outcome.address.station_id, Kind.ACK)
             client.publish(ack_topic, encode_message(outcome.ack), qos=1)
+
+
+def station_directory(settings: HubSettings) -> StationDirectory:
+    """The serving database's stations, through a small engine of ingest's own."""
+    from hub.db.session import make_engine
+
+    return StationDirectory(make_engine(settings.database_url))

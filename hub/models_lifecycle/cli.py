@@ -209,10 +209,15 @@ def _serve(args: argparse.Namespace) -> int:
     models = context.models
     server = BundleServer(context.registry.root, host=models.bundle_server_host, port=models.bundle_server_port)
     print(f"serving bundles of {context.org_id} from {context.registry.root} at {server.base_url}")
+    from hub.observability.service import bundle_server_health
+
+    health = bundle_server_health(context.settings, context.registry.root)
     try:
         server.serve_forever()
     finally:
         server.close()
+        if health is not None:
+            health.stop()
     return 0
 
 
