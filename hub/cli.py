@@ -92,9 +92,11 @@ def _ingest(args: argparse.Namespace) -> int:
     health = start_service(
         "ingest", settings.observability, ingest_checks(settings, connected=worker.connected.is_set)
     )
-    worker.start()
-    # Station status and edge alarms go to the serving database the portal reads.
+    # Station status and edge alarms go to the serving database the portal reads; it is
+    # migrated (when auto_migrate) before anything lands, so a kill never interrupts DDL
+    # while batches are acknowledged.
     events = StationEventsWorker(settings, _serving_engine(settings))
+    worker.start()
     events.start()
     try:
         _wait_for_signal()
