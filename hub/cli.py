@@ -127,7 +127,12 @@ def _pipeline(args: argparse.Namespace) -> int:
 
     settings = HubSettings.load(args.config)
     configure_logging(settings.log_level, json_lines=args.json_logs)
-    health = start_service("pipeline", settings.observability, pipeline_checks(settings))
+    # A one-shot run (cron, a test) needs no endpoint and must not take the service's port.
+    health = (
+        None
+        if args.once
+        else start_service("pipeline", settings.observability, pipeline_checks(settings))
+    )
     serving = timed_serving_sync(prepare_serving(settings))
     spark = build_spark(settings.spark)
     if health is not None:

@@ -7,12 +7,19 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from hub.errors import HubError
 from hub.observability.health import Check, HealthServer
 from hub.observability.metrics import observe_serving_sync
 from hub.observability.settings import ObservabilitySettings
 from hub.observability.tracing import TraceContextFilter, configure_tracing
 
 log = logging.getLogger(__name__)
+
+
+class ObservabilityError(HubError):
+    """A service's health endpoint cannot start (its port is taken or not allowed)."""
+
+    exit_code = 2
 
 
 def start_service(
@@ -27,9 +34,16 @@ def start_service(
     port = settings.port_for(service)
     if port is None:
         return None
-    return HealthServer(
-        service, checks, host=settings.host, port=port, ready_timeout_s=settings.ready_timeout_s
-    ).start()
+    try:
+        server = HealthServer(
+            service, checks, host=settings.host, port=port, ready_timeout_s=settings.ready_timeout_s
+        )
+    except OSError as exc:
+        raise ObservabilityError(
+            f"observability.{service}_port: cannot listen on {settings.host}:{port} "
+            f"({exc.strerror}); another process has it, or set another port"
+        ) from None
+    return server.start()
 
 
 def timed_serving_sync(sync: Callable[..., Any]) -> Callable[..., Any]:

@@ -137,3 +137,12 @@ def test_portal_health_ready_and_latency_per_route(tmp_path: Path, portal_db: An
         assert client.get("/health").status_code == 200
         response = client.get("/ready")
     assert response.status_code == 503 and response.json()["failing"] == "postgresql"
+
+
+def test_a_taken_health_port_is_one_clear_error(tmp_path: Path) -> None:
+    from hub.observability.service import ObservabilityError, start_service
+
+    with HealthServer("other") as taken:
+        settings = _settings(tmp_path, observability={"ingest_port": taken.port})
+        with pytest.raises(ObservabilityError, match=r"observability.ingest_port: cannot listen"):
+            start_service("ingest", settings.observability)
