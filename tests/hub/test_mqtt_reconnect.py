@@ -1,4 +1,5 @@
-"""The hub's MQTT clients are back within seconds of the broker's return (not up to 30 s)."""
+"""The hub's MQTT clients are back within seconds of the broker's return (not up to 30 s),
+and a batch published then lands."""
 
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ def test_a_batch_published_after_a_broker_restart_lands_within_seconds(
         time.sleep(8)
         mosquitto.start()
         restarted = time.monotonic()
+        wait_until(worker.connected.is_set, timeout=40, what="ingest back at the broker")
+        back_after = time.monotonic() - restarted
         publisher = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="station")
         publisher.connect("127.0.0.1", mosquitto.port)
         publisher.loop_start()
@@ -42,7 +45,7 @@ def test_a_batch_published_after_a_broker_restart_lands_within_seconds(
         finally:
             publisher.loop_stop()
             publisher.disconnect()
-        landed_after = time.monotonic() - restarted
     finally:
         worker.stop()
-    assert landed_after < 5.0, f"landed {landed_after:.1f} s after the broker came back"
+    # The old backoff (1, 2, 4, 8 s ...) waited ~7 s more here; now at most 2 s between tries.
+    assert back_after < 5.0, f"ingest reconnected {back_after:.1f} s after the broker came back"
