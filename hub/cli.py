@@ -23,19 +23,25 @@ def _parser() -> argparse.ArgumentParser:
         "--config", type=Path, help="YAML file (default: config/hub.yaml if present)"
     )
     parser.add_argument("--json-logs", action="store_true", help="log one JSON object per line")
+    # Every sub-command takes --config and --json-logs after its name too (as altaviz-edge
+    # does); SUPPRESS keeps a value given before the sub-command when none is given after.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="YAML file")
+    common.add_argument("--json-logs", action="store_true", default=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    sub.add_parser(
+    def add(name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[common], **kwargs)
+
+    add(
         "ingest",
         help="land telemetry batches from MQTT and acknowledge them; keep station status and edge alarms",
     )
 
-    pipeline = sub.add_parser(
-        "pipeline", help="run landing -> bronze -> silver -> gold -> serving database"
-    )
+    pipeline = add("pipeline", help="run landing -> bronze -> silver -> gold -> serving database")
     pipeline.add_argument("--once", action="store_true", help="process what has landed, then stop")
 
-    lake = sub.add_parser("lake", help="lakehouse audits, maintenance and history import")
+    lake = add("lake", help="lakehouse audits, maintenance and history import")
     lake.add_argument(
         "action",
         choices=["report", "hash", "maintain", "history", "backfill"],
@@ -46,10 +52,10 @@ def _parser() -> argparse.ArgumentParser:
     lake.add_argument("path", nargs="?", type=Path, help="backfill: the history to land")
     lake.add_argument("--org", help="backfill: org of every station (default: from the fleet file)")
 
-    db = sub.add_parser("db", help="serving database migrations")
+    db = add("db", help="serving database migrations")
     db.add_argument("action", choices=["upgrade", "current"])
 
-    portal = sub.add_parser("portal", help="serve the web portal and its JSON API (/api/v1)")
+    portal = add("portal", help="serve the web portal and its JSON API (/api/v1)")
     portal.add_argument("--host", help="listen address (default: portal.host)")
     portal.add_argument("--port", type=int, help="listen port (default: portal.port)")
     portal.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
@@ -60,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     from hub.compliance import cli as compliance
 
     compliance.register(sub)
-    workflows = sub.add_parser(
+    workflows = add(
         "workflows",
         help="run the workflow scheduler (escalation, auto-resolve, freshness, cleanup, rules) "
         "and deliver notifications; safe to run on several replicas",
@@ -68,11 +74,23 @@ def _parser() -> argparse.ArgumentParser:
     workflows.add_argument(
         "--once", action="store_true", help="run one tick of every job and one delivery pass"
     )
-    from hub.stationconfig.cli import add_parser as add_stations_parser
+    from hub.stationconfig.cli import add_parser as add_config_parser
+    from hub.stations.cli import add_commands as add_station_commands
 
-    add_stations_parser(sub)
+    stations = add(
+        "stations",
+        help="a station's identity and broker access (provision, revoke) and the configuration "
+        "its agent runs (config)",
+    )
+    station_commands = stations.add_subparsers(dest="stations_command", required=True)
 
-    broker = sub.add_parser("broker", help="run the embedded MQTT broker (demo and trials)")
+    def add_station(name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        return station_commands.add_parser(name, parents=[common], **kwargs)
+
+    add_station_commands(add_station)
+    add_config_parser(add_station)
+
+    broker = add("broker", help="run the embedded MQTT broker (demo and trials)")
     broker.add_argument("--host", default="127.0.0.1")
     broker.add_argument("--port", type=int, default=1883)
     return parser
@@ -89,6 +107,7 @@ def _ingest(args: argparse.Namespace) -> int:
     from hub.ingest.events import StationEventsWorker
     from hub.ingest.hotpath import HotPath
     from hub.ingest.worker import IngestWorker
+    from hub.observability.service import ingest_checks, start_service
     from hub.settings import HubSettings
 
     settings = HubSettings.load(args.config)
@@ -96,9 +115,14 @@ def _ingest(args: argparse.Namespace) -> int:
     engine = _serving_engine(settings)
     # Newest values and station freshness reach serving straight from ingest (the hot path).
     worker = IngestWorker(settings, hotpath=HotPath(engine))
-    worker.start()
-    # Station status and edge alarms go to the serving database the portal reads.
+    health = start_service(
+        "ingest", settings.observability, ingest_checks(settings, connected=worker.connected.is_set)
+    )
+    # Station status and edge alarms go to the serving database the portal reads; it is
+    # migrated (when auto_migrate, by _serving_engine) before anything lands, so a kill
+    # never interrupts DDL while batches are acknowledged.
     events = StationEventsWorker(settings, engine)
+    worker.start()
     events.start()
     from hub.stationconfig.link import ConfigReportsWorker
 
@@ -110,6 +134,8 @@ def _ingest(args: argparse.Namespace) -> int:
         config_reports.stop()
         events.stop()
         worker.stop()
+        if health is not None:
+            health.stop()
     return 0
 
 
@@ -125,13 +151,23 @@ def _serving_engine(settings):  # type: ignore[no-untyped-def]
 def _pipeline(args: argparse.Namespace) -> int:
     from hub.lakehouse.pipeline import ContinuousPipeline, run_once
     from hub.lakehouse.spark import build_spark
+    from hub.observability import checks
+    from hub.observability.service import pipeline_checks, start_service, timed_serving_sync
     from hub.serving.sync import prepare_serving
     from hub.settings import HubSettings
 
     settings = HubSettings.load(args.config)
     configure_logging(settings.log_level, json_lines=args.json_logs)
-    serving = prepare_serving(settings)
+    # A one-shot run (cron, a test) needs no endpoint and must not take the service's port.
+    health = (
+        None
+        if args.once
+        else start_service("pipeline", settings.observability, pipeline_checks(settings))
+    )
+    serving = timed_serving_sync(prepare_serving(settings))
     spark = build_spark(settings.spark)
+    if health is not None:
+        health.add_check(checks.spark_check(spark))
     try:
         if args.once:
             result = run_once(spark, settings, after_commit=serving)
@@ -154,6 +190,8 @@ def _pipeline(args: argparse.Namespace) -> int:
         return 0
     finally:
         spark.stop()
+        if health is not None:
+            health.stop()
 
 
 def _lake(args: argparse.Namespace) -> int:
@@ -205,15 +243,20 @@ def _db(args: argparse.Namespace) -> int:
 
 
 def _portal(args: argparse.Namespace) -> int:
+    from hub.settings import HubSettings
+
+    # Settings first: a bad one is one line, before any import can print a warning.
+    settings = HubSettings.load(args.config)
+    configure_logging(settings.log_level, json_lines=args.json_logs)
+
     import uvicorn
 
     from hub.db.migrate import upgrade
+    from hub.observability.service import start_service
     from hub.portal.app import create_app
-    from hub.settings import HubSettings
 
-    settings = HubSettings.load(args.config)
     settings.check_portal(host=args.host)
-    configure_logging(settings.log_level, json_lines=args.json_logs)
+    start_service("portal", settings.observability)  # /health, /ready, /metrics: in the app
     if args.migrate:
         upgrade(settings.database_url)
     if args.workers > 1:  # each worker process builds its own app from the same settings
@@ -246,6 +289,9 @@ def _workflows(args: argparse.Namespace) -> int:
         print("workflows are disabled (workflows.enabled: false)")
         return 0
     runner = WorkflowRunner(_serving_engine(settings), settings, clock=SystemClock())
+    from hub.observability.service import workflows_health
+
+    health = workflows_health(settings)
     if args.once:
         result = runner.scheduler.run_tick(runner.scheduler.current_tick())
         attempts = runner.dispatcher.run_once()
@@ -257,7 +303,23 @@ def _workflows(args: argparse.Namespace) -> int:
         _wait_for_signal()
     finally:
         runner.stop()
+        if health is not None:
+            health.stop()
     return 0
+
+
+def _stations(args: argparse.Namespace) -> int:
+    from hub.settings import HubSettings
+
+    if args.stations_command == "config":
+        from hub.stationconfig.cli import run as run_config
+
+        return run_config(args)
+    from hub.stations.cli import run
+
+    settings = HubSettings.load(args.config)
+    configure_logging(settings.log_level, json_lines=args.json_logs)
+    return run(args, settings)
 
 
 def _broker(args: argparse.Namespace) -> int:
@@ -277,10 +339,6 @@ def _compliance(args: argparse.Namespace) -> int:
     from hub.compliance import cli as compliance
 
     return compliance.run(args)
-def _stations(args: argparse.Namespace) -> int:
-    from hub.stationconfig.cli import run
-
-    return run(args)
 
 
 def main(argv: list[str] | None = None) -> int:

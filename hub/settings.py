@@ -9,6 +9,8 @@ from typing import ClassVar, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from hub.models_lifecycle.settings import ModelLifecycleSettings
+from hub.observability.settings import ObservabilitySettings
+from hub.stations.settings import StationProvisioningSettings
 from hub.workflows.settings import WorkflowSettings
 from shared.batch import DEFAULT_MAX_BATCH_BYTES
 from shared.errors import ConfigError
@@ -42,6 +44,13 @@ class IngestSettings(BaseModel):
     client_id: str = "altaviz-hub-ingest"
     #: How long the broker keeps queueing for a disconnected worker (MQTT 5 session expiry).
     session_expiry_s: int = Field(300, ge=0)
+    #: Refuse batches for an org/station missing from the serving database's stations
+    #: (fleet file, `altaviz-hub stations provision`); false only for trials and tests.
+    known_stations_only: bool = True
+    #: Bytes the quarantine may hold; past it a refusal keeps only its JSON record.
+    quarantine_max_bytes: int = Field(1 << 30, ge=0)
+    #: A refused payload above this keeps its first and last half of it, not all of it.
+    quarantine_sample_bytes: int = Field(1 << 20, ge=1024)
 
 
 class SparkSettings(BaseModel):
@@ -406,6 +415,8 @@ class HubSettings(AltavizSettings):
     portal: PortalSettings = Field(default_factory=PortalSettings)
     models: ModelLifecycleSettings = Field(default_factory=ModelLifecycleSettings)
     workflows: WorkflowSettings = Field(default_factory=WorkflowSettings)
+    observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
+    stations: StationProvisioningSettings = Field(default_factory=StationProvisioningSettings)
 
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> Self:

@@ -8,6 +8,7 @@ from typing import Any
 
 import paho.mqtt.client as paho
 
+from hub.observability.metrics import observe_mqtt_connected
 from hub.settings import HubSettings
 from shared.mqtt import connect_async, make_client
 
@@ -58,10 +59,12 @@ class Subscriber:
             return
         client.subscribe([(f, 1) for f in self.filters])
         self.connected.set()
+        observe_mqtt_connected(self.name, True)
         log.info("%s subscribed to %s", self.name, ", ".join(self.filters))
 
     def _on_disconnect(self, *_args: Any) -> None:
         self.connected.clear()
+        observe_mqtt_connected(self.name, False)
 
     def _on_message(self, client: paho.Client, _ud: Any, message: paho.MQTTMessage) -> None:
         try:

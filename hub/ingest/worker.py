@@ -7,6 +7,7 @@ import paho.mqtt.client as paho
 from hub.ingest.hotpath import HotPath
 from hub.ingest.landing import LandingZone
 from hub.ingest.service import IngestService
+from hub.ingest.stations import StationDirectory
 from hub.ingest.subscriber import Subscriber
 from hub.settings import HubSettings
 from shared.messages import encode_message
@@ -40,9 +41,16 @@ class IngestWorker(Subscriber):
                 else subscription(Kind.TELEMETRY)
             ],
         )
+        options = settings.ingest
         self.service = IngestService(
-            LandingZone(settings.landing_dir, settings.quarantine_dir),
-            max_batch_bytes=settings.ingest.max_batch_bytes,
+            LandingZone(
+                settings.landing_dir,
+                settings.quarantine_dir,
+                quarantine_max_bytes=options.quarantine_max_bytes,
+                quarantine_sample_bytes=options.quarantine_sample_bytes,
+            ),
+            max_batch_bytes=options.max_batch_bytes,
+            directory=station_directory(settings) if options.known_stations_only else None,
         )
         self.hotpath = hotpath
 
@@ -63,3 +71,10 @@ class IngestWorker(Subscriber):
         super().stop()
         if self.hotpath is not None:
             self.hotpath.stop()
+
+
+def station_directory(settings: HubSettings) -> StationDirectory:
+    """The serving database's stations, through a small engine of ingest's own."""
+    from hub.db.session import make_engine
+
+    return StationDirectory(make_engine(settings.database_url))

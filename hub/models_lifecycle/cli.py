@@ -241,10 +241,15 @@ def _serve(args: argparse.Namespace) -> int:
         port=models.bundle_server_port,
     )  # fmt: skip
     print(f"serving signed bundle URLs from {models.artifact_dir} at {server.base_url}")
+    from hub.observability.service import bundle_server_health
+
+    health = bundle_server_health(context.settings, models.artifact_dir)
     try:
         server.serve_forever()
     finally:
         server.close()
+        if health is not None:
+            health.stop()
     return 0
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, create_engine
 from starlette.middleware.sessions import SessionMiddleware
 
 from hub.db.session import make_engine, session_factory
+from hub.observability.views import install as install_observability
 from hub.portal.auth.dependencies import csrf_guard
 from hub.portal.auth.oidc import build_registry
 from hub.portal.auth.throttle import ApiLimits
@@ -141,6 +142,7 @@ def create_app(settings: HubSettings, *, engine: Engine | None = None) -> FastAP
         app.include_router(router, prefix=API_PREFIX, dependencies=guard)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _document_security(app)
+    install_observability(app)  # /health, /ready, /metrics; latency per route
 
     # Only Authlib's OAuth state lives here (a signed, short-lived cookie during sign-in).
     app.add_middleware(

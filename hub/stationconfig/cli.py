@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 
-def add_parser(sub: Any) -> None:
-    stations = sub.add_parser("stations", help="configuration pushed to the stations' agents")
-    stations.add_argument("what", choices=["config"])
+def add_parser(add: Any) -> None:
+    """Register `stations config show|diff|push` (`add(name, **kwargs)` makes a sub-command)."""
+    stations = add("config", help="configuration pushed to the station's agent")
     stations.add_argument(
         "action",
         choices=["show", "diff", "push"],

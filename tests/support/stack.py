@@ -20,11 +20,14 @@ from shared.mqtt import MqttSettings
 
 
 def hub_settings(root: Path, port: int, **overrides: Any) -> HubSettings:
+    # Any org and station is accepted unless a test seeds the station directory and asks.
+    ingest = {"known_stations_only": False, **overrides.pop("ingest", {})}
     return HubSettings.load(
         None,
         data_dir=root / "hub",
         lake_root=str(root / "hub" / "lake"),
         mqtt=MqttSettings(port=port),
+        ingest=ingest,
         **overrides,
     )
 

@@ -1,0 +1,1 @@
+"""Station provisioning at the hub: identity, broker credentials, ACL and an edge config."""
