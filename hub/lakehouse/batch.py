@@ -25,12 +25,12 @@ from hub.lakehouse import (
     episodes,
     features,
     monitoring,
-    quality,
     silver,
     status,
 )
 from hub.lakehouse.assets import AssetRow, assets_frame
-from hub.lakehouse.diff import changed, missing
+from hub.lakehouse.calendar import calendar_columns
+from hub.lakehouse.diff import NEW_ROW, changed, missing
 from hub.lakehouse.io import Lake, Txn
 from hub.lakehouse.output import BatchOutput
 from hub.lakehouse.scope import (
@@ -38,6 +38,7 @@ from hub.lakehouse.scope import (
     TimeRange,
     date_bounds,
     floor_to,
+    prune,
     ranges_frame,
     reshape,
     time_ranges,
@@ -64,6 +65,10 @@ MINUTE, HOUR, DAY = 60, 3600, 86400
 ROLLING_CONTEXT = timedelta(hours=25)  # 24 h windows plus the hour the rate of change looks back
 ROLLING_REACH = timedelta(hours=24)  # a minute's value reaches this far into later windows
 EPOCH_START = datetime(1970, 1, 2)
+
+
+def _far(_: TimeRange) -> datetime:
+    return FAR_FUTURE
 
 
 def _floor(seconds: int) -> Callable[[TimeRange], datetime]:
@@ -101,12 +106,14 @@ class MicroBatch:
         settings: HubSettings,
         assets: list[AssetRow],
         *,
+        timezones: dict[str, str] | None = None,
         query_id: Callable[[], str],
         after_commit: Callable[[SparkSession, BatchOutput], None] | None = None,
     ) -> None:
         self.lake = lake
         self.settings = settings
         self.assets = assets
+        self.timezones = timezones or {}
         self.query_id = query_id
         self.after_commit = after_commit
         self.results: list[BatchOutput] = []
@@ -120,7 +127,9 @@ class MicroBatch:
         self, spark: SparkSession, spec: TableSpec, ranges: list[TimeRange], column: str
     ) -> DataFrame:
         frame = self.lake.read_dates(spec, date_bounds(ranges), session=spark)
-        return within(frame, ranges_frame(spark, ranges), column).localCheckpoint(eager=True)
+        return within(
+            prune(frame, ranges, column), ranges_frame(spark, ranges), column
+        ).localCheckpoint(eager=True)
 
     def _write_changes(
         self,
@@ -192,16 +201,15 @@ class MicroBatch:
         context_ranges = reshape(widen(ranges, 2 * context, 2 * context), _floor(HOUR), _ceil(HOUR))
         region = widen(ranges, context, context)
         existing = self._read(spark, SILVER_READINGS, context_ranges, "timestamp")
-        winners = silver.keep_first_delivery(existing.unionByName(readings))
-        flagged = quality.apply_quality_rules(
-            winners, rules, late_horizon_s=self.settings.pipeline.late_horizon_h * 3600
-        )
-        in_region = within(flagged, ranges_frame(spark, region), "timestamp").localCheckpoint(
-            eager=True
-        )
-        changes = silver.changed_rows(in_region, existing).localCheckpoint(eager=True)
-        outside = existing.join(in_region.select(*silver.KEY), on=list(silver.KEY), how="left_anti")
-        post = in_region.unionByName(outside).localCheckpoint(eager=True)
+        post = silver.silver_pass(
+            readings,
+            existing,
+            ranges_frame(spark, region),
+            rules,
+            late_horizon_s=self.settings.pipeline.late_horizon_h * 3600,
+        ).localCheckpoint(eager=True)
+        changes = post.filter(F.col(silver.CHANGED)).drop(silver.STORED, silver.CHANGED)
+        post = post.drop(silver.STORED, silver.CHANGED, NEW_ROW)
         output.silver_changes = changes
         self.lake.merge(
             SILVER_READINGS,
@@ -231,7 +239,7 @@ class MicroBatch:
                 post_features, self.settings.pipeline.serving_recent_window_min
             )
         with _step(output, "daily"):
-            post_daily = self._daily(spark, gold, post_features, compressors, batch_id, output)
+            post_daily = self._daily(spark, gold, post_features, batch_id, output)
         with _step(output, "signals"):
             signals = self._signals(spark, gold, post_features, post_daily, signal_start)
         with _step(output, "episodes"):
@@ -334,6 +342,7 @@ class MicroBatch:
                 "minute_start",
             )
             .withColumn("feature_date", F.to_date("minute_start"))
+            .withColumns(calendar_columns("minute_start", self.timezones))
             .localCheckpoint(eager=True)
         )
         old = within(existing, output_ranges, "minute_start")
@@ -348,7 +357,6 @@ class MicroBatch:
         spark: SparkSession,
         gold: list[TimeRange],
         post_features: DataFrame,
-        compressors: DataFrame,
         batch_id: int,
         output: BatchOutput,
     ) -> DataFrame:
@@ -356,7 +364,14 @@ class MicroBatch:
         new = aggregates.daily_aggregates(
             within(post_features, ranges_frame(spark, day_ranges), "minute_start")
         ).localCheckpoint(eager=True)
-        history = within(self.lake.read(DAILY, session=spark), compressors, "day")
+        # The baselines look back `baseline_days` from the earliest day recomputed.
+        reach = timedelta(days=self.settings.alerts.baseline_days + 1)
+        history_ranges = reshape(gold, lambda r: floor_to(r.start, DAY) - reach, _far)
+        history = within(
+            prune(self.lake.read(DAILY, session=spark), history_ranges, "day"),
+            ranges_frame(spark, history_ranges),
+            "day",
+        )
         self._upsert(DAILY, new, batch_id)
         output.daily = new
         keys = list(DAILY.keys)
@@ -402,6 +417,7 @@ class MicroBatch:
         new = (
             aggregates.hourly_aggregates(minutes)
             .join(status.hourly_health(minutes), on=[*silver.COMPRESSOR, "hour_start"], how="left")
+            .withColumns(calendar_columns("hour_start", self.timezones))
             .localCheckpoint(eager=True)
         )
         self.lake.merge(

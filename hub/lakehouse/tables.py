@@ -16,7 +16,9 @@ from shared.schema import QUALITY_FIELDS, SENSOR_FIELDS
 #: Rolling windows of the gold features: name -> seconds.
 ROLLING_WINDOWS: dict[str, int] = {"1h": 3600, "4h": 4 * 3600, "24h": 24 * 3600}
 
-_KEY = ("org_id", "station_id", "compressor_id")
+#: The key of a compressor in every table.
+COMPRESSOR_KEY = ("org_id", "station_id", "compressor_id")
+_KEY = COMPRESSOR_KEY
 
 
 def _f(name: str, kind: T.DataType, nullable: bool = True, doc: str = "") -> T.StructField:
@@ -90,6 +92,14 @@ def _silver_schema() -> T.StructType:
     )
 
 
+def _calendar_fields() -> list[T.StructField]:
+    return [
+        _f("hour_of_day", T.ByteType(), False, "0-23 in the station's time zone (fleet file)"),
+        _f("day_of_week", T.ByteType(), False, "ISO: 1 Monday .. 7 Sunday, station time"),
+        _f("is_weekend", T.BooleanType(), False, "Saturday or Sunday, station time"),
+    ]
+
+
 def _sensor_minute_fields(sensor: str) -> list[T.StructField]:
     return [
         _f(f"{sensor}_n", T.IntegerType(), False, "usable values in the minute"),
@@ -136,6 +146,7 @@ def _features_schema() -> T.StructType:
             _f("compression_ratio", T.DoubleType(), True, "absolute discharge / suction"),
             _f("hp_efficiency", T.DoubleType(), True, "GPSA rule-of-thumb bhp / measured bhp"),
             *(fld for s in SENSOR_FIELDS for fld in _sensor_rolling_fields(s)),
+            *_calendar_fields(),
             _f("feature_date", T.DateType(), False, "partition"),
         ]
     )
@@ -167,6 +178,7 @@ def _hourly_schema() -> T.StructType:
             *_aggregate_fields(),
             _f("health_score_min", T.IntegerType(), True, "0-100, physics/threshold based"),
             _f("health_score_mean", T.DoubleType()),
+            *_calendar_fields(),
             _f("aggregate_date", T.DateType(), False, "partition"),
         ]
     )
