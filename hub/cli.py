@@ -117,23 +117,25 @@ def _serving_engine(settings):  # type: ignore[no-untyped-def]
 def _pipeline(args: argparse.Namespace) -> int:
     from hub.lakehouse.pipeline import ContinuousPipeline, run_once
     from hub.lakehouse.spark import build_spark
+    from hub.scoring.stage import scoring_stage
     from hub.serving.sync import prepare_serving
     from hub.settings import HubSettings
 
     settings = HubSettings.load(args.config)
     configure_logging(settings.log_level, json_lines=args.json_logs)
     serving = prepare_serving(settings)
+    scoring = scoring_stage(settings, serving.engine)
     spark = build_spark(settings.spark)
     try:
         if args.once:
-            result = run_once(spark, settings, after_commit=serving)
+            result = run_once(spark, settings, after_commit=serving, scoring=scoring)
             print(
                 f"bronze: +{result.bronze_rows_added} row(s) in {result.batches} micro-batch(es); "
                 f"silver/gold: {result.readings_processed} reading(s) in "
                 f"{result.silver_batches} micro-batch(es)"
             )
             return 0
-        pipeline = ContinuousPipeline(spark, settings, after_commit=serving)
+        pipeline = ContinuousPipeline(spark, settings, after_commit=serving, scoring=scoring)
         pipeline.start()
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -13,7 +13,7 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from hub.lakehouse.flags import SENSOR_FAULT, ReadingRule
+from hub.lakehouse.flags import NOT_FOR_GOLD, SENSOR_FAULT, ReadingRule
 from hub.lakehouse.quality import by_compressor_bucket
 from hub.lakehouse.silver import COMPRESSOR
 from hub.lakehouse.tables import FEATURES_1M, ROLLING_WINDOWS, rolling_columns
@@ -30,8 +30,8 @@ def _has(condition: Column) -> Column:
 
 
 def minute_aggregates(silver: DataFrame) -> DataFrame:
-    """features_1m base columns from silver rows; late arrivals (flag `late`) are left out."""
-    rows = silver.filter((F.col("rule_flags").bitwiseAND(int(ReadingRule.LATE))) == 0)
+    """features_1m base columns from silver rows; `late` and `future` readings are left out."""
+    rows = silver.filter((F.col("rule_flags").bitwiseAND(int(NOT_FOR_GOLD))) == 0)
     comm_loss = F.col("rule_flags").bitwiseAND(int(ReadingRule.COMM_LOSS)) != 0
     aggregates: list[Column] = [
         F.count(F.lit(1)).cast("int").alias("n_readings"),

@@ -19,6 +19,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -35,6 +36,9 @@ from hub.lakehouse.io import Lake, Txn
 from hub.lakehouse.output import BatchOutput
 from hub.lakehouse.tables import BRONZE_READINGS
 from hub.settings import HubSettings
+
+if TYPE_CHECKING:
+    from hub.scoring.stage import ScoringStage
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +148,12 @@ class Lakehouse:
     """The query over one SparkSession, the tables, and what runs after each micro-batch."""
 
     def __init__(
-        self, spark: SparkSession, settings: HubSettings, *, after_commit: AfterCommit | None = None
+        self,
+        spark: SparkSession,
+        settings: HubSettings,
+        *,
+        after_commit: AfterCommit | None = None,
+        scoring: ScoringStage | None = None,
     ) -> None:
         self.spark = spark
         self.settings = settings
@@ -158,6 +167,7 @@ class Lakehouse:
             settings,
             asset_rows(fleet),
             timezones=station_timezones(fleet),
+            scoring=scoring,
             query_id=_QueryId(spark, self.checkpoint),
             after_commit=self._after_commit,
         )
@@ -208,10 +218,17 @@ def _await(query: StreamingQuery) -> list[dict]:  # type: ignore[type-arg]
 
 
 def run_once(
-    spark: SparkSession, settings: HubSettings, *, after_commit: AfterCommit | None = None
+    spark: SparkSession,
+    settings: HubSettings,
+    *,
+    after_commit: AfterCommit | None = None,
+    scoring: ScoringStage | None = None,
 ) -> PipelineRun:
-    """Process everything landed so far through bronze, silver and gold, then return."""
-    lakehouse = Lakehouse(spark, settings, after_commit=after_commit)
+    """Process everything landed so far through bronze, silver and gold, then return.
+
+    With `scoring`, the registry's champion models score what each micro-batch touched.
+    """
+    lakehouse = Lakehouse(spark, settings, after_commit=after_commit, scoring=scoring)
     started = time.monotonic()
     done_before = len(lakehouse.micro_batch.results)
     progress = _await(lakehouse.query(available_now=True))
@@ -233,9 +250,14 @@ class ContinuousPipeline:
     """The query on the trigger interval."""
 
     def __init__(
-        self, spark: SparkSession, settings: HubSettings, *, after_commit: AfterCommit | None = None
+        self,
+        spark: SparkSession,
+        settings: HubSettings,
+        *,
+        after_commit: AfterCommit | None = None,
+        scoring: ScoringStage | None = None,
     ) -> None:
-        self.lakehouse = Lakehouse(spark, settings, after_commit=after_commit)
+        self.lakehouse = Lakehouse(spark, settings, after_commit=after_commit, scoring=scoring)
         self.queries: list[StreamingQuery] = []
 
     def start(self) -> None:

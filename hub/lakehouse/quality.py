@@ -163,6 +163,7 @@ def flag_readings(
         np.where(gap, int(ReadingRule.GAP), 0)
         | np.where(clock_skew, int(ReadingRule.CLOCK_SKEW), 0)
         | np.where(-ahead_s > late_horizon_s, int(ReadingRule.LATE), 0)
+        | np.where(ahead_s > late_horizon_s, int(ReadingRule.FUTURE), 0)
         | np.where(no_values, int(ReadingRule.COMM_LOSS), 0)
         | np.where(any_sensor, int(ReadingRule.SENSOR), 0)
     )

@@ -23,7 +23,13 @@ import yaml
 from hub.lakehouse.audit import table_hashes
 from hub.lakehouse.io import Lake
 from hub.lakehouse.pipeline import LAKE_QUERY, run_once
-from hub.lakehouse.tables import ALL_TABLES, BRONZE_READINGS, SILVER_AND_GOLD, SILVER_READINGS, LakePaths
+from hub.lakehouse.tables import (
+    ALL_TABLES,
+    BRONZE_READINGS,
+    SILVER_AND_GOLD,
+    SILVER_READINGS,
+    LakePaths,
+)
 from hub.settings import HubSettings
 from tests.conftest import JARS_DIR, REPO_ROOT
 from tests.hub.lakehouse.support import lake_settings, land
