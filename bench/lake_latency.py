@@ -15,8 +15,13 @@ serving database every 0.2 s; a batch is visible when its station's newest readi
 there has reached the batch's newest reading (the serving sync writes an org's rows
 in one transaction, so its aggregates, minutes, status and episodes are visible too).
 
+Two paths, reported apart (docs/lakehouse.md): the *gold path* above, and the *hot
+path*: ingest's direct write of each compressor's newest values and the station's
+freshness (`station_latest`, hub/ingest/hotpath.py), polled the same way.
+
 Latency = visible - published, and visible - landed (the landing file's mtime).
-Batches published in the first `--warmup` seconds are left out (JIT, query start).
+Batches published in the first `--warmup` seconds are left out (JIT, query start). The
+last line is `RESULT lake_latency hot_p95_s=<s> gold_p50_s=<s> gold_p95_s=<s> gold_max_s=<s>`.
 """
 
 from __future__ import annotations
@@ -40,7 +45,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.edge_common import start_mosquitto, wait_for
 from bench.lake_common import REPO, bench_settings, fresh, load_average
+from bench.latency_paths import HotPoller, hot_latencies, result_line
 from hub.db.session import make_engine, session_scope
+from hub.ingest.hotpath import HotPath
 from hub.ingest.worker import IngestWorker
 from hub.lakehouse.pipeline import ContinuousPipeline
 from hub.lakehouse.spark import build_spark
@@ -170,7 +177,7 @@ def main() -> int:
         pipeline={"trigger_interval_s": args.trigger, "seed_fleet": str(FLEET)},
     )
     serving = prepare_serving(settings)
-    ingest = IngestWorker(settings)
+    ingest = IngestWorker(settings, hotpath=HotPath(serving.engine))
     ingest.start()
     wait_for(ingest.connected.is_set, timeout=10, what="ingest to subscribe")
     spark = build_spark(settings.spark, app_name="altaviz-bench-latency")
@@ -178,6 +185,8 @@ def main() -> int:
     pipeline.start()
     poller = Poller(settings.database_url)
     poller.start()
+    hot = HotPoller(settings.database_url)
+    hot.start()
     publisher = Publisher(readings, org_of, broker.port, args.batch_interval)
     print(f"trigger {args.trigger:g} s, edge batches every {args.batch_interval:g} s, "
           f"{readings.num_rows // total_s} readings/s; load average {load_average()}")  # fmt: skip
@@ -198,6 +207,8 @@ def main() -> int:
     finally:
         poller.stop.set()
         poller.join()
+        hot.stop.set()
+        hot.join()
         pipeline.stop()
         ingest.stop()
         broker.stop()
@@ -226,8 +237,15 @@ def main() -> int:
     if steps:
         print("  median seconds per step: " + ", ".join(
             f"{name} {np.median(values):.1f}" for name, values in steps.items()))  # fmt: skip
+    hot_paths, hot_missing = hot_latencies(hot, publisher.published, after=began + args.warmup)
+    print(f"published -> hot path (station_latest): {_stats(hot_paths)}; {hot_missing} never")
     print(f"load average after: {load_average()}")
-    print("uptime:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
+    ).stdout.strip()
+    uptime = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    print(f"commit {commit}; uptime: {uptime}")
+    print(result_line(hot_paths, from_publish))
     return 0 if from_publish and not missing else 1
 
 

@@ -11,8 +11,12 @@ backfill`), then `run_once` takes them through bronze, silver (dedup, every qual
 rule) and gold (features, aggregates, baselines, episodes, health, freshness, data
 quality) on `local[2]`. The serving database is left out: this measures the lake.
 
-Throughput = readings / wall time of the two streaming queries (Spark start-up,
-simulation and landing excluded, and printed separately).
+Throughput = readings / wall time of the streaming query (Spark start-up, simulation
+and landing excluded, and printed separately). In the same run the bench times a plain
+reference: the gold minute and hourly aggregates (count, exact sums, min, max per
+sensor) computed from the same landing files by one DuckDB query with deduplication
+on (station, compressor, timestamp), on the same two threads; the last line is
+`RESULT lake_throughput readings=<n> spark_rps=<r> duckdb_rps=<r> ratio=<duckdb/spark>`.
 """
 
 from __future__ import annotations
@@ -35,11 +39,60 @@ from hub.lakehouse.pipeline import run_once
 from hub.lakehouse.spark import build_spark
 from hub.lakehouse.tables import ALERT_EPISODES, BRONZE_READINGS, FEATURES_1M, SILVER_READINGS
 from shared.fleet import load_fleet
+from shared.schema import SENSOR_FIELDS
 from simulator.engine import Simulation
 from simulator.history import write_history
 from simulator.scenario import load_scenario
 
 FLEET = REPO / "config" / "fleet-1000.yaml"
+
+
+def duckdb_reference(landing: Path, threads: int = 2) -> tuple[float, int, int]:
+    """(seconds, minute rows, hour rows): the same aggregates as gold, by one DuckDB query."""
+    import duckdb
+
+    per_sensor = ", ".join(
+        f"count({s}) AS {s}_n, sum(round({s} * 1000)::BIGINT) AS {s}_sum_milli, "
+        f"min({s}) AS {s}_min, max({s}) AS {s}_max"
+        for s in SENSOR_FIELDS
+    )
+    per_hour = ", ".join(
+        f"sum({s}_n) AS {s}_n, sum({s}_sum_milli) AS {s}_sum_milli, "
+        f"min({s}_min) AS {s}_min, max({s}_max) AS {s}_max"
+        for s in SENSOR_FIELDS
+    )
+    files = str(landing / "**" / "*.parquet")
+    query = f"""
+        CREATE TEMP TABLE minutes AS
+        WITH readings AS (
+            SELECT * FROM read_parquet('{files}', hive_partitioning = false)
+            QUALIFY row_number() OVER (
+                PARTITION BY station_id, compressor_id, timestamp ORDER BY seq) = 1
+        )
+        SELECT station_id, compressor_id, date_trunc('minute', timestamp) AS minute_start,
+               count(*) AS n_readings, {per_sensor}
+        FROM readings GROUP BY ALL;
+        CREATE TEMP TABLE hours AS
+        SELECT station_id, compressor_id, date_trunc('hour', minute_start) AS hour_start,
+               sum(n_readings) AS n_readings, {per_hour}
+        FROM minutes GROUP BY ALL;
+    """
+    connection = duckdb.connect()
+    connection.execute(f"SET threads = {threads}")
+    connection.execute("SET enable_progress_bar = false")
+    started = time.perf_counter()
+    connection.execute(query)
+    seconds = time.perf_counter() - started
+    minutes = connection.execute("SELECT count(*) FROM minutes").fetchone()[0]  # type: ignore[index]
+    hours = connection.execute("SELECT count(*) FROM hours").fetchone()[0]  # type: ignore[index]
+    return seconds, int(minutes), int(hours)
+
+
+def _commit() -> str:
+    out = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
+    )
+    return out.stdout.strip() or "unknown"
 
 
 def main() -> int:
@@ -88,20 +141,26 @@ def main() -> int:
     spark.stop()
     total = times["pipeline"]
     print(f"\nSpark {settings.spark.master} ready in {times['spark']:.1f} s")
-    print(f"bronze: {run.bronze_rows_added:,} rows in {run.batches} micro-batch(es), "
-          f"{run.bronze_seconds:.1f} s ({run.bronze_rows_added / run.bronze_seconds:,.0f} readings/s)")  # fmt: skip
-    print(f"silver+gold: {run.readings_processed:,} readings in {run.silver_batches} "
-          f"micro-batch(es), {run.silver_gold_seconds:.1f} s "
-          f"({run.readings_processed / run.silver_gold_seconds:,.0f} readings/s)")  # fmt: skip
+    print(f"{run.batches} micro-batch(es): bronze {run.bronze_seconds:.1f} s (landing read once, "
+          f"append), silver+gold {run.silver_gold_seconds:.1f} s")  # fmt: skip
     print(f"landing -> bronze -> silver -> gold: {readings:,} readings in {total:.1f} s = "
           f"{readings / total:,.0f} readings/s")  # fmt: skip
     print(f"tables: bronze {bronze:,}, silver {silver:,}, gold features_1m {minutes:,} "
           f"compressor-minutes, {episodes} alert episode(s)")  # fmt: skip
     print(f"load average after: {load_average()}")
-    print("uptime:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
-    ok = bronze == readings and silver == readings
+    reference_s, ref_minutes, ref_hours = duckdb_reference(settings.landing_dir)
+    spark_rps, duckdb_rps = readings / total, readings / reference_s
+    print(f"reference: one DuckDB query (dedup + minute and hourly aggregates, 2 threads) "
+          f"{reference_s:.1f} s = {duckdb_rps:,.0f} readings/s; {ref_minutes:,} minutes "
+          f"(gold has {minutes:,}), {ref_hours:,} hours")  # fmt: skip
+    print(f"commit {_commit()}; uptime:",
+          subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())  # fmt: skip
+    ok = bronze == readings and silver == readings and ref_minutes == minutes
     if not ok:
-        print("MISMATCH: bronze and silver should each hold every landed reading once")
+        print("MISMATCH: bronze and silver should each hold every landed reading once, "
+              "and gold as many minutes as the reference")  # fmt: skip
+    print(f"RESULT lake_throughput readings={readings} spark_rps={spark_rps:.0f} "
+          f"duckdb_rps={duckdb_rps:.0f} ratio={duckdb_rps / spark_rps:.1f}")  # fmt: skip
     return 0 if ok else 1
 
 

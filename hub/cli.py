@@ -153,6 +153,7 @@ def _pipeline(args: argparse.Namespace) -> int:
     from hub.lakehouse.spark import build_spark
     from hub.observability import checks
     from hub.observability.service import pipeline_checks, start_service, timed_serving_sync
+    from hub.scoring.stage import scoring_stage
     from hub.serving.sync import prepare_serving
     from hub.settings import HubSettings
 
@@ -164,20 +165,22 @@ def _pipeline(args: argparse.Namespace) -> int:
         if args.once
         else start_service("pipeline", settings.observability, pipeline_checks(settings))
     )
-    serving = timed_serving_sync(prepare_serving(settings))
+    sync = prepare_serving(settings)
+    scoring = scoring_stage(settings, sync.engine)
+    serving = timed_serving_sync(sync)
     spark = build_spark(settings.spark)
     if health is not None:
         health.add_check(checks.spark_check(spark))
     try:
         if args.once:
-            result = run_once(spark, settings, after_commit=serving)
+            result = run_once(spark, settings, after_commit=serving, scoring=scoring)
             print(
                 f"bronze: +{result.bronze_rows_added} row(s) in {result.batches} micro-batch(es); "
                 f"silver/gold: {result.readings_processed} reading(s) in "
                 f"{result.silver_batches} micro-batch(es)"
             )
             return 0
-        pipeline = ContinuousPipeline(spark, settings, after_commit=serving)
+        pipeline = ContinuousPipeline(spark, settings, after_commit=serving, scoring=scoring)
         pipeline.start()
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -69,15 +69,12 @@ class PipelineSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     trigger_interval_s: float = Field(30.0, gt=0)
-    #: Landing files per bronze micro-batch.
-    max_files_per_trigger: int = Field(1000, ge=1)
-    #: Bronze data files per silver/gold micro-batch (continuous mode writes a few small
-    #: files per trigger; the silver/gold query must take them all to keep up).
-    max_bronze_files_per_trigger: int = Field(1000, ge=1)
-    #: Bronze bytes per silver/gold micro-batch (Delta `maxBytesPerTrigger`; bronze is
-    #: ~13 bytes/reading, so 12 MB is ~1M readings): a day-long backlog is worked off in
-    #: micro-batches of bounded memory, not in one that spills and stalls.
-    max_bronze_bytes_per_trigger: int = Field(12 * 1024 * 1024, ge=1024)
+    #: Landing bytes per micro-batch (the file source's `maxBytesPerTrigger`; a landed
+    #: reading is ~9 bytes, so 10 MB is ~1M readings): a backlog is worked off in
+    #: micro-batches of bounded memory. `max_files_per_trigger`, when set, bounds by
+    #: file count instead.
+    max_bytes_per_trigger: int = Field(10 * 1024 * 1024, ge=1024)
+    max_files_per_trigger: int | None = Field(None, ge=1)
     #: Most readings per bronze data file (Delta `maxRecordsPerFile`).
     bronze_rows_per_file: int = Field(100_000, ge=1)
     #: A reading that reaches the hub more than this after it was taken is kept in

@@ -114,6 +114,7 @@ def data_quality_hourly(
             _count(int(ReadingRule.GAP)).alias("n_gap"),
             _count(int(ReadingRule.CLOCK_SKEW)).alias("n_clock_skew"),
             _count(int(ReadingRule.LATE)).alias("n_late"),
+            _count(int(ReadingRule.FUTURE)).alias("n_future"),
             _count(int(ReadingRule.COMM_LOSS)).alias("n_comm_loss"),
             _sensor_count(SensorRule.QUALITY).alias("n_quality"),
             _sensor_count(SensorRule.INSTRUMENT).alias("n_instrument"),

@@ -15,7 +15,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import reduce
+from typing import TYPE_CHECKING
 
+import pandas as pd
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -25,12 +28,12 @@ from hub.lakehouse import (
     episodes,
     features,
     monitoring,
-    quality,
     silver,
     status,
 )
 from hub.lakehouse.assets import AssetRow, assets_frame
-from hub.lakehouse.diff import changed, missing
+from hub.lakehouse.calendar import calendar_columns
+from hub.lakehouse.diff import NEW_ROW, changed, missing
 from hub.lakehouse.io import Lake, Txn
 from hub.lakehouse.output import BatchOutput
 from hub.lakehouse.scope import (
@@ -38,12 +41,14 @@ from hub.lakehouse.scope import (
     TimeRange,
     date_bounds,
     floor_to,
+    prune,
     ranges_frame,
     reshape,
     time_ranges,
     widen,
     within,
 )
+from hub.lakehouse.sensor_status import with_sensor_status
 from hub.lakehouse.tables import (
     ALERT_EPISODES,
     COMPRESSOR_HEALTH,
@@ -51,12 +56,18 @@ from hub.lakehouse.tables import (
     DATA_QUALITY,
     FEATURES_1M,
     HOURLY,
+    MODEL_HOURS,
     MODEL_SCORES,
     SILVER_READINGS,
     STATION_FRESHNESS,
     TableSpec,
 )
 from hub.settings import HubSettings
+from shared.schema import SENSOR_FIELDS
+from shared.thresholds import load_sensor_limits
+
+if TYPE_CHECKING:
+    from hub.scoring.stage import ScoringStage
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +75,14 @@ MINUTE, HOUR, DAY = 60, 3600, 86400
 ROLLING_CONTEXT = timedelta(hours=25)  # 24 h windows plus the hour the rate of change looks back
 ROLLING_REACH = timedelta(hours=24)  # a minute's value reaches this far into later windows
 EPOCH_START = datetime(1970, 1, 2)
+
+
+def _union(frames: list[DataFrame]) -> DataFrame:
+    return reduce(lambda a, b: a.unionByName(b), frames)
+
+
+def _far(_: TimeRange) -> datetime:
+    return FAR_FUTURE
 
 
 def _floor(seconds: int) -> Callable[[TimeRange], datetime]:
@@ -101,26 +120,46 @@ class MicroBatch:
         settings: HubSettings,
         assets: list[AssetRow],
         *,
+        timezones: dict[str, str] | None = None,
+        scoring: ScoringStage | None = None,
         query_id: Callable[[], str],
         after_commit: Callable[[SparkSession, BatchOutput], None] | None = None,
     ) -> None:
         self.lake = lake
         self.settings = settings
         self.assets = assets
+        self.timezones = timezones or {}
+        self.scoring = scoring
+        self.sensor_limits = load_sensor_limits()
         self.query_id = query_id
         self.after_commit = after_commit
         self.results: list[BatchOutput] = []
 
     # -- helpers ----------------------------------------------------------------
 
-    def _txn(self, spec: TableSpec, batch_id: int) -> Txn:
-        return Txn(f"altaviz:{self.query_id()}:{spec.layer}/{spec.name}", batch_id)
+    def _txn(self, spec: TableSpec, batch_id: int, part: str = "") -> Txn:
+        """One write's identity; `part` names a second write to the same table in a batch."""
+        suffix = f"/{part}" if part else ""
+        return Txn(f"altaviz:{self.query_id()}:{spec.layer}/{spec.name}{suffix}", batch_id)
+
+    def _sensor_status(self, frame: DataFrame) -> DataFrame:
+        """`<sensor>_status` of gold minute or hour rows (null for a sensor without limits)."""
+        judged = with_sensor_status(frame, self.sensor_limits)
+        return judged.withColumns(
+            {
+                f"{s}_status": F.lit(None).cast("string")
+                for s in SENSOR_FIELDS
+                if f"{s}_status" not in judged.columns
+            }
+        )
 
     def _read(
         self, spark: SparkSession, spec: TableSpec, ranges: list[TimeRange], column: str
     ) -> DataFrame:
         frame = self.lake.read_dates(spec, date_bounds(ranges), session=spark)
-        return within(frame, ranges_frame(spark, ranges), column).localCheckpoint(eager=True)
+        return within(
+            prune(frame, ranges, column), ranges_frame(spark, ranges), column
+        ).localCheckpoint(eager=True)
 
     def _write_changes(
         self,
@@ -159,6 +198,9 @@ class MicroBatch:
                 state = self._silver(spark, readings, ranges, batch_id, output)
             if state.gold:
                 self._gold(spark, state, batch_id, output)
+                if self.scoring is not None:
+                    with _step(output, "scoring"):
+                        self._score(spark, state, batch_id, output)
             with _step(output, "freshness"):
                 self._freshness(spark, readings, batch_id, output)
             with _step(output, "data_quality"):
@@ -192,16 +234,15 @@ class MicroBatch:
         context_ranges = reshape(widen(ranges, 2 * context, 2 * context), _floor(HOUR), _ceil(HOUR))
         region = widen(ranges, context, context)
         existing = self._read(spark, SILVER_READINGS, context_ranges, "timestamp")
-        winners = silver.keep_first_delivery(existing.unionByName(readings))
-        flagged = quality.apply_quality_rules(
-            winners, rules, late_horizon_s=self.settings.pipeline.late_horizon_h * 3600
-        )
-        in_region = within(flagged, ranges_frame(spark, region), "timestamp").localCheckpoint(
-            eager=True
-        )
-        changes = silver.changed_rows(in_region, existing).localCheckpoint(eager=True)
-        outside = existing.join(in_region.select(*silver.KEY), on=list(silver.KEY), how="left_anti")
-        post = in_region.unionByName(outside).localCheckpoint(eager=True)
+        post = silver.silver_pass(
+            readings,
+            existing,
+            ranges_frame(spark, region),
+            rules,
+            late_horizon_s=self.settings.pipeline.late_horizon_h * 3600,
+        ).localCheckpoint(eager=True)
+        changes = post.filter(F.col(silver.CHANGED)).drop(silver.STORED, silver.CHANGED)
+        post = post.drop(silver.STORED, silver.CHANGED, NEW_ROW)
         output.silver_changes = changes
         self.lake.merge(
             SILVER_READINGS,
@@ -231,7 +272,7 @@ class MicroBatch:
                 post_features, self.settings.pipeline.serving_recent_window_min
             )
         with _step(output, "daily"):
-            post_daily = self._daily(spark, gold, post_features, compressors, batch_id, output)
+            post_daily = self._daily(spark, gold, post_features, batch_id, output)
         with _step(output, "signals"):
             signals = self._signals(spark, gold, post_features, post_daily, signal_start)
         with _step(output, "episodes"):
@@ -328,12 +369,15 @@ class MicroBatch:
         )
         output_ranges = ranges_frame(spark, widen(minute_ranges, timedelta(0), ROLLING_REACH))
         recomputed = (
-            within(
-                combined.join(features.rolling_features(combined), on=keys, how="inner"),
-                output_ranges,
-                "minute_start",
+            self._sensor_status(
+                within(
+                    combined.join(features.rolling_features(combined), on=keys, how="inner"),
+                    output_ranges,
+                    "minute_start",
+                )
             )
             .withColumn("feature_date", F.to_date("minute_start"))
+            .withColumns(calendar_columns("minute_start", self.timezones))
             .localCheckpoint(eager=True)
         )
         old = within(existing, output_ranges, "minute_start")
@@ -348,7 +392,6 @@ class MicroBatch:
         spark: SparkSession,
         gold: list[TimeRange],
         post_features: DataFrame,
-        compressors: DataFrame,
         batch_id: int,
         output: BatchOutput,
     ) -> DataFrame:
@@ -356,7 +399,14 @@ class MicroBatch:
         new = aggregates.daily_aggregates(
             within(post_features, ranges_frame(spark, day_ranges), "minute_start")
         ).localCheckpoint(eager=True)
-        history = within(self.lake.read(DAILY, session=spark), compressors, "day")
+        # The baselines look back `baseline_days` from the earliest day recomputed.
+        reach = timedelta(days=self.settings.alerts.baseline_days + 1)
+        history_ranges = reshape(gold, lambda r: floor_to(r.start, DAY) - reach, _far)
+        history = within(
+            prune(self.lake.read(DAILY, session=spark), history_ranges, "day"),
+            ranges_frame(spark, history_ranges),
+            "day",
+        )
         self._upsert(DAILY, new, batch_id)
         output.daily = new
         keys = list(DAILY.keys)
@@ -400,8 +450,12 @@ class MicroBatch:
     ) -> None:
         minutes = within(signals, ranges_frame(spark, hour_ranges), "minute_start")
         new = (
-            aggregates.hourly_aggregates(minutes)
-            .join(status.hourly_health(minutes), on=[*silver.COMPRESSOR, "hour_start"], how="left")
+            self._sensor_status(
+                aggregates.hourly_aggregates(minutes).join(
+                    status.hourly_health(minutes), on=[*silver.COMPRESSOR, "hour_start"], how="left"
+                )
+            )
+            .withColumns(calendar_columns("hour_start", self.timezones))
             .localCheckpoint(eager=True)
         )
         self.lake.merge(
@@ -410,6 +464,97 @@ class MicroBatch:
         output.hourly = new
         output.scores = status.physics_scores(new).localCheckpoint(eager=True)
         self._upsert(MODEL_SCORES, output.scores, batch_id)
+
+    # -- models -----------------------------------------------------------------------
+
+    def _score(
+        self, spark: SparkSession, state: _Silver, batch_id: int, output: BatchOutput
+    ) -> None:
+        """The champion models over what the batch touched: gold model_hours and model_scores.
+
+        A model that is not registered or was refused at load writes nothing (its state is
+        in the serving database); a model that fails while scoring is logged and skipped,
+        so the lake keeps running on data the models cannot score.
+        """
+        assert self.scoring is not None
+        hours: list[DataFrame] = []
+        scores: list[DataFrame] = []
+        for org_id in output.orgs:
+            ranges = [r for r in state.gold if r.org_id == org_id]
+            try:
+                org_hours, org_scores = self._score_org(spark, org_id, ranges)
+            except Exception:  # a model's failure must not stop the lake (logged loudly)
+                log.exception("scoring org %s failed; its minutes stay unscored", org_id)
+                continue
+            hours += org_hours
+            scores += org_scores
+        if hours:
+            self._upsert(MODEL_HOURS, _union(hours), batch_id)
+        if scores:
+            new = _union(scores).localCheckpoint(eager=True)
+            self.lake.merge(MODEL_SCORES, new, txn=self._txn(MODEL_SCORES, batch_id, "models"))
+            output.scores = new if output.scores is None else output.scores.unionByName(new)
+
+    def _score_org(
+        self, spark: SparkSession, org_id: str, ranges: list[TimeRange]
+    ) -> tuple[list[DataFrame], list[DataFrame]]:
+        assert self.scoring is not None
+        stage = self.scoring
+        champions = stage.champions(org_id)
+        since = min(r.start for r in ranges)
+        start = stage.silver_start(champions, since)
+        partials = None
+        if start is not None:
+            stamp = pd.Timestamp(start)
+            if stamp.tzinfo is not None:
+                stamp = stamp.tz_convert("UTC").tz_localize(None)
+            first = stamp.to_pydatetime()
+            readings = self._read(
+                spark, SILVER_READINGS, reshape(ranges, lambda r: first, _far), "timestamp"
+            )
+            partials = stage.partials(readings, champions, since=since)
+            partials = None if partials is None else partials.localCheckpoint(eager=True)
+        hours: list[DataFrame] = []
+        scores: list[DataFrame] = []
+        minutes = stage.minute_scores(partials, champions, since=since)
+        if minutes is not None:
+            scores.append(minutes)
+        new_hours = stage.model_hours(partials, champions)
+        if new_hours is not None:
+            new_hours = new_hours.localCheckpoint(eager=True)
+            hours.append(new_hours)
+            history = self._model_hours_history(spark, ranges, stage.history_days(champions))
+            keys = list(MODEL_HOURS.keys)
+            older = history.join(new_hours.select(*keys), on=keys, how="left_anti")
+            hourly = stage.hour_scores(
+                new_hours.unionByName(older.select(*new_hours.columns)), champions, since=since
+            )
+            if hourly is not None:
+                scores.append(hourly)
+        return hours, scores
+
+    def _model_hours_history(
+        self, spark: SparkSession, ranges: list[TimeRange], days: float | None
+    ) -> DataFrame:
+        """Stored model hours of the ranges' stations (from `days` before; None: all)."""
+        first: dict[tuple[str, str], datetime] = {}
+        for r in ranges:
+            key = (r.org_id, r.station_id)
+            first[key] = min(first.get(key, r.start), r.start)
+        stations = [
+            TimeRange(
+                org,
+                station,
+                None,
+                EPOCH_START if days is None else floor_to(start, HOUR) - timedelta(days=days),
+                FAR_FUTURE,
+            )
+            for (org, station), start in sorted(first.items())
+        ]
+        frame = self.lake.read(MODEL_HOURS, session=spark)
+        return within(
+            prune(frame, stations, "hour"), ranges_frame(spark, stations, stations=True), "hour"
+        )
 
     # -- freshness and data quality -----------------------------------------------------
 

@@ -13,7 +13,8 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from hub.lakehouse.flags import SENSOR_FAULT, ReadingRule
+from hub.lakehouse.flags import NOT_FOR_GOLD, SENSOR_FAULT, ReadingRule
+from hub.lakehouse.quality import by_compressor_bucket
 from hub.lakehouse.silver import COMPRESSOR
 from hub.lakehouse.tables import FEATURES_1M, ROLLING_WINDOWS, rolling_columns
 from shared.schema import SENSOR_FIELDS, OperatingState
@@ -29,8 +30,8 @@ def _has(condition: Column) -> Column:
 
 
 def minute_aggregates(silver: DataFrame) -> DataFrame:
-    """features_1m base columns from silver rows; late arrivals (flag `late`) are left out."""
-    rows = silver.filter((F.col("rule_flags").bitwiseAND(int(ReadingRule.LATE))) == 0)
+    """features_1m base columns from silver rows; `late` and `future` readings are left out."""
+    rows = silver.filter((F.col("rule_flags").bitwiseAND(int(NOT_FOR_GOLD))) == 0)
     comm_loss = F.col("rule_flags").bitwiseAND(int(ReadingRule.COMM_LOSS)) != 0
     aggregates: list[Column] = [
         F.count(F.lit(1)).cast("int").alias("n_readings"),
@@ -111,10 +112,34 @@ def _rolling_output_schema() -> T.StructType:
     return T.StructType([f for f in FEATURES_1M.schema.fields if f.name in wanted])
 
 
+def _running_max(values: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """max(values[start[i] : i + 1]) for every i (a sparse table: O(n log n), no Python loop)."""
+    size = len(values)
+    levels = [values]
+    width = 1
+    while 2 * width <= size:
+        previous = levels[-1]
+        levels.append(np.maximum(previous[:-width], previous[width:]))
+        width *= 2
+    end = np.arange(size)
+    length = end - start + 1
+    level = np.floor(np.log2(length)).astype(np.int64)
+    result = np.empty(size)
+    for k in np.unique(level):
+        rows = level == k
+        table = levels[k]
+        result[rows] = np.maximum(table[start[rows]], table[end[rows] - (1 << k) + 1])
+    return result
+
+
 def _window_stats(
     seconds: np.ndarray, n: np.ndarray, sums: np.ndarray, maxima: np.ndarray, window_s: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Trailing (t - window, t] mean, std of minute means and max, in exact integer sums."""
+    """Trailing (t - window, t] mean, std of minute means and max, in exact integer sums.
+
+    `seconds` is increasing; rows of different compressors are kept further apart
+    than any window (see `rolling_stats`).
+    """
     size = len(seconds)
     start = np.searchsorted(seconds, seconds - window_s, side="right")
     end = np.arange(1, size + 1)
@@ -132,18 +157,31 @@ def _window_stats(
     with np.errstate(invalid="ignore", divide="ignore"):
         variance = np.maximum((sum_q2 - sum_q * sum_q / count) / (count - 1), 0.0)
     std = np.where(count >= 2, np.sqrt(variance) / 1000.0, np.nan)
-    index = pd.to_datetime(seconds, unit="s")
-    rolling_max = pd.Series(maxima, index=index).rolling(f"{window_s}s").max().to_numpy()
-    return mean, std, rolling_max
+    return mean, std, _running_max(maxima, start)
 
 
-def rolling_for_compressor(minutes: pd.DataFrame) -> pd.DataFrame:
-    """Rolling features for one compressor's minutes (any order); minutes not running get nulls."""
-    minutes = minutes.sort_values("minute_start", kind="stable").reset_index(drop=True)
+def rolling_stats(minutes: pd.DataFrame) -> pd.DataFrame:
+    """Rolling features of any number of compressors' minutes (any order).
+
+    Minutes not running get nulls. Each compressor's minutes are placed on one time
+    axis further apart than the longest window, so one vectorised pass over all of
+    them never mixes two compressors in a window.
+    """
+    minutes = minutes.sort_values([*COMPRESSOR, "minute_start"], kind="stable").reset_index(
+        drop=True
+    )
     out = minutes[list(MINUTE_KEY)].copy()
-    seconds_all = (
+    if minutes.empty:
+        for sensor in SENSOR_FIELDS:
+            for name in (*rolling_columns(sensor), f"{sensor}_roc_per_h"):
+                out[name] = np.array([], dtype=np.float64)
+        return out
+    unit = minutes.groupby(list(COMPRESSOR), sort=False).ngroup().to_numpy(dtype=np.int64)
+    epoch_s = (
         minutes["minute_start"].astype("datetime64[us]").astype(np.int64) // 1_000_000
     ).to_numpy()
+    spacing = int(epoch_s.max() - epoch_s.min()) + 2 * max(ROLLING_WINDOWS.values()) + 1
+    seconds_all = epoch_s - epoch_s.min() + unit * spacing
     running = (
         (minutes["n_running"] == minutes["n_readings"]) & (minutes["n_readings"] > 0)
     ).to_numpy()
@@ -180,11 +218,8 @@ def rolling_features(minutes: DataFrame) -> DataFrame:
 
     Give it each compressor's minutes from 25 h before the first minute you keep.
     """
-    schema = _rolling_output_schema()
-    return (
-        minutes.select(*ROLLING_INPUT)
-        .groupBy(*COMPRESSOR)
-        .applyInPandas(rolling_for_compressor, schema=schema)
+    return by_compressor_bucket(
+        minutes.select(*ROLLING_INPUT), rolling_stats, _rolling_output_schema()
     )
 
 

@@ -28,6 +28,11 @@ class ReadingRule(IntFlag):
     LATE = 4  # reached the hub more than late_horizon_h after it was taken
     COMM_LOSS = 8  # the panel did not answer: no sensor value at all
     SENSOR = 16  # at least one sensor flag is set
+    FUTURE = 32  # stamped more than late_horizon_h ahead of its receipt (a wrong clock)
+
+
+#: Reading flags that keep a reading out of gold (it stays in silver, counted in data quality).
+NOT_FOR_GOLD = ReadingRule.LATE | ReadingRule.FUTURE
 
 
 #: Sensor flags that make a value unusable for features and alerts (it stays in silver).

@@ -20,7 +20,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from hub.lakehouse.diff import NEW_ROW
-from hub.lakehouse.tables import BRONZE_READINGS, SILVER_AND_GOLD, LakePaths, TableSpec
+from hub.lakehouse.tables import SILVER_AND_GOLD, LakePaths, TableSpec
 
 log = logging.getLogger(__name__)
 
@@ -187,15 +187,6 @@ class Lake:
         if txn is not None:
             writer = writer.option("txnAppId", txn.app_id).option("txnVersion", txn.version)
         writer.save(self.path(spec))
-
-    def bronze_stream(self, max_files_per_trigger: int, max_bytes_per_trigger: int) -> DataFrame:
-        """Bronze as a stream (append-only; compaction commits are skipped by the source)."""
-        return (
-            self.spark.readStream.format("delta")
-            .option("maxFilesPerTrigger", max_files_per_trigger)
-            .option("maxBytesPerTrigger", max_bytes_per_trigger)
-            .load(self.path(BRONZE_READINGS))
-        )
 
     # -- maintenance ------------------------------------------------------------
 

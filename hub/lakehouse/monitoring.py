@@ -13,7 +13,7 @@ from pyspark.sql import functions as F
 
 from hub.lakehouse import aggregates, status
 from hub.lakehouse.io import Lake
-from hub.lakehouse.scope import TimeRange, date_bounds, ranges_frame, within
+from hub.lakehouse.scope import TimeRange, date_bounds, prune, ranges_frame, within
 from hub.lakehouse.tables import BRONZE_READINGS, SILVER_READINGS, STATION_FRESHNESS
 from hub.settings import QualitySettings
 
@@ -44,7 +44,11 @@ def station_freshness(lake: Lake, spark: SparkSession, readings: DataFrame) -> D
         for r in deliveries.collect()
     ]
     recent = within(
-        lake.read_dates(SILVER_READINGS, date_bounds(last_hour), session=spark),
+        prune(
+            lake.read_dates(SILVER_READINGS, date_bounds(last_hour), session=spark),
+            last_hour,
+            "timestamp",
+        ),
         ranges_frame(spark, last_hour, stations=True),
         "timestamp",
     )
@@ -61,7 +65,11 @@ def data_quality(
     """Data-quality rows of the hours in `hour_ranges`, from silver as it is after the batch."""
     hours = ranges_frame(spark, hour_ranges)
     deliveries = within(
-        lake.read_dates(BRONZE_READINGS, date_bounds(hour_ranges), session=spark),
+        prune(
+            lake.read_dates(BRONZE_READINGS, date_bounds(hour_ranges), session=spark),
+            hour_ranges,
+            "timestamp",
+        ),
         hours,
         "timestamp",
     )

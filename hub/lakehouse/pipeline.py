@@ -1,18 +1,15 @@
 """Running the lakehouse: landing -> bronze -> silver -> gold (-> serving database).
 
-Two Structured Streaming queries, each with its own checkpoint:
+One Structured Streaming query, `lake`: the file source over the landing zone, with
+foreachBatch (`_LakeBatch`). Each micro-batch reads its landed files once and keeps
+them in memory; appends them to bronze, then takes the same rows through silver and
+gold (hub.lakehouse.batch). The source's checkpoint records which files each
+micro-batch read; every Delta write carries the query id and micro-batch id as
+Delta's txnAppId/txnVersion, so a micro-batch replayed after a crash skips what it
+already committed and finishes the rest: a landing file reaches every table once.
 
-* `bronze_readings`: the file source over the landing zone into the bronze Delta
-  table (foreachBatch, `_BronzeWriter`). The source records which files each
-  micro-batch read; the append carries the micro-batch id as Delta's
-  txnAppId/txnVersion, so a landing file reaches bronze once.
-* `silver_gold`: bronze (a Delta source) into silver and gold with foreachBatch
-  (hub.lakehouse.batch). Every write is a MERGE carrying the micro-batch id as
-  Delta's txnAppId/txnVersion, and every step recomputes from the tables, so a
-  micro-batch replayed after a crash completes instead of repeating.
-
-`run_once` processes what has landed and returns; `ContinuousPipeline` keeps both
-queries running on the configured trigger interval.
+`run_once` processes what has landed and returns; `ContinuousPipeline` keeps the
+query running on the configured trigger interval.
 """
 
 from __future__ import annotations
@@ -22,25 +19,33 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.streaming import StreamingQuery
+from pyspark.storagelevel import StorageLevel
 
 from hub.errors import LakehouseError
 from hub.lakehouse import maintenance
 from hub.lakehouse.assets import asset_rows, load_assets_fleet
 from hub.lakehouse.batch import MicroBatch
 from hub.lakehouse.bronze import reading_spark_schema, to_bronze
+from hub.lakehouse.calendar import station_timezones
 from hub.lakehouse.io import Lake, Txn
 from hub.lakehouse.output import BatchOutput
 from hub.lakehouse.tables import BRONZE_READINGS
+from hub.observability.metrics import observe_micro_batch
 from hub.settings import HubSettings
+
+if TYPE_CHECKING:
+    from hub.scoring.stage import ScoringStage
 
 log = logging.getLogger(__name__)
 
-BRONZE_QUERY = "bronze_readings"
-SILVER_GOLD_QUERY = "silver_gold"
+LAKE_QUERY = "lake"
+#: The checkpoints of the two-query pipeline before v2 (landing -> bronze, bronze -> gold).
+_OLD_QUERIES = ("bronze_readings", "silver_gold")
 
 AfterCommit = Callable[[SparkSession, BatchOutput], None]
 
@@ -65,7 +70,7 @@ def _landing_stream(spark: SparkSession, settings: HubSettings) -> DataFrame:
         .schema(reading_spark_schema())
         .option("recursiveFileLookup", "true")
         .option("pathGlobFilter", "*.parquet")
-        .option("maxFilesPerTrigger", settings.pipeline.max_files_per_trigger)
+        .options(**_read_limit(settings))
         .load(landing)
         .select(
             "*",
@@ -75,50 +80,47 @@ def _landing_stream(spark: SparkSession, settings: HubSettings) -> DataFrame:
     )
 
 
-class _BronzeWriter:
-    """The bronze query's foreachBatch: landed rows appended once, each station's together.
+def _read_limit(settings: HubSettings) -> dict[str, str]:
+    files = settings.pipeline.max_files_per_trigger
+    if files is not None:
+        return {"maxFilesPerTrigger": str(files)}
+    return {"maxBytesPerTrigger": str(settings.pipeline.max_bytes_per_trigger)}
 
-    Spark packs landing files into tasks largest first, so a plain streaming write
-    mixes every station's hours into every bronze file; the silver/gold query, which
-    takes `max_bronze_files_per_trigger` files at a time, then sees each compressor
-    spread over the whole backlog in every micro-batch and re-reads it all each time.
-    Grouping by station and ordering by compressor and time keeps a bronze file to a
-    few compressors and a contiguous stretch of time. The append carries the query id
-    and micro-batch id as Delta's txnAppId/txnVersion: a micro-batch replayed after a
-    crash is skipped by Delta, as the streaming Delta sink would skip it.
+
+class _LakeBatch:
+    """The query's foreachBatch: landed rows read once, appended to bronze, then silver/gold.
+
+    The bronze append carries the query id and micro-batch id as Delta's
+    txnAppId/txnVersion (a replay is skipped by Delta, as the streaming Delta sink
+    would skip it); silver and gold are idempotent the same way (hub.lakehouse.batch).
     """
 
-    def __init__(self, lake: Lake, settings: HubSettings, query_id: Callable[[], str]) -> None:
+    def __init__(self, lake: Lake, settings: HubSettings, micro_batch: MicroBatch) -> None:
         self.lake = lake
         self.settings = settings
-        self.query_id = query_id
+        self.micro_batch = micro_batch
+        self.bronze_rows = 0
+        self.bronze_seconds = 0.0
 
     def __call__(self, landed: DataFrame, batch_id: int) -> None:
-        rows = (
-            to_bronze(landed)
-            .repartition(self.settings.spark.shuffle_partitions, "org_id", "station_id")
-            .sortWithinPartitions("org_id", "station_id", "compressor_id", "timestamp")
-        )
-        self.lake.append(
-            BRONZE_READINGS,
-            rows,
-            txn=Txn(f"altaviz:{self.query_id()}:bronze/readings", batch_id),
-            max_records_per_file=self.settings.pipeline.bronze_rows_per_file,
-        )
-
-
-def _bronze_query(
-    spark: SparkSession, settings: HubSettings, *, available_now: bool
-) -> StreamingQuery:
-    lake = Lake(spark, settings.lake_root)
-    checkpoint = lake.paths.checkpoint(BRONZE_QUERY)
-    writer = (
-        _landing_stream(spark, settings)
-        .writeStream.foreachBatch(_BronzeWriter(lake, settings, _QueryId(spark, checkpoint)))
-        .option("checkpointLocation", checkpoint)
-        .queryName(BRONZE_QUERY)
-    )
-    return _trigger(writer, settings, available_now).start()
+        started = time.monotonic()
+        rows = to_bronze(landed).persist(StorageLevel.MEMORY_AND_DISK)
+        try:
+            count = rows.count()
+            if count:
+                self.lake.append(
+                    BRONZE_READINGS,
+                    rows,
+                    txn=Txn(f"altaviz:{self.micro_batch.query_id()}:bronze/readings", batch_id),
+                    max_records_per_file=self.settings.pipeline.bronze_rows_per_file,
+                )
+            self.bronze_rows += count
+            self.bronze_seconds += time.monotonic() - started
+            if count:
+                self.micro_batch(rows, batch_id)
+        finally:
+            rows.unpersist()
+        observe_micro_batch(time.monotonic() - started, count, query=LAKE_QUERY)
 
 
 def _trigger(writer, settings: HubSettings, available_now: bool):  # type: ignore[no-untyped-def]
@@ -145,49 +147,69 @@ class _QueryId:
 
 
 class Lakehouse:
-    """Both queries over one SparkSession, the tables, and what runs after each micro-batch."""
+    """The query over one SparkSession, the tables, and what runs after each micro-batch."""
 
     def __init__(
-        self, spark: SparkSession, settings: HubSettings, *, after_commit: AfterCommit | None = None
+        self,
+        spark: SparkSession,
+        settings: HubSettings,
+        *,
+        after_commit: AfterCommit | None = None,
+        scoring: ScoringStage | None = None,
     ) -> None:
         self.spark = spark
         self.settings = settings
         self.lake = Lake(spark, settings.lake_root)
         self.after_commit = after_commit
-        checkpoint = self.lake.paths.checkpoint(SILVER_GOLD_QUERY)
+        self.checkpoint = self.lake.paths.checkpoint(LAKE_QUERY)
+        _refuse_old_layout(self.lake)
+        fleet = load_assets_fleet(settings.pipeline.seed_fleet)
         self.micro_batch = MicroBatch(
             self.lake,
             settings,
-            asset_rows(load_assets_fleet(settings.pipeline.seed_fleet)),
-            query_id=_QueryId(spark, checkpoint),
+            asset_rows(fleet),
+            timezones=station_timezones(fleet),
+            scoring=scoring,
+            query_id=_QueryId(spark, self.checkpoint),
             after_commit=self._after_commit,
         )
+        self.batch = _LakeBatch(self.lake, settings, self.micro_batch)
         self.maintenance = maintenance.Schedule(self.lake, settings.pipeline)
         self.lake.ensure_tables()
 
     def _after_commit(self, spark: SparkSession, output: BatchOutput) -> None:
         if self.after_commit is not None:
             self.after_commit(spark, output)
-        # Between micro-batches of the only silver/gold writer: nothing races the compaction.
+        # Between micro-batches of the only writer: nothing races the compaction.
         self.maintenance.run_if_due()
 
-    def bronze_query(self, *, available_now: bool) -> StreamingQuery:
-        return _bronze_query(self.spark, self.settings, available_now=available_now)
-
-    def silver_gold_query(self, *, available_now: bool) -> StreamingQuery:
+    def query(self, *, available_now: bool) -> StreamingQuery:
         writer = (
-            self.lake.bronze_stream(
-                self.settings.pipeline.max_bronze_files_per_trigger,
-                self.settings.pipeline.max_bronze_bytes_per_trigger,
-            )
-            .writeStream.foreachBatch(self.micro_batch)
-            .option("checkpointLocation", self.lake.paths.checkpoint(SILVER_GOLD_QUERY))
-            .queryName(SILVER_GOLD_QUERY)
+            _landing_stream(self.spark, self.settings)
+            .writeStream.foreachBatch(self.batch)
+            .option("checkpointLocation", self.checkpoint)
+            .queryName(LAKE_QUERY)
         )
         return _trigger(writer, self.settings, available_now).start()
 
-    def bronze_exists(self) -> bool:
-        return self.lake.exists(BRONZE_READINGS)
+
+def _refuse_old_layout(lake: Lake) -> None:
+    """A lake the two-query pipeline wrote would be read again from the start: refuse it."""
+    old = [name for name in _OLD_QUERIES if _exists(lake, lake.paths.checkpoint(name))]
+    if old and not _exists(lake, lake.paths.checkpoint(LAKE_QUERY)):
+        raise LakehouseError(
+            f"the lake at {lake.paths.root} was written by the two-query pipeline of an "
+            f"earlier version (checkpoints {', '.join(old)}); this version reads landing "
+            "once for bronze, silver and gold. Rebuild the lake from the landing zone: move "
+            "the lake directory aside and run `altaviz-hub pipeline --once`."
+        )
+
+
+def _exists(lake: Lake, path: str) -> bool:
+    jvm = lake.spark.sparkContext._jvm  # type: ignore[attr-defined]
+    hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
+    conf = lake.spark.sparkContext._jsc.hadoopConfiguration()  # type: ignore[attr-defined]
+    return bool(hadoop_path.getFileSystem(conf).exists(hadoop_path))
 
 
 def _await(query: StreamingQuery) -> list[dict]:  # type: ignore[type-arg]
@@ -198,57 +220,56 @@ def _await(query: StreamingQuery) -> list[dict]:  # type: ignore[type-arg]
 
 
 def run_once(
-    spark: SparkSession, settings: HubSettings, *, after_commit: AfterCommit | None = None
+    spark: SparkSession,
+    settings: HubSettings,
+    *,
+    after_commit: AfterCommit | None = None,
+    scoring: ScoringStage | None = None,
 ) -> PipelineRun:
-    """Process everything landed so far through bronze, silver and gold, then return."""
-    lakehouse = Lakehouse(spark, settings, after_commit=after_commit)
+    """Process everything landed so far through bronze, silver and gold, then return.
+
+    With `scoring`, the registry's champion models score what each micro-batch touched.
+    """
+    lakehouse = Lakehouse(spark, settings, after_commit=after_commit, scoring=scoring)
     started = time.monotonic()
-    bronze = _await(lakehouse.bronze_query(available_now=True))
-    bronze_seconds = time.monotonic() - started
-    bronze_rows = sum(int(p["numInputRows"]) for p in bronze)
-    if not lakehouse.bronze_exists():
-        return PipelineRun(
-            bronze_rows_added=bronze_rows, batches=len(bronze), bronze_seconds=bronze_seconds
-        )
     done_before = len(lakehouse.micro_batch.results)
-    started = time.monotonic()
-    _await(lakehouse.silver_gold_query(available_now=True))
-    silver_gold_seconds = time.monotonic() - started
+    progress = _await(lakehouse.query(available_now=True))
+    seconds = time.monotonic() - started
     results = lakehouse.micro_batch.results[done_before:]
     lakehouse.maintenance.run_if_due()
     return PipelineRun(
-        bronze_rows_added=bronze_rows,
-        batches=len(bronze),
+        bronze_rows_added=lakehouse.batch.bronze_rows,
+        batches=len(progress),
         silver_batches=sum(1 for r in results if r.readings),
         readings_processed=sum(r.readings for r in results),
         maintained=tuple(lakehouse.maintenance.done),
-        bronze_seconds=bronze_seconds,
-        silver_gold_seconds=silver_gold_seconds,
+        bronze_seconds=lakehouse.batch.bronze_seconds,
+        silver_gold_seconds=seconds - lakehouse.batch.bronze_seconds,
     )
 
 
 class ContinuousPipeline:
-    """Both queries on the trigger interval; the silver/gold one starts once bronze exists."""
+    """The query on the trigger interval."""
 
     def __init__(
-        self, spark: SparkSession, settings: HubSettings, *, after_commit: AfterCommit | None = None
+        self,
+        spark: SparkSession,
+        settings: HubSettings,
+        *,
+        after_commit: AfterCommit | None = None,
+        scoring: ScoringStage | None = None,
     ) -> None:
-        self.lakehouse = Lakehouse(spark, settings, after_commit=after_commit)
+        self.lakehouse = Lakehouse(spark, settings, after_commit=after_commit, scoring=scoring)
         self.queries: list[StreamingQuery] = []
-        self._silver_gold: StreamingQuery | None = None
 
     def start(self) -> None:
-        self.queries.append(self.lakehouse.bronze_query(available_now=False))
-        self.poll()
+        self.queries.append(self.lakehouse.query(available_now=False))
 
     def poll(self) -> None:
-        """Raise if a query failed; start silver/gold as soon as bronze has a table."""
+        """Raise if the query failed."""
         for query in self.queries:
             if query.exception() is not None:
                 raise LakehouseError(f"{query.name} query failed: {query.exception()}")
-        if self._silver_gold is None and self.lakehouse.bronze_exists():
-            self._silver_gold = self.lakehouse.silver_gold_query(available_now=False)
-            self.queries.append(self._silver_gold)
 
     def stop(self) -> None:
         for query in reversed(self.queries):
@@ -256,7 +277,7 @@ class ContinuousPipeline:
 
 
 def start_continuous(spark: SparkSession, settings: HubSettings) -> list[StreamingQuery]:
-    """Start the streaming queries with the configured trigger interval (see ContinuousPipeline)."""
+    """Start the streaming query with the configured trigger interval (see ContinuousPipeline)."""
     pipeline = ContinuousPipeline(spark, settings)
     pipeline.start()
     return pipeline.queries

@@ -1,31 +1,28 @@
-"""Silver's quality rules as pure transforms: each rule sets a flag bit, no value is touched.
+"""Silver's quality rules: each rule sets a flag bit, no value is touched.
 
 Rules are per compressor (its own previous readings, its own envelope overrides)
 and per operating state (envelopes, rates and stuck values only compare like with
 like), never a fleet-wide statistic that a failing machine would trip.
+
+The rules walk one compressor's readings in time order, so they run as NumPy over
+each compressor's rows (`flag_compressor`), which Spark calls once per compressor
+(`apply_quality_rules`): one shuffle, vectorised per compressor, instead of a few
+dozen window columns that each re-sort the micro-batch.
 """
 
 from __future__ import annotations
 
-from functools import reduce
-
-from pyspark.sql import Column, DataFrame, Window
+import numpy as np
+import pandas as pd
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from hub.lakehouse.flags import ReadingRule, SensorRule
-from hub.lakehouse.silver import COMPRESSOR
+from hub.lakehouse.tables import COMPRESSOR_KEY as COMPRESSOR
 from hub.settings import QualitySettings
 from shared.schema import SENSOR_FIELDS, Quality, ReadingFlag, quality_field
 
 _MICROS = 1_000_000
-
-
-def _bit(condition: Column, bit: int) -> Column:
-    return F.when(condition, F.lit(int(bit))).otherwise(F.lit(0))
-
-
-def _or_bits(bits: list[Column]) -> Column:
-    return reduce(lambda a, b: a.bitwiseOR(b), bits)
 
 
 def cadence_s(rules: QualitySettings) -> Column:
@@ -36,178 +33,170 @@ def cadence_s(rules: QualitySettings) -> Column:
     return expr
 
 
-def _envelope(rules: QualitySettings, sensor: str, end: int) -> Column:
-    """Lower (end=0) or upper (end=1) envelope bound for this compressor and state; null = none."""
-    expr: Column = F.lit(None).cast("double")
-    for state, limits in sorted(rules.envelopes.items()):
-        if sensor in limits:
-            in_state = F.lit(True) if state == "*" else F.col("operating_state") == state
-            expr = F.when(in_state, F.lit(float(limits[sensor][end]))).otherwise(expr)
-    for compressor, by_state in sorted(rules.compressor_envelopes.items()):
-        for state, limits in sorted(by_state.items()):
-            if sensor not in limits:
-                continue
-            match = F.col("compressor_id") == compressor
-            if state != "*":
-                match = match & (F.col("operating_state") == state)
-            expr = F.when(match, F.lit(float(limits[sensor][end]))).otherwise(expr)
-    return expr
+def envelope_bounds(
+    rules: QualitySettings, compressor_id: str, state: str, sensor: str
+) -> tuple[float, float]:
+    """The credible (low, high) for this compressor, state and sensor; NaN where none.
 
-
-def _sensor_flags(rules: QualitySettings, sensor: str) -> Column:
-    value, prev_value = F.col(sensor), F.col(f"_prev_{sensor}")
-    low, high = rules.instrument_ranges.get(sensor, (float("-inf"), float("inf")))
-    env_low, env_high = _envelope(rules, sensor, 0), _envelope(rules, sensor, 1)
-    same_state = F.col("operating_state") == F.col("_prev_state")
-    rate_limit = rules.rate_limits_per_s.get(sensor)
-    rate = (
-        same_state
-        & F.col("dt_s").isNotNull()
-        & (F.col("dt_s") > 0)
-        & (F.abs(value - prev_value) / F.col("dt_s") > F.lit(rate_limit))
-        if rate_limit is not None
-        else F.lit(False)
-    )
-    run_readings = F.col(f"_run_end_{sensor}") - F.col(f"_run_start_{sensor}") + 1
-    run_micros = F.col(f"_run_end_us_{sensor}") - F.col(f"_run_start_us_{sensor}")
-    stuck = (
-        F.col("operating_state").isin(*rules.stuck_states)
-        & (run_readings >= rules.stuck_min_readings)
-        & (run_micros >= F.lit(int(rules.stuck_min_s * _MICROS)))
-    )
-    bits = [
-        _bit(F.col(quality_field(sensor)) != int(Quality.OK), SensorRule.QUALITY),
-        _bit(value.isNotNull() & ((value < low) | (value > high)), SensorRule.INSTRUMENT),
-        _bit(
-            value.isNotNull()
-            & (
-                (env_low.isNotNull() & (value < env_low))
-                | (env_high.isNotNull() & (value > env_high))
-            ),
-            SensorRule.RANGE,
-        ),
-        _bit(F.coalesce(rate, F.lit(False)), SensorRule.RATE),
-        _bit(value.isNotNull() & F.coalesce(stuck, F.lit(False)), SensorRule.STUCK),
+    State envelopes apply first ("*" before a named state), then this compressor's
+    overrides the same way: the last one that applies wins, sensor by sensor.
+    """
+    low = high = np.nan
+    layers: list[dict[str, dict[str, tuple[float, float]]]] = [
+        rules.envelopes,
+        rules.compressor_envelopes.get(compressor_id, {}),
     ]
-    return _or_bits(bits).cast("short")
+    for layer in layers:
+        for name in sorted(layer):
+            if (name == "*" or name == state) and sensor in layer[name]:
+                low, high = layer[name][sensor]
+    return float(low), float(high)
 
 
-def _run_edges(sensor: str) -> tuple[Column, Column]:
-    """Whether this reading starts / ends a run of identical values (state change or gap breaks it)."""
-    value = F.col(sensor)
-    starts = (
-        value.isNull()
-        | F.col(f"_prev_{sensor}").isNull()
-        | (value != F.col(f"_prev_{sensor}"))
-        | (F.col("operating_state") != F.col("_prev_state"))
-        | F.col("dt_s").isNull()
+def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Equal values (two nulls count as different: a null breaks a run)."""
+    with np.errstate(invalid="ignore"):
+        return a == b
+
+
+def _run_bounds(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each row, the index of its run's first and last row."""
+    index = np.arange(len(starts))
+    first = np.maximum.accumulate(np.where(starts, index, 0))
+    last = np.minimum.accumulate(np.where(ends, index, len(ends) - 1)[::-1])[::-1]
+    return first, last
+
+
+def flag_readings(
+    frame: pd.DataFrame, rules: QualitySettings, *, late_horizon_s: float
+) -> pd.DataFrame:
+    """Set `<sensor>_flags`, `rule_flags` and `dt_s` on deduplicated silver rows.
+
+    `frame` holds any number of compressors' readings in any order; the result is the
+    same rows ordered by compressor and time. A reading's neighbours are its own
+    compressor's. Rules that look at neighbours use the rows present: give this the
+    readings from `context_s` before to `context_s` after the rows whose flags you
+    keep (see hub.lakehouse.scope).
+    """
+    frame = frame.sort_values([*COMPRESSOR, "timestamp"], kind="stable").reset_index(drop=True)
+    n = len(frame)
+    if n == 0:
+        return frame
+    unit = frame.groupby(list(COMPRESSOR), sort=False).ngroup().to_numpy()
+    ts = frame["timestamp"].to_numpy(dtype="datetime64[us]").astype(np.int64)
+    seq = frame["seq"].to_numpy(dtype=np.int64)
+    state = frame["operating_state"].to_numpy(dtype=object)
+    context_us = int(rules.context_s * _MICROS)
+
+    same_unit = np.append(False, unit[1:] == unit[:-1])
+    step = np.full(n, np.nan)
+    step[1:] = np.diff(ts)
+    known = same_unit & (np.nan_to_num(step, nan=np.inf) <= context_us)
+    dt = np.where(known, step / _MICROS, np.nan)
+    next_known = np.append(known[1:], False)
+    same_prev = same_unit & np.append(False, state[1:] == state[:-1]).astype(bool)
+    same_next = np.append(same_prev[1:], False)
+    stuck_state = np.isin(state, list(rules.stuck_states))
+    pairs = frame[["compressor_id", "operating_state"]].drop_duplicates()
+
+    sensor_flags: dict[str, np.ndarray] = {}
+    for sensor in SENSOR_FIELDS:
+        value = frame[sensor].to_numpy(dtype=np.float64, na_value=np.nan)
+        present = ~np.isnan(value)
+        quality = frame[quality_field(sensor)].to_numpy(dtype=np.int64)
+        low, high = rules.instrument_ranges.get(sensor, (-np.inf, np.inf))
+        env_low = np.full(n, np.nan)
+        env_high = np.full(n, np.nan)
+        for compressor, name in pairs.itertuples(index=False):
+            lo, hi = envelope_bounds(rules, str(compressor), str(name), sensor)
+            if np.isnan(lo) and np.isnan(hi):
+                continue
+            where = (frame["compressor_id"].to_numpy() == compressor) & (state == name)
+            env_low[where], env_high[where] = lo, hi
+        with np.errstate(invalid="ignore"):
+            out_of_envelope = present & ((value < env_low) | (value > env_high))
+            instrument = present & ((value < low) | (value > high))
+        flags = np.where(quality != int(Quality.OK), int(SensorRule.QUALITY), 0)
+        flags |= np.where(instrument, int(SensorRule.INSTRUMENT), 0)
+        flags |= np.where(out_of_envelope, int(SensorRule.RANGE), 0)
+
+        previous = np.append(np.nan, value[:-1])
+        limit = rules.rate_limits_per_s.get(sensor)
+        if limit is not None:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                rate = same_prev & (dt > 0) & (np.abs(value - previous) / dt > limit)
+            flags |= np.where(rate, int(SensorRule.RATE), 0)
+
+        # A run of identical values; a null, a state change, a gap or another unit breaks it.
+        following = np.append(value[1:], np.nan)
+        starts = ~(same_prev & known & _same(value, previous))
+        ends = ~(same_next & next_known & _same(value, following))
+        first, last = _run_bounds(starts, ends)
+        stuck = (
+            present
+            & stuck_state
+            & (last - first + 1 >= rules.stuck_min_readings)
+            & (ts[last] - ts[first] >= int(rules.stuck_min_s * _MICROS))
+        )
+        flags |= np.where(stuck, int(SensorRule.STUCK), 0)
+        sensor_flags[sensor] = flags
+
+    stations = frame["station_id"].to_numpy(dtype=object)
+    cadence = np.full(n, float(rules.expected_interval_s))
+    for station, seconds in rules.station_interval_s.items():
+        cadence[stations == station] = float(seconds)
+    gateway = frame["reading_flags"].to_numpy(dtype=np.int64)
+    clock_jump = (gateway & int(ReadingFlag.CLOCK_JUMP | ReadingFlag.LATE)) != 0
+    received = frame["received_at"].to_numpy(dtype="datetime64[us]").astype(np.int64)
+    ahead_s = (ts - received) / _MICROS
+    gap_limit = cadence * rules.gap_factor
+    tolerance = np.maximum(rules.cadence_tolerance_s, cadence * rules.cadence_tolerance_fraction)
+    with np.errstate(invalid="ignore"):
+        steps = np.maximum(np.floor(dt / cadence + 0.5), 1.0)  # half up, as Spark rounds
+        off_cadence = known & (dt <= gap_limit) & (np.abs(dt - steps * cadence) > tolerance)
+        gap = (~known | (dt > gap_limit)) & ~clock_jump
+    backwards = same_unit & np.append(False, seq[:-1] > seq[1:])
+    clock_skew = clock_jump | off_cadence | (ahead_s > rules.future_tolerance_s) | backwards
+    no_values = np.all([frame[s].isna().to_numpy() for s in SENSOR_FIELDS], axis=0)
+    any_sensor = np.any([f != 0 for f in sensor_flags.values()], axis=0)
+    rule_flags = (
+        np.where(gap, int(ReadingRule.GAP), 0)
+        | np.where(clock_skew, int(ReadingRule.CLOCK_SKEW), 0)
+        | np.where(-ahead_s > late_horizon_s, int(ReadingRule.LATE), 0)
+        | np.where(ahead_s > late_horizon_s, int(ReadingRule.FUTURE), 0)
+        | np.where(no_values, int(ReadingRule.COMM_LOSS), 0)
+        | np.where(any_sensor, int(ReadingRule.SENSOR), 0)
     )
-    ends = (
-        value.isNull()
-        | F.col(f"_next_{sensor}").isNull()
-        | (value != F.col(f"_next_{sensor}"))
-        | (F.col("operating_state") != F.col("_next_state"))
-        | F.col("_next_dt_s").isNull()
+    return frame.assign(
+        **{f"{s}_flags": f.astype(np.int16) for s, f in sensor_flags.items()},
+        rule_flags=rule_flags.astype(np.int32),
+        dt_s=dt,
     )
-    return F.coalesce(starts, F.lit(True)), F.coalesce(ends, F.lit(True))
+
+
+def by_compressor_bucket(frame: DataFrame, function, schema) -> DataFrame:  # type: ignore[no-untyped-def]
+    """`function` over whole buckets of compressors (one shuffle; pandas in, pandas out).
+
+    A bucket holds every row of the compressors hashed to it, so per-compressor logic
+    sees each compressor whole; one call per bucket (as many as shuffle partitions)
+    instead of one per compressor keeps Python's per-call overhead out of a
+    thousand-compressor micro-batch.
+    """
+    buckets = int(frame.sparkSession.conf.get("spark.sql.shuffle.partitions") or "4")
+    bucket = F.pmod(F.hash(*COMPRESSOR), F.lit(buckets))
+    return (
+        frame.withColumn("_bucket", bucket)
+        .groupBy("_bucket")
+        .applyInPandas(lambda rows: function(rows.drop(columns=["_bucket"])), schema=schema)
+    )
 
 
 def apply_quality_rules(
     readings: DataFrame, rules: QualitySettings, *, late_horizon_s: float
 ) -> DataFrame:
-    """Set `<sensor>_flags`, `rule_flags` and `dt_s` on deduplicated silver rows.
+    """`flag_readings` over deduplicated silver rows (same columns)."""
 
-    Rules that look at neighbours use the rows present: give this the readings of
-    each compressor from `context_s` before to `context_s` after the rows whose
-    flags you keep (see hub.lakehouse.scope).
-    """
-    ordered = Window.partitionBy(*COMPRESSOR).orderBy("_ts_us")
-    before = ordered.rowsBetween(Window.unboundedPreceding, Window.currentRow)
-    # "The first run end at or after this row" is the last one seen walking backwards.
-    # Spark grows an (unbounded preceding, current) frame incrementally, but evaluates
-    # (current, unbounded following) again for every row: quadratic in a compressor's
-    # rows, which made silver crawl on a 10,000-second backlog per compressor.
-    from_end = (
-        Window.partitionBy(*COMPRESSOR)
-        .orderBy(F.col("_index").desc())
-        .rowsBetween(Window.unboundedPreceding, Window.currentRow)
-    )
-    context_us = int(rules.context_s * _MICROS)
-    neighbours = readings.withColumn("_ts_us", F.unix_micros("timestamp")).select(
-        "*",
-        F.row_number().over(ordered).alias("_index"),
-        F.lag("_ts_us").over(ordered).alias("_prev_ts_us"),
-        F.lead("_ts_us").over(ordered).alias("_next_ts_us"),
-        F.lag("seq").over(ordered).alias("_prev_seq"),
-        F.lag("operating_state").over(ordered).alias("_prev_state"),
-        F.lead("operating_state").over(ordered).alias("_next_state"),
-        *(F.lag(s).over(ordered).alias(f"_prev_{s}") for s in SENSOR_FIELDS),
-        *(F.lead(s).over(ordered).alias(f"_next_{s}") for s in SENSOR_FIELDS),
-    )
-    # Beyond the context the neighbour may be unknown: treat as "none within context".
-    step = F.col("_ts_us") - F.col("_prev_ts_us")
-    next_step = F.col("_next_ts_us") - F.col("_ts_us")
-    timed = neighbours.withColumns(
-        {
-            "dt_s": F.when(step <= context_us, step / F.lit(float(_MICROS))),
-            "_next_dt_s": F.when(next_step <= context_us, next_step / F.lit(float(_MICROS))),
-            "_cadence_s": cadence_s(rules),
-        }
-    )
-    edges: dict[str, Column] = {}
-    for sensor in SENSOR_FIELDS:
-        starts, ends = _run_edges(sensor)
-        edges[f"_starts_{sensor}"] = starts
-        edges[f"_ends_{sensor}"] = ends
-    runs = timed.withColumns(edges).select(
-        "*",
-        *(
-            column
-            for s in SENSOR_FIELDS
-            for column in (
-                F.last(F.when(F.col(f"_starts_{s}"), F.col("_index")), True)
-                .over(before)
-                .alias(f"_run_start_{s}"),
-                F.last(F.when(F.col(f"_starts_{s}"), F.col("_ts_us")), True)
-                .over(before)
-                .alias(f"_run_start_us_{s}"),
-                F.last(F.when(F.col(f"_ends_{s}"), F.col("_index")), True)
-                .over(from_end)
-                .alias(f"_run_end_{s}"),
-                F.last(F.when(F.col(f"_ends_{s}"), F.col("_ts_us")), True)
-                .over(from_end)
-                .alias(f"_run_end_us_{s}"),
-            )
-        ),
-    )
-    flagged = runs.withColumns({f"{s}_flags": _sensor_flags(rules, s) for s in SENSOR_FIELDS})
-    result = flagged.withColumn("rule_flags", _reading_flags(rules, late_horizon_s))
-    return result.select(*readings.columns)
+    def flag(frame: pd.DataFrame) -> pd.DataFrame:
+        return flag_readings(frame, rules, late_horizon_s=late_horizon_s)
 
-
-def _reading_flags(rules: QualitySettings, late_horizon_s: float) -> Column:
-    dt, cadence = F.col("dt_s"), F.col("_cadence_s")
-    gateway_flags = F.col("reading_flags")
-    clock_jump = (gateway_flags.bitwiseAND(int(ReadingFlag.CLOCK_JUMP | ReadingFlag.LATE))) != 0
-    steps = F.greatest(F.round(dt / cadence), F.lit(1.0))
-    tolerance = F.greatest(
-        F.lit(float(rules.cadence_tolerance_s)), cadence * rules.cadence_tolerance_fraction
-    )
-    gap_limit = cadence * rules.gap_factor
-    off_cadence = dt.isNotNull() & (dt <= gap_limit) & (F.abs(dt - steps * cadence) > tolerance)
-    ahead_s = (F.unix_micros("timestamp") - F.unix_micros("received_at")) / F.lit(float(_MICROS))
-    behind_s = -ahead_s
-    backwards = F.col("_prev_seq").isNotNull() & (F.col("_prev_seq") > F.col("seq"))
-    clock_skew = clock_jump | off_cadence | (ahead_s > rules.future_tolerance_s) | backwards
-    gap = (dt.isNull() | (dt > gap_limit)) & ~clock_jump
-    no_values = reduce(lambda a, b: a & b, [F.col(s).isNull() for s in SENSOR_FIELDS])
-    any_sensor = reduce(lambda a, b: a | b, [F.col(f"{s}_flags") != 0 for s in SENSOR_FIELDS])
-    return _or_bits(
-        [
-            _bit(gap, ReadingRule.GAP),
-            _bit(F.coalesce(clock_skew, F.lit(False)), ReadingRule.CLOCK_SKEW),
-            _bit(behind_s > late_horizon_s, ReadingRule.LATE),
-            _bit(no_values, ReadingRule.COMM_LOSS),
-            _bit(any_sensor, ReadingRule.SENSOR),
-        ]
-    ).cast("int")
+    return by_compressor_bucket(readings, flag, readings.schema)

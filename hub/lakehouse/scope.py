@@ -96,6 +96,26 @@ def date_bounds(ranges: Iterable[TimeRange]) -> tuple[date, date]:
     )
 
 
+def prune(frame: DataFrame, ranges: list[TimeRange], time_column: str) -> DataFrame:
+    """`frame` cut to the ranges' stations and overall time span with literal predicates.
+
+    `within` is a join, which Delta cannot use to skip files; these filters can (file
+    statistics on station and time), so a read touches the files near the ranges
+    instead of every file of their dates.
+    """
+    if not ranges:
+        return frame
+    stations = sorted({r.station_id for r in ranges})
+    start = min(r.start for r in ranges)
+    end = min(max(r.end for r in ranges), FAR_FUTURE)
+    value = F.col(time_column)
+    if dict(frame.dtypes).get(time_column) == "date":
+        bounds = value.between(F.lit(start.date()), F.lit(end.date()))
+    else:
+        bounds = value.between(F.lit(start), F.lit(end))
+    return frame.filter(F.col("station_id").isin(stations) & bounds)
+
+
 def within(frame: DataFrame, ranges: DataFrame, time_column: str) -> DataFrame:
     """Rows of `frame` whose compressor (or station) has a range containing `time_column`."""
     keys = [c for c in ("org_id", "station_id", "compressor_id") if c in ranges.columns]

@@ -16,7 +16,9 @@ from shared.schema import QUALITY_FIELDS, SENSOR_FIELDS
 #: Rolling windows of the gold features: name -> seconds.
 ROLLING_WINDOWS: dict[str, int] = {"1h": 3600, "4h": 4 * 3600, "24h": 24 * 3600}
 
-_KEY = ("org_id", "station_id", "compressor_id")
+#: The key of a compressor in every table.
+COMPRESSOR_KEY = ("org_id", "station_id", "compressor_id")
+_KEY = COMPRESSOR_KEY
 
 
 def _f(name: str, kind: T.DataType, nullable: bool = True, doc: str = "") -> T.StructField:
@@ -90,6 +92,27 @@ def _silver_schema() -> T.StructType:
     )
 
 
+def _status_fields() -> list[T.StructField]:
+    return [
+        _f(
+            f"{s}_status",
+            T.StringType(),
+            True,
+            "normal | warning | critical: the row's worst value against config/thresholds.yaml "
+            "(null: no value, or no limit for the sensor)",
+        )
+        for s in SENSOR_FIELDS
+    ]
+
+
+def _calendar_fields() -> list[T.StructField]:
+    return [
+        _f("hour_of_day", T.ByteType(), False, "0-23 in the station's time zone (fleet file)"),
+        _f("day_of_week", T.ByteType(), False, "ISO: 1 Monday .. 7 Sunday, station time"),
+        _f("is_weekend", T.BooleanType(), False, "Saturday or Sunday, station time"),
+    ]
+
+
 def _sensor_minute_fields(sensor: str) -> list[T.StructField]:
     return [
         _f(f"{sensor}_n", T.IntegerType(), False, "usable values in the minute"),
@@ -136,6 +159,8 @@ def _features_schema() -> T.StructType:
             _f("compression_ratio", T.DoubleType(), True, "absolute discharge / suction"),
             _f("hp_efficiency", T.DoubleType(), True, "GPSA rule-of-thumb bhp / measured bhp"),
             *(fld for s in SENSOR_FIELDS for fld in _sensor_rolling_fields(s)),
+            *_status_fields(),
+            *_calendar_fields(),
             _f("feature_date", T.DateType(), False, "partition"),
         ]
     )
@@ -167,6 +192,8 @@ def _hourly_schema() -> T.StructType:
             *_aggregate_fields(),
             _f("health_score_min", T.IntegerType(), True, "0-100, physics/threshold based"),
             _f("health_score_mean", T.DoubleType()),
+            *_status_fields(),
+            *_calendar_fields(),
             _f("aggregate_date", T.DateType(), False, "partition"),
         ]
     )
@@ -185,6 +212,7 @@ def _dq_schema() -> T.StructType:
         ("n_gap", ""),
         ("n_clock_skew", ""),
         ("n_late", ""),
+        ("n_future", "stamped more than late_horizon_h ahead of receipt; left out of gold"),
         ("n_comm_loss", ""),
         ("n_quality", "values the gateway marked not OK"),
         ("n_instrument", ""),
@@ -265,6 +293,12 @@ def _scores_schema() -> T.StructType:
     )
 
 
+def _model_hours_schema() -> T.StructType:
+    from hub.scoring.spark import MODEL_HOURS_SCHEMA
+
+    return MODEL_HOURS_SCHEMA
+
+
 def _freshness_schema() -> T.StructType:
     return T.StructType(
         [
@@ -317,7 +351,14 @@ COMPRESSOR_HEALTH = TableSpec(
 )  # fmt: skip
 MODEL_SCORES = TableSpec(
     "model_scores", "gold", _scores_schema(), (*_KEY, "model_id", "score_kind", "scored_at"), (),
-    "Model outputs per compressor; the pipeline writes the physics health score hourly.",
+    "Model outputs per compressor: the physics health score hourly; with champion models "
+    "registered, anomaly per minute, RUL and drift per hour (hub/scoring), model version on "
+    "every row.",
+)  # fmt: skip
+MODEL_HOURS = TableSpec(
+    "model_hours", "gold", _model_hours_schema(), (*_KEY, "hour"), (),
+    "Per compressor-hour inputs of the RUL and drift models (hub/scoring), so a micro-batch "
+    "scores the hours it touched without re-reading days of silver.",
 )  # fmt: skip
 STATION_FRESHNESS = TableSpec(
     "station_freshness", "gold", _freshness_schema(), ("org_id", "station_id"), (),
@@ -334,6 +375,7 @@ ALL_TABLES: tuple[TableSpec, ...] = (
     ALERT_EPISODES,
     COMPRESSOR_HEALTH,
     MODEL_SCORES,
+    MODEL_HOURS,
     STATION_FRESHNESS,
 )
 SILVER_AND_GOLD: tuple[TableSpec, ...] = tuple(t for t in ALL_TABLES if t.layer != "bronze")

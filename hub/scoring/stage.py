@@ -29,6 +29,7 @@ from hub.models_lifecycle.registry import ModelRegistry
 from hub.scoring import spark as steps
 from hub.scoring.champions import ChampionLoader, Champions
 from hub.scoring.service import record_states
+from hub.settings import HubSettings
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -95,3 +96,10 @@ class ScoringStage:
         if champions.rul is None and champions.drift is None:
             return None
         return steps.score_hours(hours, rul=champions.rul, drift=champions.drift, since=since)
+
+
+def scoring_stage(settings: HubSettings, engine: Engine) -> ScoringStage:
+    """The stage the pipeline runs: the serving database's model registry, the hub's artifacts."""
+    return ScoringStage(
+        engine, settings.models.artifact_dir, interval_s=settings.quality.expected_interval_s
+    )

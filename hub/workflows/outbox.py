@@ -22,6 +22,7 @@ from sqlalchemy import Engine, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from hub.db.session import session_scope
+from hub.observability.metrics import observe_notification
 from hub.workflows.channels import Outgoing, Transports
 from hub.workflows.clock import Clock, SystemClock
 from hub.workflows.errors import DeliveryFailed, NotFoundError
@@ -190,6 +191,7 @@ class Dispatcher:
                 )
                 .values(**values)
             )
+        observe_notification(message.channel, values["status"])
         if error is not None:
             log.warning("notification %s (%s) attempt %d: %s", message.id, message.channel,
                         claimed.attempts, error)  # fmt: skip

@@ -22,8 +22,14 @@ import yaml
 
 from hub.lakehouse.audit import table_hashes
 from hub.lakehouse.io import Lake
-from hub.lakehouse.pipeline import SILVER_GOLD_QUERY, run_once
-from hub.lakehouse.tables import BRONZE_READINGS, SILVER_AND_GOLD, SILVER_READINGS, LakePaths
+from hub.lakehouse.pipeline import LAKE_QUERY, run_once
+from hub.lakehouse.tables import (
+    ALL_TABLES,
+    BRONZE_READINGS,
+    SILVER_AND_GOLD,
+    SILVER_READINGS,
+    LakePaths,
+)
 from hub.settings import HubSettings
 from tests.conftest import JARS_DIR, REPO_ROOT
 from tests.hub.lakehouse.support import lake_settings, land
@@ -83,11 +89,12 @@ def test_processing_the_same_files_twice_changes_nothing(spark, reference) -> No
 
 def test_reprocessing_from_scratch_gives_the_same_content(spark, reference) -> None:  # type: ignore[no-untyped-def]
     settings, expected = reference
-    # Drop silver, gold and their checkpoint; bronze stays, as after a reset in production.
+    # Drop every table and the checkpoint; the landing zone stays, as after a reset in
+    # production (the landing zone is what the lake is rebuilt from).
     paths = LakePaths(settings.lake_root)
-    for spec in SILVER_AND_GOLD:
+    for spec in ALL_TABLES:
         shutil.rmtree(paths.table(spec))
-    shutil.rmtree(paths.checkpoint(SILVER_GOLD_QUERY))
+    shutil.rmtree(paths.checkpoint(LAKE_QUERY))
     run = run_once(spark, settings)
     assert run.readings_processed == 3700
     assert _hashes(spark, settings) == expected
@@ -103,7 +110,6 @@ def _config(root: Path) -> Path:
         # Several micro-batches, so one can be interrupted after others committed.
         "pipeline": {
             "max_files_per_trigger": 2,
-            "max_bronze_files_per_trigger": 2,
             "seed_fleet": None,
             "maintenance_interval_h": 0,
         },
@@ -136,7 +142,7 @@ def test_killing_the_process_mid_batch_then_restarting(spark, reference, tmp_pat
     copy = lake_settings(root)
     shutil.copytree(settings.landing_dir, copy.landing_dir, copy_function=shutil.copy2)
     config = _config(root)
-    checkpoint = Path(LakePaths(copy.lake_root).checkpoint(SILVER_GOLD_QUERY))
+    checkpoint = Path(LakePaths(copy.lake_root).checkpoint(LAKE_QUERY))
     process = _start(config, tmp_path / "first.log")
     # Kill it once micro-batch 1 has written silver but has not finished gold.
     deadline = time.monotonic() + 420

@@ -13,7 +13,7 @@ from hub.lakehouse.features import (
     minute_aggregates,
     physics_features,
     rolling_features,
-    rolling_for_compressor,
+    rolling_stats,
 )
 from hub.lakehouse.flags import ReadingRule, SensorRule
 from shared.schema import SENSOR_FIELDS
@@ -77,7 +77,7 @@ def _minutes_pandas(count: int, start_minute: int = 0) -> pd.DataFrame:
 def test_rolling_windows_match_a_direct_computation() -> None:
     minutes = _minutes_pandas(300)
     minutes.loc[10, "n_running"] = 0  # not running: no rolling values, not in others' windows
-    out = rolling_for_compressor(minutes)
+    out = rolling_stats(minutes)
     running = minutes.drop(index=10)
     at = 250
     window = running[
@@ -100,8 +100,8 @@ def test_rolling_windows_match_a_direct_computation() -> None:
 def test_rolling_values_do_not_depend_on_where_the_context_starts() -> None:
     """The property reprocessing relies on: same minutes in the window, same bits out."""
     minutes = _minutes_pandas(1800)
-    full = rolling_for_compressor(minutes)
-    tail = rolling_for_compressor(minutes.iloc[300:].reset_index(drop=True))
+    full = rolling_stats(minutes)
+    tail = rolling_stats(minutes.iloc[300:].reset_index(drop=True))
     # From 5 h after the tail's first minute, the 1 h/4 h windows and the hourly rate see
     # the same minutes in both: the values must be bit-identical.
     compare = [c for c in full.columns if c.endswith(("_4h", "_1h", "_roc_per_h"))]
@@ -124,3 +124,14 @@ def test_rolling_features_per_compressor_in_spark(spark) -> None:  # type: ignor
     assert rows[("C02", naive(START + timedelta(minutes=1)))].vibration_mms_std_1h == 0.0
     columns = rolling_features(frame).columns
     assert all(f"{s}_max_24h" in columns and f"{s}_roc_per_h" in columns for s in SENSOR_FIELDS)
+
+
+def test_rolling_stats_never_mix_compressors() -> None:
+    """One vectorised pass over many compressors gives each the values it gets alone."""
+    first = _minutes_pandas(400)
+    second = _minutes_pandas(300, start_minute=100)
+    second["compressor_id"] = "C02"
+    second["vibration_mms_sum_milli"] = second["vibration_mms_sum_milli"] * 2
+    together = rolling_stats(pd.concat([second, first], ignore_index=True))
+    alone = pd.concat([rolling_stats(first), rolling_stats(second)], ignore_index=True)
+    pd.testing.assert_frame_equal(together, alone, check_exact=True)

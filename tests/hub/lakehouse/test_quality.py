@@ -131,3 +131,11 @@ def test_late_arrivals_are_flagged_and_kept(spark) -> None:  # type: ignore[no-u
     rows = silver_rows(2, interval_s=60, received_at=START + timedelta(days=9))
     out = _flags(spark, rows)
     assert all(r.rule_flags & ReadingRule.LATE for r in out)
+
+
+def test_a_reading_far_in_the_future_is_flagged_and_kept(spark) -> None:  # type: ignore[no-untyped-def]
+    rows = silver_rows(2, interval_s=60)
+    rows[1]["timestamp"] = naive(RECEIVED + timedelta(days=30))  # a gateway clock far off
+    out = _flags(spark, rows)
+    assert [bool(r.rule_flags & ReadingRule.FUTURE) for r in out] == [False, True]
+    assert out[1].rule_flags & ReadingRule.CLOCK_SKEW
