@@ -18,10 +18,13 @@ The generated stations are in the hub's fleet file (work dir), as real ones are.
 Pipeline lag, sampled every `--sample-s` seconds: per station, the newest reading
 the broker has acknowledged minus the newest reading in gold (gold/station_freshness
 read with delta-rs) or in the serving database (station_freshness); a sample is the
-worst station's lag. Samples of the first `--warmup` seconds of publishing (JVM
-warm-up, first micro-batch) are reported apart. At the end the bench waits for the
-pipeline to catch up, stops it, and reads silver with delta-rs: every published
-(station, seq) must be there exactly once (lost and duplicated, both must be 0).
+worst station's lag (bench/soak_checks.py `LagSampler`: how long the station's oldest
+published batch not yet visible has waited, so the batch interval itself is not lag).
+Samples of the first `--warmup` seconds of publishing (JVM warm-up, first micro-batch)
+are reported apart. After publishing the bench keeps sampling until the pipeline has
+caught up (the last batches' wait counts), stops it, and reads silver with delta-rs:
+every published (station, seq) must be there exactly once (lost and duplicated, both
+must be 0).
 
 CPU (seconds, and cores on average) and peak resident memory (sampled) of the hub's
 processes: ingest, the driver (this process: pipeline and serving sync), the JVM and
@@ -173,10 +176,11 @@ def main() -> int:
             if now >= report_at:
                 cpu_now, published = resources.cpu_seconds(), progress.readings.value
                 window = sampler.window(last_report)
-                print(f"{(now - publish_began) / 60:5.1f} min: published "
-                      f"{(published - readings_before) / (now - last_report):,.0f} readings/s; "
-                      f"lag {_stats(window)}; cpu {_cpu_line(cpu_before, cpu_now, now - last_report)};"
-                      f" load {load_average()}", flush=True)  # fmt: skip
+                rate_now = (published - readings_before) / (now - last_report)
+                doing = "draining" if progress.done.is_set() else f"{rate_now:,.0f} readings/s"
+                cpu_line = _cpu_line(cpu_before, cpu_now, now - last_report)
+                print(f"{(now - publish_began) / 60:5.1f} min: {doing}; lag {_stats(window)}; "
+                      f"cpu {cpu_line}; load {load_average()}", flush=True)  # fmt: skip
                 cpu_before, last_report, readings_before = cpu_now, now, published
                 report_at += args.report_s
             if progress.done.is_set() and now > end_s + args.drain_s:

@@ -184,8 +184,8 @@ class LagSampler:
         self._read_gold()
         if self.engine is not None:
             self._read_serving()
-        if self.progress.done.is_set() or self.progress.batches.value == 0:
-            return  # before and after publishing: nothing to measure
+        if self.progress.batches.value == 0:
+            return  # nothing published yet
         now = time.time()
         gold = self._lag(self.gold_newest, now)
         serving = self._lag(self.serving_newest, now) if self.engine is not None else gold
