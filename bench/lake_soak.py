@@ -27,8 +27,9 @@ every published (station, seq) must be there exactly once (lost and duplicated, 
 must be 0).
 
 CPU (seconds, and cores on average) and peak resident memory (sampled) of the hub's
-processes: ingest, the driver (this process: pipeline and serving sync), the JVM and
-Spark's Python workers; the publisher and the broker are reported apart.
+processes: ingest, the driver (this process: pipeline, serving sync, and the bench's own
+sampling, a few delta-rs and SQLite reads every `--sample-s`), the JVM and Spark's
+Python workers; the publisher and the broker are reported apart.
 
 The default batch interval, 30 s (100 batches/s from 3,000 stations, 300 readings each),
 is six times fewer messages than the edge's default batch age of 5 s (600 batches/s of
