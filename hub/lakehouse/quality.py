@@ -97,7 +97,10 @@ def flag_readings(
     same_prev = same_unit & np.append(False, state[1:] == state[:-1]).astype(bool)
     same_next = np.append(same_prev[1:], False)
     stuck_state = np.isin(state, list(rules.stuck_states))
-    pairs = frame[["compressor_id", "operating_state"]].drop_duplicates()
+    # Envelopes depend on (compressor, state): look them up once per pair, not per row.
+    pair_code, pairs = pd.MultiIndex.from_frame(
+        frame[["compressor_id", "operating_state"]]
+    ).factorize()
 
     sensor_flags: dict[str, np.ndarray] = {}
     for sensor in SENSOR_FIELDS:
@@ -105,14 +108,10 @@ def flag_readings(
         present = ~np.isnan(value)
         quality = frame[quality_field(sensor)].to_numpy(dtype=np.int64)
         low, high = rules.instrument_ranges.get(sensor, (-np.inf, np.inf))
-        env_low = np.full(n, np.nan)
-        env_high = np.full(n, np.nan)
-        for compressor, name in pairs.itertuples(index=False):
-            lo, hi = envelope_bounds(rules, str(compressor), str(name), sensor)
-            if np.isnan(lo) and np.isnan(hi):
-                continue
-            where = (frame["compressor_id"].to_numpy() == compressor) & (state == name)
-            env_low[where], env_high[where] = lo, hi
+        bounds = np.array(
+            [envelope_bounds(rules, str(unit), str(name), sensor) for unit, name in pairs]
+        ).reshape(-1, 2)
+        env_low, env_high = bounds[pair_code, 0], bounds[pair_code, 1]
         with np.errstate(invalid="ignore"):
             out_of_envelope = present & ((value < env_low) | (value > env_high))
             instrument = present & ((value < low) | (value > high))
