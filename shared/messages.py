@@ -75,6 +75,12 @@ class PanelStatus(BaseModel):
     polls: int = 0
     failed_polls: int = 0
     last_error: str | None = None
+    #: Modbus requests sent (retries included), exception answers or broken links, requests
+    #: that got no answer in time, and the 95th percentile of answered requests' latency.
+    requests: int = 0
+    errors: int = 0
+    timeouts: int = 0
+    latency_p95_ms: float | None = None
 
 
 class StationStatus(BaseModel):

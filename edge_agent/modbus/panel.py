@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 
-from edge_agent.modbus.link import DeviceRefused, ModbusLink, PanelCommError
+from edge_agent.errors import RegisterMapError
+from edge_agent.modbus.link import DeviceRefused, LinkStats, ModbusLink, PanelCommError
 from edge_agent.modbus.options import PanelOptions
 from shared.messages import PanelState, PanelStatus
-from shared.register_map import STATE_POINT, Decoded, RegisterMap, decode_block, read_plan
+from shared.register_map import (
+    CLOCK_POINT,
+    STATE_POINT,
+    Decoded,
+    RegisterMap,
+    decode_block,
+    read_plan,
+)
 from shared.schema import SENSOR_FIELDS, OperatingState, Quality, ReadingFlag
 from shared.sources import RawReading
 
@@ -17,9 +25,26 @@ log = logging.getLogger(__name__)
 
 
 class Panel:
-    def __init__(self, options: PanelOptions, register_map: RegisterMap) -> None:
+    def __init__(
+        self,
+        options: PanelOptions,
+        register_map: RegisterMap,
+        *,
+        resume_after: datetime | None = None,
+    ) -> None:
+        """`resume_after`: with the panel's clock, values stamped at or before it are
+        already buffered (a restart) and are not taken again."""
         self.options = options
         self.register_map = register_map
+        self.panel_clock = options.clock == "panel"
+        if self.panel_clock and not register_map.has(CLOCK_POINT):
+            raise RegisterMapError(
+                f"register map {register_map.name} has no {CLOCK_POINT}: "
+                f"panel {options.compressor_id} cannot use clock: panel"
+            )
+        self._last_clock: float | None = None
+        self._stats: LinkStats | None = None
+        self._resume_s = None if resume_after is None else resume_after.timestamp()
         missing = [s for s in SENSOR_FIELDS if not register_map.has(s)]
         if missing:
             log.warning(
@@ -27,7 +52,8 @@ class Panel:
                 register_map.name,
                 ", ".join(missing),
             )
-        wanted = [p.name for p in register_map.points if p.name in (*SENSOR_FIELDS, STATE_POINT)]
+        names = (*SENSOR_FIELDS, STATE_POINT, *((CLOCK_POINT,) if self.panel_clock else ()))
+        wanted = [p.name for p in register_map.points if p.name in names]
         self.blocks = read_plan(register_map, names=wanted)
         self.status = PanelStatus()
         self._last_value: dict[str, tuple[float | None, float]] = {}
@@ -41,9 +67,12 @@ class Panel:
     def compressor_id(self) -> str:
         return self.options.compressor_id
 
-    def poll(self, link: ModbusLink, *, at: datetime, flags: ReadingFlag) -> RawReading:
-        """Read every block once; never raises for what the panel or the wire does."""
+    def poll(self, link: ModbusLink, *, at: datetime, flags: ReadingFlag) -> RawReading | None:
+        """Read every block once; never raises for what the panel or the wire does.
+
+        None: the panel's clock has not moved since the last reading (nothing new)."""
         values: dict[str, float | None] = {}
+        panel_clock_s: float | None = None
         quality: dict[str, Quality] = {}
         state = OperatingState.UNKNOWN
         errors: list[str] = []
@@ -84,6 +113,9 @@ class Panel:
                     state = str(decoded[0]) if decoded[1] == Quality.OK else OperatingState.UNKNOWN
                     continue
                 assert isinstance(decoded, Decoded)
+                if name == CLOCK_POINT:
+                    panel_clock_s = decoded.value if decoded.quality == Quality.OK else None
+                    continue
                 values[name] = decoded.value
                 quality[name] = self._staleness(name, decoded)
         for sensor in SENSOR_FIELDS:
@@ -96,6 +128,16 @@ class Panel:
         elif not comm_failed:
             self._backoff_s = 0.0
         self._account(at, errors, comm_failed=comm_failed, refused=refused)
+        self._stats = link.stats.get(self.options.device_id)
+        if self.panel_clock:
+            if panel_clock_s is None:
+                return None  # no time to stamp it with: the next poll asks again
+            if panel_clock_s == self._last_clock or (
+                self._resume_s is not None and panel_clock_s <= self._resume_s
+            ):
+                return None
+            self._last_clock = panel_clock_s
+            at = datetime.fromtimestamp(panel_clock_s, UTC)
         return RawReading(
             compressor_id=self.compressor_id,
             timestamp=at,
@@ -104,6 +146,17 @@ class Panel:
             operating_state=state,
             flags=flags,
         )
+
+    def status_now(self) -> PanelStatus:
+        """The panel's status with its request counts and latency so far (a copy)."""
+        status = self.status.model_copy()
+        stats = self._stats
+        if stats is not None:
+            status.requests = stats.requests
+            status.errors = stats.errors
+            status.timeouts = stats.timeouts
+            status.latency_p95_ms = stats.latency_p95_ms()
+        return status
 
     def _staleness(self, name: str, decoded: Decoded) -> Quality:
         limit = self.options.stale_after_s
