@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,8 +43,13 @@ def first_reading_date(batch: DecodedBatch) -> str:
     return earliest.astimezone(UTC).date().isoformat()
 
 
-def durable_write(path: Path, payload: bytes, *, tmp_dir: Path) -> None:
-    """Write `payload` to `path` atomically and durably (tmp file, fsync, rename, fsync dir)."""
+def durable_write(
+    path: Path, payload: bytes, *, tmp_dir: Path, modified_at: datetime | None = None
+) -> None:
+    """Write `payload` to `path` atomically and durably (tmp file, fsync, rename, fsync dir).
+
+    `modified_at` stamps the file's modification time (the lake's `received_at`) before
+    it becomes visible."""
     tmp_dir.mkdir(parents=True, exist_ok=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = tmp_dir / f"{path.name}.{uuid.uuid4().hex}.tmp"
@@ -51,6 +57,9 @@ def durable_write(path: Path, payload: bytes, *, tmp_dir: Path) -> None:
         handle.write(payload)
         handle.flush()
         os.fsync(handle.fileno())
+    if modified_at is not None:
+        stamp = modified_at.timestamp()
+        os.utime(tmp, (stamp, stamp))
     os.replace(tmp, path)
     _fsync_dir(path.parent)
 
@@ -64,8 +73,13 @@ def _fsync_dir(directory: Path) -> None:
 
 
 class LandingZone:
-    def __init__(self, root: Path, quarantine: Path) -> None:
+    def __init__(
+        self, root: Path, quarantine: Path, *, clock: Callable[[], datetime] | None = None
+    ) -> None:
+        """`clock`: the receipt time landed files carry (default the file system's own);
+        simulated or replayed time passes its clock so lags stay in the data's time."""
         self.root = root
+        self.clock = clock
         self.quarantine_root = quarantine
         # Temporary files live beside the landing tree (same filesystem, so rename is
         # atomic) but outside it, so no reader ever lists them.
@@ -77,7 +91,8 @@ class LandingZone:
         path = landing_path(self.root, batch.meta, first_reading_date(batch))
         if path.exists():
             return Landed(path=path, duplicate=True)
-        durable_write(path, payload, tmp_dir=self._tmp)
+        received = None if self.clock is None else self.clock()
+        durable_write(path, payload, tmp_dir=self._tmp, modified_at=received)
         return Landed(path=path, duplicate=False)
 
     def quarantine(self, payload: bytes, *, topic: str, reason: str, detail: str) -> Path:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 import paho.mqtt.client as paho
 
 from hub.ingest.landing import LandingZone
@@ -21,7 +24,13 @@ class IngestWorker(Subscriber):
 
     name = "ingest"
 
-    def __init__(self, settings: HubSettings, *, client_id: str | None = None) -> None:
+    def __init__(
+        self,
+        settings: HubSettings,
+        *,
+        client_id: str | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         group = settings.ingest.shared_group
         super().__init__(
             settings,
@@ -33,7 +42,7 @@ class IngestWorker(Subscriber):
             ],
         )
         self.service = IngestService(
-            LandingZone(settings.landing_dir, settings.quarantine_dir),
+            LandingZone(settings.landing_dir, settings.quarantine_dir, clock=clock),
             max_batch_bytes=settings.ingest.max_batch_bytes,
         )
 
