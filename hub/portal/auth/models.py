@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hub.db.base import ID_LENGTH, Base, Timestamps, utc_now
+from hub.db.base import ID_LENGTH, Base, Timestamps, UtcDateTime, utc_now
 
 HASH_LENGTH = 64  # sha256 hex
 
@@ -22,7 +22,7 @@ class User(Timestamps, Base):
     #: argon2id; None for users who only sign in through a provider.
     password_hash: Mapped[str | None] = mapped_column(String(200))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
-    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class OAuthIdentity(Base):
@@ -38,7 +38,7 @@ class OAuthIdentity(Base):
     provider: Mapped[str] = mapped_column(String(40))
     #: "<provider>:<subject>", the value RLS compares with app.login_subject.
     subject_key: Mapped[str] = mapped_column(String(300))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
 
 
 class UserSession(Base):
@@ -53,8 +53,8 @@ class UserSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     #: The organisation the user last worked in (pages default to it).
     org_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     client_ip: Mapped[str | None] = mapped_column(String(64))
 
 
@@ -71,7 +71,7 @@ class LoginAttempt(Base):
     email: Mapped[str] = mapped_column(String(320))
     client_ip: Mapped[str] = mapped_column(String(64))
     succeeded: Mapped[bool] = mapped_column(Boolean)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
 
 
 class PasswordResetToken(Base):
@@ -81,6 +81,6 @@ class PasswordResetToken(Base):
     user_id: Mapped[str] = mapped_column(
         String(32), ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

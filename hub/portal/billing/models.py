@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hub.db.base import ID_LENGTH, Base, OrgScoped, utc_now
+from hub.db.base import ID_LENGTH, Base, OrgScoped, UtcDateTime, utc_now
 
 
 class BillingAccount(OrgScoped, Base):
@@ -20,10 +20,8 @@ class BillingAccount(OrgScoped, Base):
     stripe_subscription_id: Mapped[str | None] = mapped_column(String(100))
     #: Stripe's subscription status (active, past_due, canceled, ...).
     status: Mapped[str] = mapped_column(String(32), default="none")
-    current_period_end: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utc_now, onupdate=utc_now
-    )
+    current_period_end: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now, onupdate=utc_now)
 
 
 class StripeEvent(OrgScoped, Base):
@@ -36,4 +34,4 @@ class StripeEvent(OrgScoped, Base):
     )
     event_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     event_type: Mapped[str] = mapped_column(String(100))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)

@@ -10,6 +10,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
+from hub.db.migrate import upgrade
 from hub.db.session import make_engine
 from hub.portal.app import create_app
 from hub.settings import HubSettings
@@ -33,6 +34,29 @@ def portal_db(postgres: Postgres) -> Iterator[PortalDb]:
     yield db
     db.owner.dispose()
     db.app.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_portal_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PortalDb]:
+    """The demo's database: a migrated SQLite file (no RLS; one engine plays both roles)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('portal-sqlite') / 'serving.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    yield PortalDb(url, url, engine, engine)
+    engine.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def any_portal_db(request: pytest.FixtureRequest) -> PortalDb:
+    """The portal's database on SQLite (the demo) and on PostgreSQL (production), in turn."""
+    name = "sqlite_portal_db" if request.param == "sqlite" else "portal_db"
+    db: PortalDb = request.getfixturevalue(name)
+    return db
+
+
+@pytest.fixture(scope="session")
+def any_portal_app(any_portal_db: PortalDb) -> FastAPI:
+    return create_app(portal_settings(any_portal_db.app_url), engine=any_portal_db.app)
 
 
 def portal_settings(database_url: str, **overrides: Any) -> HubSettings:

@@ -114,6 +114,12 @@ def make_token(engine: Engine, member: Member) -> str:
     return secret
 
 
+def new_address() -> str:
+    """A client address no other test uses (the per-address sign-in limit spans the run)."""
+    octets = uuid.uuid4().bytes[:3]
+    return "10." + ".".join(str(octet) for octet in octets)
+
+
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -127,7 +133,8 @@ class Browser:
     """A TestClient signed in through the login form, with the session's CSRF token."""
 
     def __init__(self, app: FastAPI) -> None:
-        self.client = TestClient(app, raise_server_exceptions=False)
+        # Each browser its own address: the per-address sign-in limit spans the whole run.
+        self.client = TestClient(app, raise_server_exceptions=False, client=(new_address(), 50000))
         self.csrf = ""
 
     def login(self, email: str, password: str = PASSWORD) -> Browser:

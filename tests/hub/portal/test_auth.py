@@ -13,11 +13,18 @@ from hub.db.base import utc_now
 from hub.db.session import session_scope
 from hub.portal.app import create_app
 from hub.portal.audit.models import AuditEvent
-from hub.portal.auth.models import User, UserSession
+from hub.portal.auth.models import LoginAttempt, User, UserSession
 from hub.portal.security import sha256_hex
 from hub.portal.tenancy import Role
 from tests.hub.portal.conftest import PortalDb, portal_settings
-from tests.hub.portal.factories import PASSWORD, Browser, csrf_from, make_member, make_org
+from tests.hub.portal.factories import (
+    PASSWORD,
+    Browser,
+    csrf_from,
+    make_member,
+    make_org,
+    new_address,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -32,11 +39,11 @@ def _post_login(client: TestClient, email: str, password: str):  # type: ignore[
 
 
 def test_sign_in_sets_a_hardened_eight_hour_session_cookie(
-    portal_app: FastAPI, portal_db: PortalDb
+    any_portal_app: FastAPI, any_portal_db: PortalDb
 ) -> None:
-    org = make_org(portal_db.owner)
-    member = make_member(portal_db.owner, org.org_id, Role.operator)
-    client = TestClient(portal_app)
+    org = make_org(any_portal_db.owner)
+    member = make_member(any_portal_db.owner, org.org_id, Role.operator)
+    client = TestClient(any_portal_app)
     response = _post_login(client, member.email, PASSWORD)
     assert response.status_code == 303
     cookie = response.headers["set-cookie"]
@@ -45,7 +52,7 @@ def test_sign_in_sets_a_hardened_eight_hour_session_cookie(
     assert "Secure" not in cookie  # development mode: plain http on localhost
     home = client.get("/", follow_redirects=False)
     assert home.headers["location"] == f"/o/{org.org_id}/fleet"
-    with session_scope(portal_db.owner) as session:
+    with session_scope(any_portal_db.owner) as session:
         stored = session.scalars(select(UserSession).where(UserSession.user_id == member.user_id))
         record = stored.one()
         token = cookie.split("altaviz_session=")[1].split(";")[0]
@@ -53,21 +60,21 @@ def test_sign_in_sets_a_hardened_eight_hour_session_cookie(
         assert timedelta(hours=7.9) < record.expires_at - record.created_at <= timedelta(hours=8)
 
 
-def test_secure_cookies_and_hsts_outside_development(portal_db: PortalDb) -> None:
+def test_secure_cookies_and_hsts_outside_development(any_portal_db: PortalDb) -> None:
     settings = portal_settings(
-        portal_db.app_url, development=False, portal={"secret_key": "x" * 40}
+        any_portal_db.app_url, development=False, portal={"secret_key": "x" * 40}
     )
-    app = create_app(settings, engine=portal_db.app)
-    org = make_org(portal_db.owner)
-    member = make_member(portal_db.owner, org.org_id)
+    app = create_app(settings, engine=any_portal_db.app)
+    org = make_org(any_portal_db.owner)
+    member = make_member(any_portal_db.owner, org.org_id)
     client = TestClient(app, base_url="https://testserver")
     response = _post_login(client, member.email, PASSWORD)
     assert "Secure" in response.headers["set-cookie"]
     assert "max-age=" in response.headers["strict-transport-security"]
 
 
-def test_security_headers_and_error_shape(portal_app: FastAPI) -> None:
-    client = TestClient(portal_app)
+def test_security_headers_and_error_shape(any_portal_app: FastAPI) -> None:
+    client = TestClient(any_portal_app)
     page = client.get("/login")
     csp = page.headers["content-security-policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
@@ -85,14 +92,16 @@ def test_security_headers_and_error_shape(portal_app: FastAPI) -> None:
     assert invalid.json()["error"]["request_id"]
 
 
-def test_wrong_password_is_refused_and_audited(portal_app: FastAPI, portal_db: PortalDb) -> None:
-    org = make_org(portal_db.owner)
-    member = make_member(portal_db.owner, org.org_id)
-    client = TestClient(portal_app)
+def test_wrong_password_is_refused_and_audited(
+    any_portal_app: FastAPI, any_portal_db: PortalDb
+) -> None:
+    org = make_org(any_portal_db.owner)
+    member = make_member(any_portal_db.owner, org.org_id)
+    client = TestClient(any_portal_app)
     response = _post_login(client, member.email, "not the password")
     assert response.status_code == 401
     assert "Wrong e-mail or password" in response.text
-    with session_scope(portal_db.owner) as session:
+    with session_scope(any_portal_db.owner) as session:
         outcomes = session.scalars(
             select(AuditEvent.outcome).where(
                 AuditEvent.action == "auth.login", AuditEvent.actor_email == member.email
@@ -101,23 +110,23 @@ def test_wrong_password_is_refused_and_audited(portal_app: FastAPI, portal_db: P
     assert outcomes == ["failure"]
 
 
-def test_lockout_after_repeated_failures(portal_app: FastAPI, portal_db: PortalDb) -> None:
-    org = make_org(portal_db.owner)
-    member = make_member(portal_db.owner, org.org_id)
+def test_lockout_after_repeated_failures(any_portal_app: FastAPI, any_portal_db: PortalDb) -> None:
+    org = make_org(any_portal_db.owner)
+    member = make_member(any_portal_db.owner, org.org_id)
     # Different client addresses, so this is the per-account lockout, not the address limit.
     for i in range(5):
-        client = TestClient(portal_app, client=(f"10.0.0.{i}", 5000))
+        client = TestClient(any_portal_app, client=(f"10.0.0.{i}", 5000))
         assert _post_login(client, member.email, "wrong-password").status_code == 401
-    client = TestClient(portal_app, client=("10.0.1.1", 5000))
+    client = TestClient(any_portal_app, client=("10.0.1.1", 5000))
     locked = _post_login(client, member.email, PASSWORD)
     assert locked.status_code == 429
     assert "locked" in locked.text
 
 
-def test_rate_limit_per_client_address(portal_db: PortalDb) -> None:
+def test_rate_limit_per_client_address(any_portal_db: PortalDb) -> None:
     app = create_app(
-        portal_settings(portal_db.app_url, portal={"login_rate_per_minute": 3}),
-        engine=portal_db.app,
+        portal_settings(any_portal_db.app_url, portal={"login_rate_per_minute": 3}),
+        engine=any_portal_db.app,
     )
     client = TestClient(app, client=("10.9.9.9", 5000))
     statuses = [_post_login(client, f"nobody{i}@example.com", "x").status_code for i in range(4)]
@@ -125,15 +134,15 @@ def test_rate_limit_per_client_address(portal_db: PortalDb) -> None:
 
 
 def test_forms_and_cookie_api_writes_need_the_csrf_token(
-    portal_app: FastAPI, portal_db: PortalDb
+    any_portal_app: FastAPI, any_portal_db: PortalDb
 ) -> None:
-    org = make_org(portal_db.owner)
-    member = make_member(portal_db.owner, org.org_id, Role.admin)
+    org = make_org(any_portal_db.owner)
+    member = make_member(any_portal_db.owner, org.org_id, Role.admin)
     # Sign-in form without the double-submit token.
-    anonymous = TestClient(portal_app)
+    anonymous = TestClient(any_portal_app)
     refused = anonymous.post("/login", data={"email": member.email, "password": PASSWORD})
     assert refused.status_code == 403
-    browser = Browser(portal_app).login(member.email)
+    browser = Browser(any_portal_app).login(member.email)
     url = f"/api/v1/orgs/{org.org_id}/tokens"
     assert browser.client.post(url, json={"name": "x"}).status_code == 403
     assert browser.api("POST", url, json={"name": "x"}).status_code == 201
@@ -141,23 +150,25 @@ def test_forms_and_cookie_api_writes_need_the_csrf_token(
     assert form.status_code == 403
 
 
-def test_sign_out_ends_the_session_server_side(portal_app: FastAPI, portal_db: PortalDb) -> None:
-    org = make_org(portal_db.owner)
-    member = make_member(portal_db.owner, org.org_id)
-    browser = Browser(portal_app).login(member.email)
+def test_sign_out_ends_the_session_server_side(
+    any_portal_app: FastAPI, any_portal_db: PortalDb
+) -> None:
+    org = make_org(any_portal_db.owner)
+    member = make_member(any_portal_db.owner, org.org_id)
+    browser = Browser(any_portal_app).login(member.email)
     cookie = browser.client.cookies.get("altaviz_session")
     out = browser.client.post("/logout", data={"csrf_token": browser.csrf}, follow_redirects=False)
     assert out.status_code == 303
-    replay = TestClient(portal_app, cookies={"altaviz_session": cookie or ""})
+    replay = TestClient(any_portal_app, cookies={"altaviz_session": cookie or ""})
     assert replay.get(f"/api/v1/orgs/{org.org_id}").status_code == 401
 
 
-def test_expired_session_is_refused(portal_app: FastAPI, portal_db: PortalDb) -> None:
-    org = make_org(portal_db.owner)
-    member = make_member(portal_db.owner, org.org_id)
-    browser = Browser(portal_app).login(member.email)
+def test_expired_session_is_refused(any_portal_app: FastAPI, any_portal_db: PortalDb) -> None:
+    org = make_org(any_portal_db.owner)
+    member = make_member(any_portal_db.owner, org.org_id)
+    browser = Browser(any_portal_app).login(member.email)
     assert browser.client.get(f"/api/v1/orgs/{org.org_id}").status_code == 200
-    with session_scope(portal_db.owner) as session:
+    with session_scope(any_portal_db.owner) as session:
         session.execute(
             update(UserSession)
             .where(UserSession.user_id == member.user_id)
@@ -168,9 +179,31 @@ def test_expired_session_is_refused(portal_app: FastAPI, portal_db: PortalDb) ->
     assert page.status_code == 303 and page.headers["location"].startswith("/login")
 
 
-def test_passwords_are_stored_as_argon2(portal_db: PortalDb) -> None:
-    org = make_org(portal_db.owner)
-    member = make_member(portal_db.owner, org.org_id)
-    with session_scope(portal_db.owner) as session:
+def test_passwords_are_stored_as_argon2(any_portal_db: PortalDb) -> None:
+    org = make_org(any_portal_db.owner)
+    member = make_member(any_portal_db.owner, org.org_id)
+    with session_scope(any_portal_db.owner) as session:
         stored = session.scalar(select(User.password_hash).where(User.id == member.user_id))
     assert stored is not None and stored.startswith("$argon2id$") and PASSWORD not in stored
+
+
+def test_the_same_user_signs_in_three_times_then_mistypes(
+    any_portal_app: FastAPI, any_portal_db: PortalDb
+) -> None:
+    """Regression: on SQLite the second sign-in was a 500 (naive vs aware timestamps)."""
+    org = make_org(any_portal_db.owner)
+    member = make_member(any_portal_db.owner, org.org_id)
+    address = (new_address(), 5000)
+    for _ in range(3):
+        client = TestClient(any_portal_app, raise_server_exceptions=False, client=address)
+        response = _post_login(client, member.email, PASSWORD)
+        assert response.status_code == 303, response.text[:300]
+        assert client.get(f"/api/v1/orgs/{org.org_id}").status_code == 200
+    client = TestClient(any_portal_app, raise_server_exceptions=False, client=address)
+    wrong = _post_login(client, member.email, "not the password")
+    assert wrong.status_code == 401 and "Wrong e-mail or password" in wrong.text
+    with session_scope(any_portal_db.owner) as session:
+        attempts = session.scalars(
+            select(LoginAttempt.at).where(LoginAttempt.email == member.email)
+        ).all()
+    assert len(attempts) == 4 and all(at.tzinfo is not None for at in attempts)
