@@ -305,7 +305,9 @@ def _serve(args: argparse.Namespace) -> int:
                     flush=True,
                 )
             print(
-                f"{PROG}: serving {len(servers.panels)} panel(s), time x{args.speed:g} from {start.isoformat()}",
+                f"{PROG}: serving {len(servers.panels)} panel(s), "
+                + (f"time from {args.clock_file}" if args.clock_file else f"time x{args.speed:g}")
+                + f" from {start.isoformat()}",
                 flush=True,
             )
         await task

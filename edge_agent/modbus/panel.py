@@ -70,7 +70,9 @@ class Panel:
     def poll(self, link: ModbusLink, *, at: datetime, flags: ReadingFlag) -> RawReading | None:
         """Read every block once; never raises for what the panel or the wire does.
 
-        None: the panel's clock has not moved since the last reading (nothing new)."""
+        None: the panel's clock has not moved since the last reading (nothing new). A
+        panel that does not answer is stamped with its station's clock as the other units
+        on the same link last reported it."""
         values: dict[str, float | None] = {}
         panel_clock_s: float | None = None
         quality: dict[str, Quality] = {}
@@ -127,17 +129,24 @@ class Panel:
             self._skip_until = time.monotonic() + self._backoff_s
         elif not comm_failed:
             self._backoff_s = 0.0
-        self._account(at, errors, comm_failed=comm_failed, refused=refused)
         self._stats = link.stats.get(self.options.device_id)
         if self.panel_clock:
-            if panel_clock_s is None:
-                return None  # no time to stamp it with: the next poll asks again
-            if panel_clock_s == self._last_clock or (
-                self._resume_s is not None and panel_clock_s <= self._resume_s
+            if panel_clock_s is not None:
+                link.panel_clock_s = panel_clock_s
+            else:  # no answer: the station's clock as its other units last told it
+                panel_clock_s = link.panel_clock_s
+            if (
+                panel_clock_s is None
+                or panel_clock_s == self._last_clock
+                or (self._resume_s is not None and panel_clock_s <= self._resume_s)
             ):
-                return None
+                if self._last_clock is not None:  # last_ok_at stays in the panel's time
+                    at = datetime.fromtimestamp(self._last_clock, UTC)
+                self._account(at, errors, comm_failed=comm_failed, refused=refused)
+                return None  # nothing new since the last reading
             self._last_clock = panel_clock_s
             at = datetime.fromtimestamp(panel_clock_s, UTC)
+        self._account(at, errors, comm_failed=comm_failed, refused=refused)
         return RawReading(
             compressor_id=self.compressor_id,
             timestamp=at,

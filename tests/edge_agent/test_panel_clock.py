@@ -121,7 +121,9 @@ def test_one_reading_per_unit_per_interval_stamped_by_the_panel_clock(
         wanted = float(expected.reported.values["discharge_temp_f"][row, column])
         assert reading.quality["discharge_temp_f"] == Quality.OK
         assert reading.values["discharge_temp_f"] == pytest.approx(wanted, abs=0.06)
+    last = datetime.fromtimestamp(instants[-1], UTC).isoformat()
     for compressor_id, panel in status.items():
+        assert panel.last_ok_at == last, compressor_id  # the panel's clock, not the gateway's
         assert panel.requests >= INSTANTS, compressor_id
         assert panel.errors == 0 and panel.timeouts == 0, (compressor_id, panel)
         assert panel.latency_p95_ms is not None and panel.latency_p95_ms > 0
