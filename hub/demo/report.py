@@ -17,7 +17,7 @@ from hub.demo.clock import MIN_STEPS, PacedClock, Pacer, day_of
 from hub.demo.stations import EdgeFleet, Timeline
 from hub.serving.models import AlertEpisode, CompressorStatus, StationFreshness, StationLink
 
-#: A unit's physics health score below this is called out next to its alert status.
+#: A physics health score from here up reads "normal", below it "degraded".
 SCORE_CALLOUT = 90
 
 
@@ -234,41 +234,45 @@ class Report:
                     f"from {self._day(_aware(e.first_seen_at))}, peak {e.peak_value:.1f}"
                 )
             print(f"  compressor health (serving): {health_words(units)}")
+            print(
+                "    (health score 0-100 at the last reading: 100 = every signal normal, "
+                "0 = one at its critical limit)"
+            )
+
+
+def score_word(score: int | None) -> str:
+    """What a 0-100 physics health score says (100: every signal at its normal level,
+    0: one at its critical limit)."""
+    if score is None:
+        return "not scored (not running)"
+    return "normal" if score >= SCORE_CALLOUT else "degraded"
 
 
 def health_words(units: Sequence[CompressorStatus]) -> str:
-    """Each unit's status (from its open equipment episodes) next to its physics score.
+    """Each unit's alert status (from its open equipment episodes) and what its score says.
 
-    The portal's health word comes from open alert episodes; the 0-100 score says how
-    far the worst signal of the latest minute is towards its critical limit. A unit
-    that is 'healthy' (nothing open) with a low score is named, with both.
+    The two answer different questions: an alert opens after a condition has lasted and
+    closes after it has cleared for a while; the score is the latest minute. A unit
+    with no open alert but a low score is named with both, so the words never contradict
+    the numbers.
     """
     if not units:
         return "none yet"
     counts = Counter(u.status for u in units)
-    words = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    words = ", ".join(
+        f"{n} {'with none open' if status == 'healthy' else status}"
+        for status, n in sorted(counts.items())
+    )
     named = [
-        f"{u.compressor_id} {u.status}, score {_score(u)}"
+        f"{u.compressor_id} score {u.health_score if u.health_score is not None else '-'} "
+        f"{score_word(u.health_score)} ({'no alert open' if u.status == 'healthy' else u.status})"
         for u in units
-        if u.status != "healthy" or (u.health_score is not None and u.health_score < SCORE_CALLOUT)
+        if u.status != "healthy" or score_word(u.health_score) != "normal"
     ]
     rest = len(units) - len(named)
-    scores = [u.health_score for u in units if u.health_score is not None]
-    detail = "; ".join(named)
     if rest:
-        detail += f"{'; ' if named else ''}the other {rest} score {SCORE_CALLOUT} or more"
-    elif not scores:
-        detail = "no running unit scored"
-    return (
-        f"{words} (status from open alert episodes; score 0-100 = how far the worst signal "
-        f"is from its critical limit at the last reading) — {detail}"
-    )
-
-
-def _score(unit: CompressorStatus) -> str:
-    if unit.health_score is None:
-        return f"none ({unit.operating_state.replace('_', ' ')})"
-    return str(unit.health_score)
+        named.append(f"the other {rest} score {SCORE_CALLOUT} or more: normal")
+    return f"by open alerts: {words}; by health score: {'; '.join(named)}"
 
 
 def _framing(station_id: str) -> str:
