@@ -31,6 +31,9 @@ class DemoContext:
     start: str  # the story's day 0 (ISO), fixed across runs
     stations: tuple[str, ...]
     broker_port: int
+    #: Environment every edge agent starts with (a hook may add to it, e.g. the pinned
+    #: model-signing key: ALTAVIZ_EDGE_MODEL__PUBLIC_KEY_FILE).
+    edge_env: dict[str, str] = field(default_factory=dict)
 
 
 Hook = Callable[[DemoContext], list[str]]

@@ -178,6 +178,7 @@ class Demo:
         context = DemoContext(
             hub, serving.engine, portal.org_id, self.data_dir, timeline.scenario,
             timeline.start, tuple(s.station_id for s in edges.stations), self.port,
+            edges.extra_env,
         )  # fmt: skip
         for line in HOOKS.run(HOOKS.before_stations, context):
             print(line)

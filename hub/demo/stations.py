@@ -108,6 +108,8 @@ class EdgeFleet:
     modbus_options: Callable[[str, float], dict[str, Any]] | None = None
     fleet_path: Path = DEFAULT_FLEET_PATH
     stations: list[EdgeStation] = field(default_factory=list)
+    #: Added to every agent's environment (demo hooks may fill it before `start`).
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         fleet = load_fleet(self.fleet_path)
@@ -172,6 +174,7 @@ class EdgeFleet:
             "ALTAVIZ_EDGE_SCORING__THRESHOLDS_FILE": str(self.thresholds_file),
             "ALTAVIZ_EDGE_UPLINK__STATUS_INTERVAL_S": "2",
             "ALTAVIZ_EDGE_HTTP__PORT": "0",  # four agents on one machine: any free port
+            **self.extra_env,
         }
 
     def start(self) -> None:

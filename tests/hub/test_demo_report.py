@@ -36,3 +36,23 @@ def test_poll_stats_sum_a_stations_panels_and_take_the_worst_latency() -> None:
     line = poll_stats(status, "Modbus TCP")
     assert "Modbus TCP: 22 request(s), 1 error(s), 2 timeout(s), latency p95 4.0 ms" in line
     assert poll_stats({"panels": {}}, "Modbus TCP") == ""
+
+
+def test_a_failing_demo_hook_is_one_line_and_the_others_still_run() -> None:
+    from pathlib import Path
+
+    from hub.demo.hooks import DemoContext, DemoHooks
+
+    def broken(context: DemoContext) -> list[str]:
+        raise RuntimeError("no SMTP sink")
+
+    def fine(context: DemoContext) -> list[str]:
+        context.edge_env["ALTAVIZ_EDGE_MODEL__PUBLIC_KEY_FILE"] = "/tmp/key.pem"
+        return [f"  models     for {len(context.stations)} station(s)"]
+
+    context = DemoContext(None, None, "demo-org", Path("."), "prototype-7day",
+                          "2026-07-06T00:00:00+00:00", ("EF-KARNES",), 1883)  # fmt: skip
+    lines = DemoHooks().run([broken, fine], context)
+    assert lines[0].startswith("  (") and "RuntimeError: no SMTP sink" in lines[0]
+    assert lines[1] == "  models     for 1 station(s)"
+    assert context.edge_env == {"ALTAVIZ_EDGE_MODEL__PUBLIC_KEY_FILE": "/tmp/key.pem"}
