@@ -76,7 +76,12 @@ class Demo:
         assert self.process.stdout is not None
         for line in self.process.stdout:
             self.lines.append(line)
-            if line.startswith(("[", "Summary", "  ", "The lake", "Stations", "Spark")):
+            traceback = line.startswith("  File") or (
+                line.startswith("    ") and not line.lstrip().startswith(("COMP-", "(", "Modbus"))
+            )
+            if line.startswith(("[", "Summary", "  ", "The lake", "Stations", "Spark")) and not (
+                traceback or "Error" in line
+            ):
                 print(f"  demo: {line.rstrip()}", flush=True)
             if BANNER.search(line):
                 self.banner.set()
