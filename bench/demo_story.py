@@ -77,7 +77,8 @@ class Demo:
         for line in self.process.stdout:
             self.lines.append(line)
             traceback = line.startswith("  File") or (
-                line.startswith("    ") and not line.lstrip().startswith(("COMP-", "(", "Modbus"))
+                line.startswith("    ")
+                and not line.lstrip().startswith(("COMP-", "(", "Modbus", "RTU"))
             )
             if line.startswith(("[", "Summary", "  ", "The lake", "Stations", "Spark")) and not (
                 traceback or "Error" in line
