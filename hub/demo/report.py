@@ -68,7 +68,7 @@ class Report:
         )
         stations = ", ".join(s.station_id for s in self.edges.stations)
         print(f"  stations   {len(self.edges.stations)} edge agents (own processes): {stations}")
-        print("  broker     embedded MQTT (amqtt) on 127.0.0.1")
+        print("  broker     embedded MQTT (amqtt) on 127.0.0.1 (its log: logs/broker.log)")
         print(f"  lake       {self.hub.lake_root}")
         print(f"  serving    {self.hub.database_url}")
         print(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import socket
 import sys
@@ -127,6 +128,7 @@ class Demo:
         signal.signal(signal.SIGINT, lambda *_: self.stop.set())
         signal.signal(signal.SIGTERM, lambda *_: self.stop.set())
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._broker_log()
         hub = self._settings()
         timeline_path = self.data_dir / "demo.json"
         timeline = Timeline.load_or_create(
@@ -228,6 +230,17 @@ class Demo:
             portal.stop()
             spark.stop()
         return 0
+
+    def _broker_log(self) -> None:
+        """The embedded broker's warnings (QoS 1 redeliveries on a busy machine) go to
+        logs/broker.log, not between the progress lines."""
+        logs = self.data_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(logs / "broker.log")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+        broker = logging.getLogger("amqtt")
+        broker.handlers[:] = [handler]
+        broker.propagate = False
 
     def _loop(
         self,
