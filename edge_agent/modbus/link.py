@@ -63,6 +63,8 @@ class ModbusLink:
         self._next_connect = 0.0
         self.last_problem = ""
         self.stats: dict[int, LinkStats] = {}
+        #: The newest panel clock (Unix s) any unit on this link reported.
+        self.panel_clock_s: float | None = None
 
     def _make_client(self) -> ModbusTcpClient | ModbusSerialClient:
         o = self.options

@@ -78,9 +78,9 @@ def data_now(*, session: Session, org_id: str) -> datetime:
     now = datetime.now(UTC)
     if session.info.get("clock") != "data":
         return now
-    cached = session.info.get(("data_now", org_id))
+    cached: datetime | None = session.info.get(("data_now", org_id))
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
     newest = session.scalar(
         select(func.max(StationFreshness.last_reading_at)).where(StationFreshness.org_id == org_id)
     )
