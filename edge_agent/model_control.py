@@ -7,7 +7,7 @@ import shutil
 
 from edge_agent.errors import ModelError, ModelFetchError
 from edge_agent.model_runtime import OnnxModel
-from edge_agent.models import Candidate, ModelUpdater
+from edge_agent.models import Candidate, ModelUpdater, shown
 from edge_agent.scoring import Scorer, ScoreResult
 from edge_agent.settings import ModelSettings
 from shared.bundle import BundleError
@@ -68,7 +68,7 @@ class ModelControl:
         running = self.running.label if self.running else None
         if not self.updater.should_consider(offer, running=running, shadow=self.candidate_label):
             return
-        log.info("model offer %s from %s", offer.manifest.label, offer.bundle_url)
+        log.info("model offer %s from %s", offer.manifest.label, shown(offer.bundle_url))
         try:
             self.updater.check_signature(offer)
         except BundleError as exc:

@@ -140,11 +140,20 @@ class ModelStore:
                 shutil.rmtree(path, ignore_errors=True)
 
 
+def shown(url: str) -> str:
+    """A bundle URL for logs and reports: without its query (the hub's per-station signature)."""
+    return url.split("?", 1)[0]
+
+
 def fetch(url: str, *, allow_http: bool, ca_file: Path | None, timeout_s: float) -> bytes:
-    """Download a bundle archive; only https:// (and file://, http:// when allowed)."""
+    """Download a bundle archive; only https:// (and file://, http:// when allowed).
+
+    The hub's bundle URLs are signed for this station (a query string); the bundle
+    server refuses an unsigned, altered or expired one with 401/403 and says why.
+    """
     scheme = url.split(":", 1)[0].lower()
     if scheme not in ("https", "file") and not (scheme == "http" and allow_http):
-        raise ModelFetchError(f"bundle URL scheme {scheme!r} is not allowed ({url})")
+        raise ModelFetchError(f"bundle URL scheme {scheme!r} is not allowed ({shown(url)})")
     context = None
     if scheme == "https":
         import ssl
@@ -154,9 +163,9 @@ def fetch(url: str, *, allow_http: bool, ca_file: Path | None, timeout_s: float)
         with urllib.request.urlopen(url, timeout=timeout_s, context=context) as response:
             data: bytes = response.read(MAX_BUNDLE_BYTES + 1)
     except (OSError, ValueError) as exc:
-        raise ModelFetchError(f"cannot fetch {url}: {exc}") from None
+        raise ModelFetchError(f"cannot fetch {shown(url)}: {exc}") from None
     if len(data) > MAX_BUNDLE_BYTES:
-        raise ModelFetchError(f"bundle at {url} is larger than {MAX_BUNDLE_BYTES} bytes")
+        raise ModelFetchError(f"bundle at {shown(url)} is larger than {MAX_BUNDLE_BYTES} bytes")
     return data
 
 
@@ -221,7 +230,9 @@ class ModelUpdater:
         bundle_label = offer.manifest.label
         model = self.store.keep(archive)
         if model.manifest != offer.manifest:
-            raise BundleError(f"bundle at {offer.bundle_url} is not the offered {bundle_label}")
+            raise BundleError(
+                f"bundle at {shown(offer.bundle_url)} is not the offered {bundle_label}"
+            )
         problem = model.sanity_check(
             recent_features, max_anomalous_fraction=s.max_anomalous_fraction
         )

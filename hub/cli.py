@@ -57,6 +57,18 @@ def _parser() -> argparse.ArgumentParser:
         "--migrate", action="store_true", help="bring the serving database up to date first"
     )
 
+    from hub.compliance import cli as compliance
+
+    compliance.register(sub)
+    workflows = sub.add_parser(
+        "workflows",
+        help="run the workflow scheduler (escalation, auto-resolve, freshness, cleanup, rules) "
+        "and deliver notifications; safe to run on several replicas",
+    )
+    workflows.add_argument(
+        "--once", action="store_true", help="run one tick of every job and one delivery pass"
+    )
+
     broker = sub.add_parser("broker", help="run the embedded MQTT broker (demo and trials)")
     broker.add_argument("--host", default="127.0.0.1")
     broker.add_argument("--port", type=int, default=1883)
@@ -72,15 +84,18 @@ def _wait_for_signal() -> None:
 
 def _ingest(args: argparse.Namespace) -> int:
     from hub.ingest.events import StationEventsWorker
+    from hub.ingest.hotpath import HotPath
     from hub.ingest.worker import IngestWorker
     from hub.settings import HubSettings
 
     settings = HubSettings.load(args.config)
     configure_logging(settings.log_level, json_lines=args.json_logs)
-    worker = IngestWorker(settings)
+    engine = _serving_engine(settings)
+    # Newest values and station freshness reach serving straight from ingest (the hot path).
+    worker = IngestWorker(settings, hotpath=HotPath(engine))
     worker.start()
     # Station status and edge alarms go to the serving database the portal reads.
-    events = StationEventsWorker(settings, _serving_engine(settings))
+    events = StationEventsWorker(settings, engine)
     events.start()
     try:
         _wait_for_signal()
@@ -189,6 +204,7 @@ def _portal(args: argparse.Namespace) -> int:
     from hub.settings import HubSettings
 
     settings = HubSettings.load(args.config)
+    settings.check_portal(host=args.host)
     configure_logging(settings.log_level, json_lines=args.json_logs)
     if args.migrate:
         upgrade(settings.database_url)
@@ -211,6 +227,31 @@ def _portal(args: argparse.Namespace) -> int:
     return 0
 
 
+def _workflows(args: argparse.Namespace) -> int:
+    from hub.settings import HubSettings
+    from hub.workflows.clock import SystemClock
+    from hub.workflows.jobs import WorkflowRunner
+
+    settings = HubSettings.load(args.config)
+    configure_logging(settings.log_level, json_lines=args.json_logs)
+    if not settings.workflows.enabled:
+        print("workflows are disabled (workflows.enabled: false)")
+        return 0
+    runner = WorkflowRunner(_serving_engine(settings), settings, clock=SystemClock())
+    if args.once:
+        result = runner.scheduler.run_tick(runner.scheduler.current_tick())
+        attempts = runner.dispatcher.run_once()
+        print(f"ran {result.ran or 'nothing'}, skipped {result.skipped or 'nothing'}, "
+              f"failed {result.failed or 'nothing'}; {attempts} delivery attempt(s)")  # fmt: skip
+        return 1 if result.failed else 0
+    runner.start()
+    try:
+        _wait_for_signal()
+    finally:
+        runner.stop()
+    return 0
+
+
 def _broker(args: argparse.Namespace) -> int:
     from hub.broker import EmbeddedBroker
 
@@ -224,6 +265,12 @@ def _broker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compliance(args: argparse.Namespace) -> int:
+    from hub.compliance import cli as compliance
+
+    return compliance.run(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handlers = {
@@ -232,7 +279,9 @@ def main(argv: list[str] | None = None) -> int:
         "lake": _lake,
         "db": _db,
         "portal": _portal,
+        "workflows": _workflows,
         "broker": _broker,
+        "compliance": _compliance,
     }
     return run_cli(PROG, lambda: handlers[args.command](args))
 

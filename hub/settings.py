@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from hub.models_lifecycle.settings import ModelLifecycleSettings
+from hub.workflows.settings import WorkflowSettings
 from shared.batch import DEFAULT_MAX_BATCH_BYTES
+from shared.errors import ConfigError
 from shared.mqtt import MqttSettings
 from shared.schema import SENSOR_FIELDS
-from shared.settings import AltavizSettings, refuse_placeholder_secret, settings_config
+from shared.settings import (
+    PLACEHOLDER_SECRETS,
+    AltavizSettings,
+    refuse_placeholder_secret,
+    settings_config,
+)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class IngestSettings(BaseModel):
@@ -256,17 +273,24 @@ class AlertSettings(BaseModel):
 
 
 class OidcProviderSettings(BaseModel):
-    """One sign-in provider. `kind: oidc` uses discovery; `kind: github` is GitHub's OAuth 2."""
+    """One sign-in provider: `oidc` (Google, any OIDC provider, by discovery), `entra`
+    (Microsoft Entra ID, single- or multi-tenant) or `github` (GitHub's OAuth 2)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["oidc", "github"] = "oidc"
+    kind: Literal["oidc", "entra", "github"] = "oidc"
     display_name: str
     client_id: str = ""
     client_secret: SecretStr = SecretStr("")
     #: OIDC discovery document (Google, Microsoft, any OIDC provider).
     server_metadata_url: str | None = None
     scope: str = "openid email profile"
+    #: Entra: only these tenant ids (the token's `tid`) may sign in; empty = any tenant.
+    allowed_tenants: list[str] = Field(default_factory=list)
+    #: GitHub (Enterprise Server, or a stand-in in tests): the OAuth and API addresses.
+    authorize_url: str = "https://github.com/login/oauth/authorize"
+    token_url: str = "https://github.com/login/oauth/access_token"
+    api_base_url: str = "https://api.github.com/"
 
     @property
     def enabled(self) -> bool:
@@ -292,8 +316,13 @@ class StripeSettings(BaseModel):
     api_key: SecretStr = SecretStr("")
     webhook_secret: SecretStr = SecretStr("")
     api_base: str | None = None
-    #: Stripe price id per paid plan.
-    prices: dict[str, str] = Field(default_factory=dict)
+    #: Stripe price ids per plan and interval, e.g. {operations: {monthly: price_..,
+    #: annual: price_..}}. A price that is not listed here is refused, never free.
+    prices: dict[
+        Literal["pilot", "operations", "enterprise"], dict[Literal["monthly", "annual"], str]
+    ] = Field(default_factory=dict)
+    #: A new organisation's Pilot trial, in days (billing configured only).
+    trial_days: int = Field(30, ge=0, le=90)
 
     @property
     def enabled(self) -> bool:
@@ -311,8 +340,9 @@ class PortalSettings(BaseModel):
     max_concurrent_requests: int = Field(16, ge=1, le=500)
     #: Public address of the portal (OIDC redirect URIs, links in e-mails).
     base_url: str = "http://127.0.0.1:8000"
-    #: Signs the OAuth state cookie; refused when a placeholder outside development.
-    secret_key: SecretStr = SecretStr("dev")
+    #: Signs the OAuth state cookie. The portal refuses to start with a placeholder
+    #: outside development, and in development on an address other than loopback.
+    secret_key: SecretStr = SecretStr("")
     session_hours: float = Field(8.0, gt=0, le=24)
     cookie_name: str = "altaviz_session"
     #: None = Secure cookies everywhere except development mode.
@@ -322,7 +352,26 @@ class PortalSettings(BaseModel):
     lockout_minutes: float = Field(15.0, gt=0)
     #: Sign-in attempts per client address per minute.
     login_rate_per_minute: int = Field(20, ge=1)
-    password_reset_minutes: float = Field(30.0, gt=0)
+    password_reset_minutes: float = Field(30.0, ge=5, le=60)
+    #: Password-reset requests per client address and per address asked for, per hour.
+    reset_rate_per_hour_ip: int = Field(10, ge=1)
+    reset_rate_per_hour_account: int = Field(3, ge=1)
+    #: New accounts (invitations, first provider sign-ins) per client address per hour.
+    signup_rate_per_hour_ip: int = Field(10, ge=1)
+    #: JSON API requests per token and per organisation (`limits` notation).
+    api_rate_per_token: str = "300/minute"
+    api_rate_per_org: str = "1200/minute"
+    #: Where API request counts live: memory:// (one process) or a shared redis:// store.
+    api_limit_storage: str = "memory://"
+
+    @field_validator("api_rate_per_token", "api_rate_per_org")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        from limits import parse
+
+        parse(value)  # ValueError: e.g. "300/minute", "10/second"
+        return value
+
     invitation_days: float = Field(7.0, gt=0)
     #: A compressor whose latest data is older than this shows as stale.
     stale_after_minutes: float = Field(15.0, gt=0)
@@ -339,7 +388,8 @@ class HubSettings(AltavizSettings):
     app_name: ClassVar[str] = "hub"
     default_config_path: ClassVar[Path] = Path("config/hub.yaml")
 
-    development: bool = True
+    #: Development mode must be asked for: production (Secure cookies, HSTS, real secrets).
+    development: bool = False
     log_level: str = "INFO"
     #: Local working directory: landing zone, quarantine.
     data_dir: Path = Path("var/hub")
@@ -355,13 +405,11 @@ class HubSettings(AltavizSettings):
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     portal: PortalSettings = Field(default_factory=PortalSettings)
     models: ModelLifecycleSettings = Field(default_factory=ModelLifecycleSettings)
+    workflows: WorkflowSettings = Field(default_factory=WorkflowSettings)
 
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> Self:
         development = self.development
-        refuse_placeholder_secret(
-            "portal.secret_key", self.portal.secret_key.get_secret_value(), development=development
-        )
         for name, provider in self.portal.oidc.items():
             if provider.enabled:
                 refuse_placeholder_secret(
@@ -376,6 +424,21 @@ class HubSettings(AltavizSettings):
                 development=development,
             )
         return self
+
+    def check_portal(self, *, host: str | None = None) -> None:
+        """Refuse to serve the portal with a placeholder secret key, except in development
+        mode on a loopback address (checked where the portal starts: other hub processes
+        do not need the key)."""
+        host = host or self.portal.host
+        secret = self.portal.secret_key.get_secret_value()
+        if self.development and secret.strip().lower() in PLACEHOLDER_SECRETS:
+            if not is_loopback(host):
+                raise ConfigError(
+                    f"development mode with a placeholder portal.secret_key listens only on "
+                    f"loopback, not {host}: set ALTAVIZ_HUB_PORTAL__SECRET_KEY"
+                )
+            return
+        refuse_placeholder_secret("portal.secret_key", secret, development=False)
 
     @property
     def cookie_secure(self) -> bool:

@@ -53,8 +53,6 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--run", type=Path, required=True, help="evaluation run directory")
     evaluate.add_argument("--train-run", type=Path, help="labelled run to train the RUL model on")
     evaluate.add_argument("--thresholds", type=Path, default=Path("config/thresholds.yaml"))
-    evaluate.add_argument("--emission-factors", type=Path, help="default: config/emission_factors.yaml")
-    evaluate.add_argument("--fleet", type=Path, help="fleet file of the run (emissions card)")
     evaluate.add_argument("--threads", type=int, default=1, help="BLAS/OpenMP threads")
     for plugin in _plugins():
         plugin.register(commands)
@@ -126,9 +124,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     setup = EvaluationSetup(limits=DriftLimits.from_thresholds(args.thresholds))
     with threadpool_limits(limits=args.threads):
-        lines = run_evaluation(
-            args.run, args.train_run, setup, fleet_path=args.fleet, factors_path=args.emission_factors
-        )
+        lines = run_evaluation(args.run, args.train_run, setup)
     for line in lines:
         print(line)
     return 0

@@ -10,7 +10,7 @@ autocorrelation, since hourly residuals are far from independent).
 
 The forecast extrapolates the unit's typical daily peak (each day's highest hourly
 mean in the window, brought forward to now at the drift rate) at that slope to the
-limits of config/thresholds.yaml; the band combines the slope's 90 % interval with
+limits of config/thresholds.yaml (`sensors:`); the band combines the slope's 90 % interval with
 the day-to-day scatter of the peaks (weather). A limit further than `horizon_days` away, or a slope
 whose interval includes zero, gives "no drift" rather than a made-up number.
 """
@@ -22,10 +22,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
-WARNING_METRIC = "discharge_temp_f_mean"
-CRITICAL_METRIC = "discharge_temp_f"
+from shared.thresholds import load_sensor_limits
+
 Z90 = 1.645
 
 
@@ -36,17 +35,12 @@ class DriftLimits:
 
     @classmethod
     def from_thresholds(cls, path: Path) -> DriftLimits:
-        """The discharge-temperature limits of the edge threshold rules (config/thresholds.yaml)."""
-        document = yaml.safe_load(path.read_text()) or {}
-        limits = {}
-        for rule in document.get("rules", []):
-            if "above" not in rule:
-                continue
-            if rule.get("metric") == WARNING_METRIC and rule.get("severity") == "warning":
-                limits["warning_f"] = float(rule["above"])
-            if rule.get("metric") == CRITICAL_METRIC and rule.get("severity") == "critical":
-                limits["critical_f"] = float(rule["above"])
-        return cls(**limits)
+        """The discharge-temperature limits of the one threshold definition (`sensors:` of
+        config/thresholds.yaml, shared/thresholds.py)."""
+        limit = load_sensor_limits(path).get("discharge_temp_f")
+        if limit is None:
+            return cls()
+        return cls(warning_f=limit.warning, critical_f=limit.critical)
 
 
 @dataclass(frozen=True)
@@ -170,7 +164,9 @@ def forecast(
     compressor_id = history.compressor_id
     if usable.sum() < config.min_coverage * config.window_days * 24:
         no_peers = hi > lo and not np.isfinite(history.peer_residual[lo:hi]).any()
-        return DriftForecast(compressor_id, as_of, False, "no peers" if no_peers else "insufficient data")
+        return DriftForecast(
+            compressor_id, as_of, False, "no peers" if no_peers else "insufficient data"
+        )
     hours = (history.hour_s[lo:hi][usable] - as_of_s) / 3600.0
     slope, se = _slope(hours, residuals[usable])
     rate = slope * 24.0

@@ -15,7 +15,6 @@ from pathlib import Path
 
 from models.anomaly import AnomalyConfig
 from models.drift import DriftConfig, DriftLimits
-from models.emissions_check import emissions_lines
 from models.errors import InputDataError
 from models.fleet_runs import FleetRun, open_run
 from models.pipeline import PreparedRun, prepare_run
@@ -65,9 +64,6 @@ def run_evaluation(
     eval_dir: Path,
     train_dir: Path | None,
     setup: EvaluationSetup,
-    *,
-    fleet_path: Path | None = None,
-    factors_path: Path | None = None,
 ) -> list[str]:
     started = time.monotonic()
     evaluation = open_run(eval_dir)
@@ -87,7 +83,9 @@ def run_evaluation(
     else:
         training = open_run(train_dir)
         _check_disjoint(training, evaluation)
-        lines.append(_describe(training, "RUL training run (disjoint in time from the evaluation run)"))
+        lines.append(
+            _describe(training, "RUL training run (disjoint in time from the evaluation run)")
+        )
         train_features = rul_features(_prepare(training, setup).hourly, setup.rul)
         model = fit_rul(train_features, setup.rul)
         features = rul_features(prepared.hourly, setup.rul)
@@ -95,7 +93,9 @@ def run_evaluation(
         seconds = features["time_to_failure_s"].astype("float64").to_numpy()
         lines += rul_lines(predicted, seconds / 3600.0, setup.rul.cap_hours)
         lines.append(f"  trained on {model.training_rows} detected hours")
-    if fleet_path is not None:
-        lines += emissions_lines(evaluation, fleet_path, factors_path)
+    # The emissions estimator moved to the hub's compliance package (models/ never imports the hub).
+    lines.append(
+        f"Emissions estimator: altaviz-hub compliance check-run --run {eval_dir} --fleet FLEET"
+    )
     lines.append(f"(evaluation took {time.monotonic() - started:.0f} s)")
     return lines

@@ -19,7 +19,8 @@ class Organization(Timestamps, Base):
 
     id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    plan: Mapped[str] = mapped_column(String(32), default="trial")
+    #: pilot | operations | enterprise (hub.portal.billing.plans).
+    plan: Mapped[str] = mapped_column(String(32), default="pilot")
 
 
 class Station(OrgScoped, Timestamps, Base):

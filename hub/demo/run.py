@@ -106,6 +106,7 @@ class Demo:
         hub_dir = self.data_dir / "hub"
         return HubSettings.load(
             None,
+            development=True,  # asked for: plain-http cookies on 127.0.0.1, generated keys
             data_dir=hub_dir,
             lake_root=str((hub_dir / "lake").resolve()),
             database_url=f"sqlite:///{(hub_dir / 'serving.db').resolve()}",

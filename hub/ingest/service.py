@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from hub.ingest.landing import LandingZone
-from shared.batch import decode_batch, read_batch_meta
+from shared.batch import DecodedBatch, decode_batch, read_batch_meta
 from shared.errors import BatchError, TopicError
 from shared.messages import Ack, AckStatus
 from shared.topics import Kind, TopicAddress, parse_topic
@@ -20,6 +20,8 @@ class Outcome:
 
     address: TopicAddress | None
     ack: Ack
+    #: The landed batch (for the hot path, after the ack); None when it was refused.
+    batch: DecodedBatch | None = None
 
 
 class IngestService:
@@ -72,6 +74,7 @@ class IngestService:
                 first_seq=batch.meta.first_seq,
                 last_seq=batch.meta.last_seq,
             ),
+            batch,
         )
 
     def _quarantine(self, payload: bytes, topic_name: str, reason: str, detail: str) -> None:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 import paho.mqtt.client as paho
 
+from hub.ingest.hotpath import HotPath
 from hub.ingest.landing import LandingZone
 from hub.ingest.service import IngestService
 from hub.ingest.subscriber import Subscriber
@@ -19,7 +20,8 @@ class IngestWorker(Subscriber):
     """One ingest worker. MQTT PUBACK is sent only after the batch is durable on disk.
 
     If landing fails (disk full, permissions) `handle` raises: no PUBACK and no ack, so
-    the edge keeps the batch and sends it again.
+    the edge keeps the batch and sends it again. With a `hotpath`, a landed batch is handed
+    to it after the ack is published (never before, and it never blocks or fails the ack).
     """
 
     name = "ingest"
@@ -30,6 +32,7 @@ class IngestWorker(Subscriber):
         *,
         client_id: str | None = None,
         clock: Callable[[], datetime] | None = None,
+        hotpath: HotPath | None = None,
     ) -> None:
         group = settings.ingest.shared_group
         super().__init__(
@@ -45,9 +48,22 @@ class IngestWorker(Subscriber):
             LandingZone(settings.landing_dir, settings.quarantine_dir, clock=clock),
             max_batch_bytes=settings.ingest.max_batch_bytes,
         )
+        self.hotpath = hotpath
 
     def handle(self, client: paho.Client, message: paho.MQTTMessage) -> None:
         outcome = self.service.handle(message.topic, message.payload)
         if outcome.address is not None:
             ack_topic = topic(outcome.address.org_id, outcome.address.station_id, Kind.ACK)
             client.publish(ack_topic, encode_message(outcome.ack), qos=1)
+        if self.hotpath is not None and outcome.batch is not None:
+            self.hotpath.submit(outcome.batch)
+
+    def start(self) -> None:
+        if self.hotpath is not None:
+            self.hotpath.start()
+        super().start()
+
+    def stop(self) -> None:
+        super().stop()
+        if self.hotpath is not None:
+            self.hotpath.stop()

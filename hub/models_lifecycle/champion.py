@@ -56,7 +56,9 @@ def holdout_result(
     rows = np.flatnonzero((times >= holdout_from.timestamp()) & (times < holdout_to.timestamp()))
     part = frame.iloc[rows].reset_index(drop=True)
     scores = scorer.score(
-        model_inputs(part, config), part["compressor_id"].to_numpy(), part["operating_state"].to_numpy()
+        model_inputs(part, config),
+        part["compressor_id"].to_numpy(),
+        part["operating_state"].to_numpy(),
     )
     episodes = alarm_episodes(part, scores, config, interval_s)
     report = detection_report(
@@ -114,11 +116,15 @@ def decide(
     if champion is None:
         return Decision(True, ["no champion yet"], challenger, None)
     if challenger.detected < champion.detected:
-        reasons.append(f"detects {challenger.detected} labelled events, champion {champion.detected}")
+        reasons.append(
+            f"detects {challenger.detected} labelled events, champion {champion.detected}"
+        )
     if challenger.false_alarm_rate > champion.false_alarm_rate + max_false_alarm_increase:
         reasons.append("more false alarms than the champion")
     if challenger.compressors < champion.compressors:
-        reasons.append(f"covers {challenger.compressors} compressors, champion {champion.compressors}")
+        reasons.append(
+            f"covers {challenger.compressors} compressors, champion {champion.compressors}"
+        )
     if reasons:
         return Decision(False, reasons, challenger, champion)
     better = []
@@ -132,5 +138,7 @@ def decide(
     if lead is not None and old is not None and lead >= old + 1.0:
         better.append(f"median lead {lead:.0f} h instead of {old:.0f} h")
     if not better:
-        return Decision(False, ["no better than the champion on the held-out data"], challenger, champion)
+        return Decision(
+            False, ["no better than the champion on the held-out data"], challenger, champion
+        )
     return Decision(True, better, challenger, champion)

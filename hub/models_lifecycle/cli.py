@@ -15,6 +15,7 @@ from sqlalchemy import Engine, select
 from hub.db.models import Organization, Station
 from hub.db.session import make_engine, session_scope
 from hub.errors import HubError
+from hub.models_lifecycle.bundle_urls import BundleUrls
 from hub.models_lifecycle.keys import signing_key
 from hub.models_lifecycle.registry import ModelRegistry, RegistryError
 from hub.models_lifecycle.rollout import FleetLink, offer_everywhere, roll_out
@@ -29,16 +30,24 @@ log = logging.getLogger(__name__)
 
 def register(commands: Any) -> None:
     """Add the life-cycle subcommands to `altaviz-models`."""
-    train = commands.add_parser("train", help="train a challenger, compare with the champion, register")
+    train = commands.add_parser(
+        "train", help="train a challenger, compare with the champion, register"
+    )
     _common(train)
     source = train.add_mutually_exclusive_group(required=True)
     source.add_argument("--run", type=Path, help="simulator run directory (Parquet)")
-    source.add_argument("--lake-days", type=float, help="train from this many days of silver readings")
+    source.add_argument(
+        "--lake-days", type=float, help="train from this many days of silver readings"
+    )
     train.add_argument("--as-of", help="training time (ISO; default: the end of the data)")
-    train.add_argument("--publish", action="store_true", help="roll the candidate out if it is better")
+    train.add_argument(
+        "--publish", action="store_true", help="roll the candidate out if it is better"
+    )
     train.set_defaults(handler=_train)
 
-    publish = commands.add_parser("publish", help="roll a candidate out: canary stations, then the fleet")
+    publish = commands.add_parser(
+        "publish", help="roll a candidate out: canary stations, then the fleet"
+    )
     _common(publish)
     publish.add_argument("--version", help="default: the newest candidate")
     publish.set_defaults(handler=_publish)
@@ -48,13 +57,17 @@ def register(commands: Any) -> None:
     rollback.add_argument("--reason", default="operator rollback")
     rollback.set_defaults(handler=_rollback)
 
-    retrain = commands.add_parser("retrain", help="train (and publish a better model) on a schedule")
+    retrain = commands.add_parser(
+        "retrain", help="train (and publish a better model) on a schedule"
+    )
     _common(retrain)
     again = retrain.add_mutually_exclusive_group(required=True)
     again.add_argument("--run", type=Path)
     again.add_argument("--lake-days", type=float)
     retrain.add_argument("--every-h", type=float, help="default: models.retrain_interval_h")
-    retrain.add_argument("--once", action="store_true", help="one cycle, then exit (for cron/systemd)")
+    retrain.add_argument(
+        "--once", action="store_true", help="one cycle, then exit (for cron/systemd)"
+    )
     retrain.set_defaults(handler=_retrain)
 
     serve = commands.add_parser("serve-bundles", help="serve bundle archives over HTTP")
@@ -68,7 +81,9 @@ def register(commands: Any) -> None:
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, help="hub settings YAML (default config/hub.yaml)")
-    parser.add_argument("--org", help="organisation (default: the only one in the serving database)")
+    parser.add_argument(
+        "--org", help="organisation (default: the only one in the serving database)"
+    )
     parser.add_argument("--model-id", default=ANOMALY_MODEL_ID)
     parser.add_argument("--stations", nargs="+", help="default: every station of the org")
 
@@ -93,8 +108,12 @@ class _Context:
         self.model_id: str = args.model_id
         self.stations: list[str] = args.stations or _stations(self.engine, self.org_id)
 
+    def bundle_urls(self) -> BundleUrls:
+        key = signing_key(self.models, development=self.settings.development)
+        return BundleUrls.from_signing_key(key)
+
     def link(self) -> FleetLink:
-        link = FleetLink(self.settings.mqtt, org_id=self.org_id)
+        link = FleetLink(self.settings.mqtt, org_id=self.org_id, urls=self.bundle_urls())
         link.wait_connected(30.0)
         return link
 
@@ -120,7 +139,9 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _train_once(context: _Context, run: Path | None, lake_days: float | None, as_of: str | None) -> str | None:
+def _train_once(
+    context: _Context, run: Path | None, lake_days: float | None, as_of: str | None
+) -> str | None:
     config = AnomalyConfig()
     source = TrainingSource(run_dir=run, lake_days=lake_days)
     spark = None
@@ -128,7 +149,9 @@ def _train_once(context: _Context, run: Path | None, lake_days: float | None, as
         from hub.lakehouse.spark import build_spark
 
         spark = build_spark(context.settings.spark, app_name="altaviz-models-train")
-    data = load_training_data(source, config=config, settings=context.settings, org_id=context.org_id, spark=spark)
+    data = load_training_data(
+        source, config=config, settings=context.settings, org_id=context.org_id, spark=spark
+    )
     outcome = train_and_register(
         data,
         context.registry,
@@ -140,7 +163,9 @@ def _train_once(context: _Context, run: Path | None, lake_days: float | None, as
         max_false_alarm_increase=context.models.max_false_alarm_increase,
     )
     registered = outcome.registered
-    print(f"trained {registered.model_id}@{registered.version} on {data.description}: {registered.status}")
+    print(
+        f"trained {registered.model_id}@{registered.version} on {data.description}: {registered.status}"
+    )
     for line in outcome.decision.lines():
         print(line)
     return registered.version if outcome.decision.offer else None
@@ -150,7 +175,9 @@ def _publish(args: argparse.Namespace) -> int:
     context = _Context(args)
     version = args.version
     if version is None:
-        candidates = [v for v in context.registry.versions(context.model_id) if v.status == "candidate"]
+        candidates = [
+            v for v in context.registry.versions(context.model_id) if v.status == "candidate"
+        ]
         if not candidates:
             raise RegistryError(f"{context.model_id}: no candidate to publish (train one first)")
         version = candidates[-1].version
@@ -173,7 +200,9 @@ def _roll_out(context: _Context, version: str) -> int:
         print(f"{context.model_id}@{version} is the champion")
         return 0 if result.complete else 6
     if result.refused or result.not_offered:
-        context.registry.set_status(context.model_id, version, "rejected", notes="refused in rollout")
+        context.registry.set_status(
+            context.model_id, version, "rejected", notes="refused in rollout"
+        )
     return 6
 
 
@@ -207,8 +236,11 @@ def _retrain(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     context = _Context(args)
     models = context.models
-    server = BundleServer(context.registry.root, host=models.bundle_server_host, port=models.bundle_server_port)
-    print(f"serving bundles of {context.org_id} from {context.registry.root} at {server.base_url}")
+    server = BundleServer(
+        models.artifact_dir, urls=context.bundle_urls(), host=models.bundle_server_host,
+        port=models.bundle_server_port,
+    )  # fmt: skip
+    print(f"serving signed bundle URLs from {models.artifact_dir} at {server.base_url}")
     try:
         server.serve_forever()
     finally:

@@ -30,10 +30,14 @@ def thin_silver(frame, *, org_id: str, start: datetime, end: datetime, sample_s:
     from pyspark.sql import functions as F
 
     rows = frame.filter(
-        (F.col("org_id") == org_id) & (F.col("timestamp") >= F.lit(start)) & (F.col("timestamp") < F.lit(end))
+        (F.col("org_id") == org_id)
+        & (F.col("timestamp") >= F.lit(start))
+        & (F.col("timestamp") < F.lit(end))
     )
     for sensor, quality in zip(SENSOR_FIELDS, QUALITY_FIELDS, strict=True):
-        flagged = (F.col(f"{sensor}_flags").bitwiseAND(int(SENSOR_FAULT)) != 0) & (F.col(quality) == 0)
+        flagged = (F.col(f"{sensor}_flags").bitwiseAND(int(SENSOR_FAULT)) != 0) & (
+            F.col(quality) == 0
+        )
         rows = rows.withColumn(
             quality, F.when(flagged, F.lit(int(Quality.OUT_OF_RANGE))).otherwise(F.col(quality))
         )
@@ -55,7 +59,9 @@ def silver_training_readings(
 
     lake = Lake(spark, lake_root)
     frame = lake.read_dates(SILVER_READINGS, (start.date(), end.date()))
-    pandas_frame = thin_silver(frame, org_id=org_id, start=start, end=end, sample_s=sample_s).toPandas()
+    pandas_frame = thin_silver(
+        frame, org_id=org_id, start=start, end=end, sample_s=sample_s
+    ).toPandas()
     if pandas_frame.empty:
         return READING_SCHEMA.empty_table()
     pandas_frame["timestamp"] = pd.to_datetime(pandas_frame["timestamp"], utc=True)

@@ -69,7 +69,9 @@ class RegisteredModel:
 
     def offer(self, base_url: str) -> ModelOffer:
         """The retained offer stations get: the signed manifest and where the bundle is."""
-        url = f"{base_url.rstrip('/')}/{self.model_id}/{self.version}/{BUNDLE_FILE}"
+        # The layout is <artifact_dir>/<org>/<model_id>/<version>: the org is in the path.
+        org_id = self.directory.parents[1].name
+        url = f"{base_url.rstrip('/')}/{org_id}/{self.model_id}/{self.version}/{BUNDLE_FILE}"
         if base_url.startswith("file:"):
             url = self.bundle_path.resolve().as_uri()
         return ModelOffer(
@@ -174,7 +176,9 @@ class ModelRegistry:
         retired = [v for v in self.versions(model_id) if v.status == "retired"]
         return retired[-1] if retired else None
 
-    def set_status(self, model_id: str, version: str, status: str, *, notes: str | None = None) -> None:
+    def set_status(
+        self, model_id: str, version: str, status: str, *, notes: str | None = None
+    ) -> None:
         with session_scope(self.engine, org_id=self.org_id) as session:
             row = session.get(ModelVersion, (self.org_id, model_id, version))
             if row is None:
@@ -219,7 +223,10 @@ class ModelRegistry:
             row = session.get(ModelDeployment, (self.org_id, station_id, model_id))
             if row is None:
                 row = ModelDeployment(
-                    org_id=self.org_id, station_id=station_id, model_id=model_id, rollout_state=state
+                    org_id=self.org_id,
+                    station_id=station_id,
+                    model_id=model_id,
+                    rollout_state=state,
                 )
                 session.add(row)
             row.rollout_state = state
@@ -258,4 +265,3 @@ def _parse_time(value: str) -> datetime | None:
         return None
     parsed = datetime.fromisoformat(value)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-

@@ -15,9 +15,11 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import paho.mqtt.client as paho
 
+from hub.models_lifecycle.bundle_urls import BundleUrls
 from hub.models_lifecycle.registry import ModelRegistry, RegisteredModel
 from shared.errors import MessageError
 from shared.messages import ModelOffer, StationStatus, UpdateOutcome, decode_message, encode_message
@@ -30,8 +32,13 @@ log = logging.getLogger(__name__)
 class FleetLink:
     """The hub's MQTT client for offers: publishes retained offers, tracks station statuses."""
 
-    def __init__(self, settings: MqttSettings, *, org_id: str, client_id: str = "altaviz-hub-models") -> None:
+    def __init__(
+        self, settings: MqttSettings, *, org_id: str, client_id: str = "altaviz-hub-models",
+        urls: BundleUrls | None = None,
+    ) -> None:  # fmt: skip
         self.org_id = org_id
+        #: Signs each station's bundle URL (the bundle server serves only signed ones).
+        self.urls = urls
         self.statuses: dict[str, StationStatus] = {}
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
@@ -57,7 +64,9 @@ class FleetLink:
         if not self.connected.wait(timeout_s):
             raise TimeoutError(f"the MQTT broker did not accept the hub within {timeout_s} s")
 
-    def _on_connect(self, client: paho.Client, _userdata: Any, _flags: Any, reason: Any, *_: Any) -> None:
+    def _on_connect(
+        self, client: paho.Client, _userdata: Any, _flags: Any, reason: Any, *_: Any
+    ) -> None:
         if getattr(reason, "is_failure", False):
             log.error("MQTT connect refused: %s", reason)
             return
@@ -76,6 +85,10 @@ class FleetLink:
             self._changed.notify_all()
 
     def publish_offer(self, station_id: str, offer: ModelOffer, *, timeout_s: float = 10.0) -> None:
+        if self.urls is not None and offer.bundle_url.startswith(("http://", "https://")):
+            path = "/" + "/".join(urlsplit(offer.bundle_url).path.split("/")[-4:])
+            signed = self.urls.sign(offer.bundle_url, path=path, station_id=station_id)
+            offer = offer.model_copy(update={"bundle_url": signed})
         info = self._client.publish(
             topic(self.org_id, station_id, Kind.MODEL), encode_message(offer), qos=1, retain=True
         )
@@ -121,7 +134,9 @@ class RolloutResult:
 
     def lines(self) -> list[str]:
         label = f"{self.model_id}@{self.version}"
-        lines = [f"{label}: running on {len(self.running)} station(s): {', '.join(self.running) or '-'}"]
+        lines = [
+            f"{label}: running on {len(self.running)} station(s): {', '.join(self.running) or '-'}"
+        ]
         for station, reason in self.refused.items():
             lines.append(f"  {station} refused it: {reason}")
         if self.silent:
@@ -155,7 +170,9 @@ def _stage(
     log.info("offered %s@%s to %s", model.model_id, model.version, ", ".join(stations))
 
     def settled(statuses: dict[str, StationStatus]) -> bool:
-        return all(station_verdict(statuses.get(s), model.model_id, model.version) for s in stations)
+        return all(
+            station_verdict(statuses.get(s), model.model_id, model.version) for s in stations
+        )
 
     link.wait_for(settled, timeout_s=timeout_s)
     now = datetime.now(UTC)
@@ -213,7 +230,16 @@ def roll_out(
             for station in canaries:
                 link.publish_offer(station, champion.offer(base_url))
         return result
-    _stage(link, registry, model, offer, rest, state="pending", timeout_s=fleet_timeout_s, result=result)
+    _stage(
+        link,
+        registry,
+        model,
+        offer,
+        rest,
+        state="pending",
+        timeout_s=fleet_timeout_s,
+        result=result,
+    )
     return result
 
 

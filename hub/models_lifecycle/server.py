@@ -1,9 +1,11 @@
 """Serve bundle archives from the artifact store over HTTP (read-only, bundles only).
 
-`GET /<model_id>/<version>/bundle.tar` returns the archive; nothing else is served.
-Stations verify what they download (signature and sha256), so the transport needs no
-trust of its own; in production put it behind TLS (stations accept https:// only,
-unless `model.allow_http` is set for development).
+`GET /<org>/<model_id>/<version>/bundle.tar?station=&expires=&sig=` returns the archive
+when the URL is signed for that station (hub.models_lifecycle.bundle_urls): a station
+gets only the bundles offered to it, of its own org; anything else is refused (401 with
+no signature, 403 with a wrong or expired one) and logged. Stations still verify what
+they download (signature and sha256); in production put the server behind TLS
+(stations accept https:// only, unless `model.allow_http` is set for development).
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs
 
+from hub.models_lifecycle.bundle_urls import BundleUrlRefused, BundleUrls
 from hub.models_lifecycle.registry import BUNDLE_FILE
 from shared.errors import InvalidIdentifier
 from shared.ids import check_id
@@ -21,22 +25,39 @@ from shared.ids import check_id
 log = logging.getLogger(__name__)
 
 
-def _handler(root: Path) -> type[BaseHTTPRequestHandler]:
+def _handler(root: Path, urls: BundleUrls) -> type[BaseHTTPRequestHandler]:
     class BundleHandler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            parts = self.path.split("?", 1)[0].strip("/").split("/")
+            path, _, query = self.path.partition("?")
+            parts = path.strip("/").split("/")
             try:
-                if len(parts) != 3 or parts[2] != BUNDLE_FILE:
+                if len(parts) != 4 or parts[3] != BUNDLE_FILE:
                     raise InvalidIdentifier("not a bundle path")
-                model_id, version = check_id("model id", parts[0]), check_id("version", parts[1])
+                for what, part in zip(("org id", "model id", "version"), parts, strict=False):
+                    check_id(what, part)
             except InvalidIdentifier:
                 self.send_error(HTTPStatus.NOT_FOUND)
                 return
-            path = root / model_id / version / BUNDLE_FILE
-            if not path.is_file():
+            params = {key: values[0] for key, values in parse_qs(query).items()}
+            try:
+                urls.verify(
+                    path="/" + "/".join(parts), station_id=params.get("station", ""),
+                    expires=params.get("expires", ""), sig=params.get("sig", ""),
+                )  # fmt: skip
+            except BundleUrlRefused as exc:
+                signed = "sig" in params
+                log.warning(
+                    "bundle server refused %s for station %r from %s: %s", path,
+                    params.get("station"), self.client_address[0], exc,
+                )  # fmt: skip
+                status = HTTPStatus.FORBIDDEN if signed else HTTPStatus.UNAUTHORIZED
+                self.send_error(status, str(exc))
+                return
+            bundle = root.joinpath(*parts[:3], BUNDLE_FILE)
+            if not bundle.is_file():
                 self.send_error(HTTPStatus.NOT_FOUND)
                 return
-            data = path.read_bytes()
+            data = bundle.read_bytes()
             self.send_response(HTTPStatus.OK)
             self.send_header("Content-Type", "application/x-tar")
             self.send_header("Content-Length", str(len(data)))
@@ -50,10 +71,12 @@ def _handler(root: Path) -> type[BaseHTTPRequestHandler]:
 
 
 class BundleServer:
-    """A threaded HTTP server over one organisation's artifact store."""
+    """A threaded HTTP server over the artifact store (`<artifact_dir>/<org>/...`)."""
 
-    def __init__(self, root: Path, *, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._server = ThreadingHTTPServer((host, port), _handler(root))
+    def __init__(
+        self, artifact_dir: Path, *, urls: BundleUrls, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
+        self._server = ThreadingHTTPServer((host, port), _handler(artifact_dir, urls))
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property

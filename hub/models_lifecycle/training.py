@@ -47,7 +47,11 @@ class TrainingSource:
     lake_days: float | None = None  # with no run_dir: this many days of silver up to now
 
     def describe(self) -> str:
-        return f"simulator run {self.run_dir}" if self.run_dir else f"lakehouse, last {self.lake_days:g} days"
+        return (
+            f"simulator run {self.run_dir}"
+            if self.run_dir
+            else f"lakehouse, last {self.lake_days:g} days"
+        )
 
 
 @dataclass
@@ -74,7 +78,9 @@ def load_training_data(
     spec = FeatureSpec(window_s=config.window_s, min_samples=config.min_samples)
     if source.run_dir is not None:
         run = open_run(source.run_dir)
-        return TrainingData(feature_frame(run.readings(), spec), run.events, run.resolution_s, source.describe())
+        return TrainingData(
+            feature_frame(run.readings(), spec), run.events, run.resolution_s, source.describe()
+        )
     if settings is None or org_id is None or spark is None or source.lake_days is None:
         raise InputDataError("training from the lakehouse needs hub settings, an org and Spark")
     from hub.db.session import make_engine
@@ -82,10 +88,16 @@ def load_training_data(
 
     end = datetime.now(UTC)
     readings = silver_training_readings(
-        spark, settings.lake_root, org_id=org_id, start=end - timedelta(days=source.lake_days), end=end
+        spark,
+        settings.lake_root,
+        org_id=org_id,
+        start=end - timedelta(days=source.lake_days),
+        end=end,
     )
     events = maintenance_failures(
-        make_engine(settings.database_url), org_id=org_id, lookback_days=TrainingPolicy().event_lookback_days
+        make_engine(settings.database_url),
+        org_id=org_id,
+        lookback_days=TrainingPolicy().event_lookback_days,
     )
     return TrainingData(feature_frame(readings, spec), events, 60.0, source.describe())
 
@@ -155,11 +167,15 @@ def train_and_register(
     as_of = as_of or data.end
     champion = registry.champion(model_id)
     champion_bytes = champion_onnx(champion) if champion is not None else None
-    model = train_challenger(data, as_of=as_of, config=config, policy=policy, champion=champion_bytes)
+    model = train_challenger(
+        data, as_of=as_of, config=config, policy=policy, champion=champion_bytes
+    )
     first_s = float(np.floor(epoch_seconds(data.frame).min() / DAY_S) * DAY_S)
     _, trained_to_s = policy.window_s(first_s, as_of.timestamp())
     # Held out: days the challenger never trained on (at most HOLDOUT_DAYS of them).
-    holdout_from = max(as_of - pd.Timedelta(days=HOLDOUT_DAYS), pd.Timestamp(trained_to_s, unit="s", tz="UTC"))
+    holdout_from = max(
+        as_of - pd.Timedelta(days=HOLDOUT_DAYS), pd.Timestamp(trained_to_s, unit="s", tz="UTC")
+    )
     if holdout_from >= as_of:
         raise InputDataError("no held-out days after the training window: need more data")
     holdout = {

@@ -16,9 +16,11 @@ from starlette.middleware.sessions import SessionMiddleware
 from hub.db.session import make_engine, session_factory
 from hub.portal.auth.dependencies import csrf_guard
 from hub.portal.auth.oidc import build_registry
+from hub.portal.auth.throttle import ApiLimits
 from hub.portal.errors import install_handlers
-from hub.portal.security import ConcurrencyLimit, SecurityHeadersMiddleware
+from hub.portal.security import ConcurrencyLimit, SecurityHeadersMiddleware, new_secret
 from hub.settings import HubSettings
+from shared.settings import PLACEHOLDER_SECRETS
 
 STATIC_DIR = Path(__file__).parent / "static"
 API_PREFIX = "/api/v1"
@@ -30,17 +32,22 @@ def _routers() -> tuple[list[APIRouter], list[APIRouter]]:
     from hub.portal.audit import views as audit
     from hub.portal.auth import views as auth
     from hub.portal.billing import views as billing
+    from hub.portal.compliance import views as compliance
     from hub.portal.fleet import views as fleet
     from hub.portal.models_view import views as models_view
     from hub.portal.orgs import views as orgs
     from hub.portal.quality import views as quality
     from hub.portal.tokens import views as tokens
+    from hub.portal.workflows import pages as workflow_pages
+    from hub.portal.workflows import views as workflows
 
     pages = [auth.router, orgs.pages, tokens.pages, audit.pages, billing.pages]
     api = [orgs.api, tokens.api, audit.api, billing.api]
-    for module in (fleet, alerts, quality, models_view):
+    for module in (fleet, alerts, quality, models_view, compliance):
         pages.append(module.pages)
         api.append(module.api)
+    pages.append(workflow_pages.pages)
+    api.append(workflows.api)
     return pages, api
 
 
@@ -80,7 +87,14 @@ def _document_security(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+def _state_cookie_key(settings: HubSettings) -> str:
+    """The configured key; a placeholder (development on loopback only) becomes a random one."""
+    secret = settings.portal.secret_key.get_secret_value()
+    return new_secret() if secret.strip().lower() in PLACEHOLDER_SECRETS else secret
+
+
 def create_app(settings: HubSettings, *, engine: Engine | None = None) -> FastAPI:
+    settings.check_portal()
     app = FastAPI(
         title="Altaviz portal API",
         version="1.0.0",
@@ -102,6 +116,8 @@ def create_app(settings: HubSettings, *, engine: Engine | None = None) -> FastAP
     )
     app.state.session_factory = session_factory(app.state.engine)
     app.state.oauth = build_registry(settings.portal)
+    app.state.signing_key = _state_cookie_key(settings)
+    app.state.api_limits = ApiLimits.from_settings(settings.portal)
     install_handlers(app)
 
     pages, api = _routers()
@@ -116,7 +132,7 @@ def create_app(settings: HubSettings, *, engine: Engine | None = None) -> FastAP
     # Only Authlib's OAuth state lives here (a signed, short-lived cookie during sign-in).
     app.add_middleware(
         SessionMiddleware,
-        secret_key=settings.portal.secret_key.get_secret_value(),
+        secret_key=app.state.signing_key,
         session_cookie="altaviz_oauth",
         max_age=600,
         same_site="lax",

@@ -49,9 +49,12 @@ def seed_demo(engine: Engine, fleet_path: Path = DEFAULT_FLEET_PATH) -> str:
     as its operator; idempotent (a second run finds them)."""
     org_spec = load_fleet(fleet_path).organisations[0]
     with session_scope(engine, org_id=org_spec.id) as session:
-        if session.get(Organization, org_spec.id) is None:
-            session.add(Organization(id=org_spec.id, name=org_spec.name, plan="standard"))
-            session.flush()
+        org = session.get(Organization, org_spec.id)
+        if org is None:
+            org = Organization(id=org_spec.id, name=org_spec.name)
+            session.add(org)
+        org.plan = "operations"  # the demo shows the ML features (RUL, drift, rollout)
+        session.flush()
         for station in org_spec.stations:
             if session.get(Station, (org_spec.id, station.id)) is None:
                 session.add(

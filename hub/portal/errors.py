@@ -25,6 +25,8 @@ class PortalError(HubError):
 
     status = 400
     code = "bad_request"
+    #: Extra response headers (e.g. Retry-After on 429).
+    headers: dict[str, str] | None = None
 
     def __init__(self, message: str = "", *, details: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message or self.__class__.__doc__ or self.code)
@@ -79,6 +81,10 @@ class RateLimited(PortalError):
 
     status = 429
     code = "rate_limited"
+
+    def __init__(self, message: str = "", *, retry_after_s: int = 60) -> None:
+        super().__init__(message)
+        self.headers = {"Retry-After": str(retry_after_s)}
 
 
 class PlanLimit(PortalError):
@@ -153,14 +159,19 @@ def _respond(
     code: str,
     message: str,
     details: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Response:
+    response: Response
     if wants_json(request):
-        return JSONResponse(error_body(request, code, message, details), status_code=status)
-    if status == 401:
+        response = JSONResponse(error_body(request, code, message, details), status_code=status)
+    elif status == 401:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-    from hub.portal.templating import render_error
+    else:
+        from hub.portal.templating import render_error
 
-    return render_error(request, status=status, code=code, message=message)
+        response = render_error(request, status=status, code=code, message=message)
+    response.headers.update(headers or {})
+    return response
 
 
 def install_handlers(app: FastAPI) -> None:
@@ -168,7 +179,7 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(PortalError)
     async def _portal_error(request: Request, exc: PortalError) -> Response:
-        return _respond(request, exc.status, exc.code, exc.message, exc.details)
+        return _respond(request, exc.status, exc.code, exc.message, exc.details, exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:

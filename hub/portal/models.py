@@ -10,7 +10,7 @@ from hub.portal.auth.models import (
 )
 from hub.portal.billing.models import BillingAccount, StripeEvent
 from hub.portal.fleet.models import StationCredential
-from hub.portal.orgs.models import Invitation, Membership
+from hub.portal.orgs.models import Invitation, Membership, OrgSso
 from hub.portal.tokens.models import ApiToken
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "LoginAttempt",
     "Membership",
     "OAuthIdentity",
+    "OrgSso",
     "PasswordResetToken",
     "StationCredential",
     "StripeEvent",

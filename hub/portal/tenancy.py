@@ -38,6 +38,7 @@ _SCOPE_SETTINGS = {
     "user_id": "app.user_id",
     "login_email": "app.login_email",
     "login_subject": "app.login_subject",
+    "login_directory": "app.login_directory",
     "client_ip": "app.client_ip",
     "session_hash": "app.session_hash",
     "token_hash": "app.token_hash",

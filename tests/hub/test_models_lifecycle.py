@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from hub.models_lifecycle.bundle_urls import BundleUrls
 from hub.models_lifecycle.champion import HoldoutResult, decide
 from hub.models_lifecycle.keys import signing_key
 from hub.models_lifecycle.server import BundleServer
@@ -43,7 +44,9 @@ def test_only_a_better_challenger_is_offered() -> None:
     assert not worse.offer and "detects 2 labelled events, champion 3" in worse.reasons
     fewer = decide(_result(compressors=9, detected=4), champion)
     assert not fewer.offer and any("covers 9 compressors" in r for r in fewer.reasons)
-    tolerated = decide(_result(false_alarms=2, compressors=12), champion, max_false_alarm_increase=0.1)
+    tolerated = decide(
+        _result(false_alarms=2, compressors=12), champion, max_false_alarm_increase=0.1
+    )
     assert tolerated.offer
     assert "challenger better: offer it" in tolerated.lines()[0]
 
@@ -98,19 +101,38 @@ def _status(url: str) -> int:
         return exc.code
 
 
-def test_the_bundle_server_serves_bundle_archives_and_nothing_else(tmp_path: Path) -> None:
-    version = tmp_path / "compressor-anomaly" / "20260101.000000"
-    version.mkdir(parents=True)
-    (version / "bundle.tar").write_bytes(b"archive bytes")
-    (version / "evaluation.json").write_text("{}")
+def test_the_bundle_server_serves_a_station_only_its_own_orgs_offered_bundles(
+    tmp_path: Path,
+) -> None:
+    for org in ("org-a", "org-b"):
+        version = tmp_path / org / "compressor-anomaly" / "20260101.000000"
+        version.mkdir(parents=True)
+        (version / "bundle.tar").write_bytes(f"archive of {org}".encode())
+        (version / "evaluation.json").write_text("{}")
     (tmp_path / "secret.txt").write_text("no")
-    with BundleServer(tmp_path) as server:
+    urls = BundleUrls.from_signing_key(generate_signing_key())
+    path_a = "/org-a/compressor-anomaly/20260101.000000/bundle.tar"
+    path_b = "/org-b/compressor-anomaly/20260101.000000/bundle.tar"
+    with BundleServer(tmp_path, urls=urls) as server:
         base = server.base_url
-        with urllib.request.urlopen(f"{base}/compressor-anomaly/20260101.000000/bundle.tar") as r:
-            assert r.read() == b"archive bytes"
+        signed = urls.sign(base + path_a, path=path_a, station_id="EF-KARNES")
+        with urllib.request.urlopen(signed) as r:
+            assert r.read() == b"archive of org-a"
             assert r.headers["Content-Type"] == "application/x-tar"
-        assert _status(f"{base}/compressor-anomaly/20260101.000000/evaluation.json") == 404
-        assert _status(f"{base}/compressor-anomaly/other/bundle.tar") == 404
+        # No signature: 401. Another org's bundle, another station or version with the
+        # same signature, a forged or expired one: 403. Nothing but bundles: 404.
+        assert _status(base + path_a) == 401
+        query = signed.split("?", 1)[1]
+        assert _status(f"{base}{path_b}?{query}") == 403
+        assert _status(f"{base}{path_a}?{query.replace('EF-KARNES', 'PB-MIDLAND')}") == 403
+        assert _status(f"{base}{path_a.replace('20260101', '20260102')}?{query}") == 403
+        assert _status(signed[:-4] + "0000") == 403
+        expired = urls.sign(base + path_a, path=path_a, station_id="EF-KARNES", now=0)
+        assert _status(expired) == 403
+        other_key = BundleUrls.from_signing_key(generate_signing_key())
+        assert _status(other_key.sign(base + path_a, path=path_a, station_id="EF-KARNES")) == 403
+        evaluation = path_a.replace("bundle.tar", "evaluation.json")
+        assert _status(urls.sign(base + evaluation, path=evaluation, station_id="S")) == 404
         assert _status(f"{base}/../secret.txt") == 404
-        assert _status(f"{base}/%2e%2e/x/bundle.tar") == 404
+        assert _status(f"{base}/%2e%2e/x/y/bundle.tar") == 404
         assert _status(f"{base}/secret.txt") == 404

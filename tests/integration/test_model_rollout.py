@@ -31,6 +31,7 @@ from edge_agent.agent import Agent
 from edge_agent.settings import EdgeSettings
 from hub.db.migrate import upgrade
 from hub.db.session import make_engine
+from hub.models_lifecycle.bundle_urls import BundleUrls
 from hub.models_lifecycle.registry import BUNDLE_FILE, ModelRegistry
 from hub.models_lifecycle.server import BundleServer
 from models.bundles import ONNX_FILE
@@ -208,7 +209,9 @@ def test_publish_reaches_the_fleet_canary_first_and_rollback_returns_it(
         make_engine(f"sqlite:///{tmp_path / 'hub' / 'serving.db'}"), artifacts, org_id=ORG
     )
     with ExitStack() as stack:
-        server = stack.enter_context(BundleServer(registry.root))
+        # Signed per station with the key the CLI derives from the same signing key.
+        urls = BundleUrls.from_signing_key(key)
+        server = stack.enter_context(BundleServer(artifacts, urls=urls))
         config = _hub_config(tmp_path, mosquitto.port, key_file, server.base_url)
         common = ["--config", str(config), "--org", ORG, "--stations", *STATIONS]
         agents = {s: _agent(tmp_path, s, mosquitto.port, public_file) for s in STATIONS}
@@ -237,9 +240,7 @@ def test_publish_reaches_the_fleet_canary_first_and_rollback_returns_it(
         files = read_archive(v2.bundle_path.read_bytes())
         onnx = bytearray(files[ONNX_FILE])
         onnx[len(onnx) // 2] ^= 0x01
-        v2.bundle_path.write_bytes(
-            pack_bundle(v2.manifest, v2.signature, {ONNX_FILE: bytes(onnx)})
-        )
+        v2.bundle_path.write_bytes(pack_bundle(v2.manifest, v2.signature, {ONNX_FILE: bytes(onnx)}))
         assert models_cli(["publish", *common]) == 6
         out = capsys.readouterr().out
         assert f"{CANARY} refused it" in out and "sha256" in out and FLEET in out

@@ -154,13 +154,11 @@ def test_forecast_series_walks_every_unit_forward() -> None:
     assert times == sorted(times) and times[0] >= hourly["hour"].min() + pd.Timedelta(days=7)
 
 
-def test_limits_come_from_the_edge_threshold_rules(tmp_path: Path) -> None:
+def test_limits_come_from_the_one_threshold_definition(tmp_path: Path) -> None:
     shipped = DriftLimits.from_thresholds(REPO / "config" / "thresholds.yaml")
     assert (shipped.warning_f, shipped.critical_f) == (260.0, 300.0)
     custom = tmp_path / "thresholds.yaml"
     custom.write_text(
-        "rules:\n"
-        "  - {id: w, metric: discharge_temp_f_mean, above: 250, severity: warning}\n"
-        "  - {id: c, metric: discharge_temp_f, above: 290, severity: critical}\n"
+        "sensors:\n  discharge_temp_f: {direction: above, warning: 250, critical: 290}\n"
     )
     assert DriftLimits.from_thresholds(custom) == DriftLimits(250.0, 290.0)

@@ -29,6 +29,9 @@ def seed_org_b_objects(engine: Engine, org, owner) -> dict[str, str]:  # type: i
             "user_id": owner.user_id,
         }
     ids.update(serving_objects(engine, org))
+    from tests.support.workflows import seed_workflow_objects
+
+    ids.update(seed_workflow_objects(engine, org))
     return ids
 
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import pool
 
+import hub.compliance.models
 import hub.db.models
+import hub.ingest.models  # the hot path: compressor_latest, station_latest
 import hub.portal.models
+import hub.scoring.models  # hub-side scoring: model_status
 import hub.serving.models  # noqa: F401 - the lakehouse's serving tables (status, aggregates, alerts, ...)
 from hub.db.base import Base
 from hub.db.session import make_engine
+from hub.workflows import models as _workflows  # noqa: F401 - runs, workflow alerts, outbox, rules
 
 config = context.config
 target_metadata = Base.metadata

@@ -14,8 +14,11 @@ Severity = Literal["warning", "critical"]
 
 class AlertRead(BaseModel):
     id: str
+    #: lakehouse (a gold episode) or the workflow that raised it: freshness | data_quality | rule
+    source: str = "lakehouse"
     station_id: str
-    compressor_id: str
+    #: None for a station-wide alert (station offline).
+    compressor_id: str | None
     condition: str
     title: str
     category: str

@@ -2,12 +2,17 @@
 
 The pipeline owns the detection columns (status open/closed, severity, thresholds); the
 portal owns the workflow columns (acknowledged_*, resolved_*, resolution_note). The
-history is the pipeline's alert_events plus the audit log's alert actions.
+history is the pipeline's alert_events plus the audit log's alert actions plus the
+workflows' timeline (escalations, auto-resolve, assignments, comments). The queue also
+holds the alerts the workflows raise themselves (hub.workflows: station offline, sensor
+data quality, alert rules), which have the same workflow columns.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from typing import Any
+
+from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from hub.db.base import utc_now
@@ -20,13 +25,17 @@ from hub.portal.pagination import PageParams
 from hub.portal.tenancy import OrgScope
 from hub.serving.models import AlertEpisode
 from hub.serving.models import AlertEvent as PipelineEvent
+from hub.workflows.models import WorkflowAlert
+from hub.workflows.timeline import timeline as workflow_timeline
+
+Alert = AlertEpisode | WorkflowAlert
 
 
 def title_of(condition: str) -> str:
     return condition.replace("_", " ").capitalize()
 
 
-def state_of(episode: AlertEpisode) -> str:
+def state_of(episode: Alert) -> str:
     if episode.resolved_at is not None:
         return "resolved"
     if episode.acknowledged_at is not None:
@@ -34,20 +43,52 @@ def state_of(episode: AlertEpisode) -> str:
     return "open"
 
 
-def read(episode: AlertEpisode) -> AlertRead:
+def read(episode: Alert) -> AlertRead:
+    lakehouse = isinstance(episode, AlertEpisode)
     return AlertRead(
+        source="lakehouse" if lakehouse else episode.source,  # type: ignore[union-attr]
         id=episode.episode_id, station_id=episode.station_id,
         compressor_id=episode.compressor_id, condition=episode.condition,
         title=title_of(episode.condition), category=episode.category,
         severity=episode.severity if episode.severity in ("warning", "critical") else "warning",
         state=state_of(episode), active=episode.status == "open", opened_at=episode.opened_at,
-        closed_at=episode.closed_at, peak_value=episode.peak_value,
-        warning_threshold=episode.warning_threshold,
-        critical_threshold=episode.critical_threshold,
+        closed_at=episode.closed_at,
+        peak_value=episode.peak_value if lakehouse else episode.value,  # type: ignore[union-attr]
+        warning_threshold=episode.warning_threshold if lakehouse else episode.threshold,  # type: ignore[union-attr]
+        critical_threshold=episode.critical_threshold if lakehouse else None,  # type: ignore[union-attr]
         acknowledged_at=episode.acknowledged_at, acknowledged_by=episode.acknowledged_by,
         resolved_at=episode.resolved_at, resolved_by=episode.resolved_by,
         resolution_note=episode.resolution_note,
     )  # fmt: skip
+
+
+def _queue_rows(
+    model: Any,
+    org_id: str,
+    state: str | None,
+    severity: str | None,
+    station_id: str | None,
+    compressor_id: str | None,
+) -> Any:
+    query = select(
+        model.episode_id.label("id"), model.opened_at.label("opened_at"),
+        literal(model.__tablename__).label("kind"),
+    ).where(model.org_id == org_id)  # fmt: skip
+    if model is WorkflowAlert:
+        query = query.where(WorkflowAlert.archived_at.is_(None))
+    if state == "resolved":
+        query = query.where(model.resolved_at.is_not(None))
+    elif state == "acknowledged":
+        query = query.where(model.acknowledged_at.is_not(None), model.resolved_at.is_(None))
+    elif state == "open":
+        query = query.where(model.acknowledged_at.is_(None), model.resolved_at.is_(None))
+    if severity:
+        query = query.where(model.severity == severity)
+    if station_id:
+        query = query.where(model.station_id == station_id)
+    if compressor_id:
+        query = query.where(model.compressor_id == compressor_id)
+    return query
 
 
 def list_alerts(
@@ -60,34 +101,29 @@ def list_alerts(
     station_id: str | None,
     compressor_id: str | None,
 ) -> tuple[list[AlertRead], int]:
-    query = select(AlertEpisode).where(AlertEpisode.org_id == org_id)
-    if state == "resolved":
-        query = query.where(AlertEpisode.resolved_at.is_not(None))
-    elif state == "acknowledged":
-        query = query.where(
-            AlertEpisode.acknowledged_at.is_not(None), AlertEpisode.resolved_at.is_(None)
-        )
-    elif state == "open":
-        query = query.where(
-            AlertEpisode.acknowledged_at.is_(None), AlertEpisode.resolved_at.is_(None)
-        )
-    if severity:
-        query = query.where(AlertEpisode.severity == severity)
-    if station_id:
-        query = query.where(AlertEpisode.station_id == station_id)
-    if compressor_id:
-        query = query.where(AlertEpisode.compressor_id == compressor_id)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(
-        query.order_by(AlertEpisode.opened_at.desc(), AlertEpisode.episode_id)
+    both = union_all(
+        *(_queue_rows(model, org_id, state, severity, station_id, compressor_id)
+          for model in (AlertEpisode, WorkflowAlert))
+    ).subquery()  # fmt: skip
+    total = session.scalar(select(func.count()).select_from(both)) or 0
+    page = session.execute(
+        select(both.c.id, both.c.kind)
+        .order_by(both.c.opened_at.desc(), both.c.id)
         .limit(params.limit)
         .offset(params.offset)
     ).all()
-    return [read(row) for row in rows], int(total)
+    rows: list[Alert | None] = [
+        session.get(AlertEpisode, (org_id, id_))
+        if kind == AlertEpisode.__tablename__
+        else session.get(WorkflowAlert, (org_id, id_))
+        for id_, kind in page
+    ]
+    return [read(row) for row in rows if row is not None], int(total)
 
 
-def get(*, session: Session, org_id: str, alert_id: str) -> AlertEpisode:
-    episode = session.get(AlertEpisode, (org_id, alert_id))
+def get(*, session: Session, org_id: str, alert_id: str) -> Alert:
+    episode: Alert | None = session.get(AlertEpisode, (org_id, alert_id))
+    episode = episode or session.get(WorkflowAlert, (org_id, alert_id))
     if episode is None:
         raise NotFound("No such alert.")
     return episode
@@ -117,8 +153,21 @@ def get_detail(*, session: Session, org_id: str, alert_id: str) -> AlertDetail:
                 note=(event.detail or {}).get("note"),
             )
         )  # fmt: skip
+    for entry in workflow_timeline(session, org_id, alert_id):
+        history.append(
+            AlertEvent(at=entry.at, action=f"workflows: {entry.kind}", by=entry.actor,
+                       note=_describe(entry.kind, entry.step, entry.detail))
+        )  # fmt: skip
     history.sort(key=lambda e: e.at)
     return AlertDetail(**read(episode).model_dump(), history=history)
+
+
+def _describe(kind: str, step: int | None, detail: dict[str, Any]) -> str | None:
+    if kind == "escalated":
+        return f"step {(step or 0) + 1}: unacknowledged {detail.get('after_min')} min, notified {detail.get('notify')}"
+    if kind == "assigned":
+        return f"assigned to {detail.get('email') or 'nobody'}"
+    return detail.get("note") or detail.get("message") or detail.get("reason")
 
 
 def _actor(session: Session, scope: OrgScope) -> str:

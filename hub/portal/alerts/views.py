@@ -105,10 +105,12 @@ def alert_page(
     found: CurrentPrincipal,
     alert_id: AlertIdPath,
 ) -> Response:
+    from hub.portal.workflows.service import members
+
     detail = service.get_detail(session=session, org_id=scope.org_id, alert_id=alert_id)
     return page(
         request, "alerts/detail.html", session=session, scope=scope, principal=found,
-        nav="alerts", alert=detail,
+        nav="alerts", alert=detail, members=members(session=session, org_id=scope.org_id),
     )  # fmt: skip
 
 

@@ -12,10 +12,13 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from hub.db.models import Organization
+from hub.portal.audit import service as audit
 from hub.portal.auth import service as auth
 from hub.portal.auth.models import User, UserSession
+from hub.portal.billing import gates
 from hub.portal.db import db_session
 from hub.portal.errors import CsrfFailed, NotAuthenticated, NotFound
+from hub.portal.orgs import sso as org_sso
 from hub.portal.security import same_secret
 from hub.portal.tenancy import OrgScope, Role, TenantId, set_db_scope
 from hub.portal.tokens import service as tokens
@@ -46,6 +49,17 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def audit_refusal(request: Request, action: str, **detail: str | None) -> None:
+    """Audit a refused credential in its own transaction (the request's is rolled back)."""
+    with request.app.state.session_factory() as session, session.begin():
+        session.info["request_ip"] = client_ip(request)
+        session.info["request_id"] = getattr(request.state, "request_id", None)
+        audit.record(
+            session=session, action=action, outcome="failure",
+            detail={"path": request.url.path[:200], **detail},
+        )  # fmt: skip
+
+
 def optional_principal(request: Request, session: DbSession) -> Principal | None:
     session.info["request_ip"] = client_ip(request)
     session.info["request_id"] = getattr(request.state, "request_id", None)
@@ -56,8 +70,10 @@ def optional_principal(request: Request, session: DbSession) -> Principal | None
             raise NotAuthenticated("Use 'Authorization: Bearer <API token>'.")
         authenticated = tokens.authenticate(session=session, secret=secret.strip())
         if authenticated is None:
+            audit_refusal(request, "auth.token_refused", token_prefix=secret.strip()[:8])
             raise NotAuthenticated("The API token is invalid, expired or revoked.")
         token, caller = authenticated
+        request.app.state.api_limits.hit_token(token.id)
         return Principal(user=caller.user, orgs=caller.orgs, token=token)
     cookie = request.cookies.get(request.app.state.settings.portal.cookie_name)
     if cookie and len(cookie) <= 200:
@@ -66,15 +82,20 @@ def optional_principal(request: Request, session: DbSession) -> Principal | None
             return Principal(
                 user=caller.user, orgs=caller.orgs, session_record=caller.session_record
             )
+    if cookie:  # expired, ended or tampered with: the caller is treated as signed out
+        request.state.stale_session = True
+        audit_refusal(request, "auth.session_refused")
     return None
 
 
 OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
 
 
-async def principal(found: OptionalPrincipal) -> Principal:
+async def principal(request: Request, found: OptionalPrincipal) -> Principal:
     # async: pure logic, so FastAPI runs it on the event loop instead of a worker thread.
     if found is None:
+        if getattr(request.state, "stale_session", False):
+            raise NotAuthenticated("Your session has expired or was ended; sign in again.")
         raise NotAuthenticated()
     return found
 
@@ -96,12 +117,31 @@ async def csrf_guard(request: Request, found: OptionalPrincipal) -> None:
         raise CsrfFailed()
 
 
-def tenant_scope(org_id: TenantId, found: CurrentPrincipal, session: DbSession) -> OrgScope:
+def tenant_scope(
+    request: Request, org_id: TenantId, found: CurrentPrincipal, session: DbSession
+) -> OrgScope:
     """The caller's role in the URL's org; 404 (not 403) when they are not a member."""
     role = found.role_in(org_id)  # a token's caller has its own org only
     if role is None:
+        if found.token is not None:  # a token used on another org
+            audit_refusal(request, "auth.token_wrong_org", token_id=found.token.id)
         raise NotFound("No such organisation.")
+    if request.url.path.startswith("/api/"):
+        request.app.state.api_limits.hit_org(org_id)
     set_db_scope(session, user_id=found.user.id, org_id=org_id)
+    # API tokens are machine access, and owners keep their way in (break-glass): neither
+    # is bound to the org's directory.
+    if found.session_record is not None and role != Role.owner:
+        org_sso.check_session(
+            session=session, org_id=org_id, sso_directory=found.session_record.sso_directory
+        )
+    # A trial that ended or a payment failed past its grace: read-only, except paying.
+    if request.method not in SAFE_METHODS and "/billing" not in request.url.path:
+        gates.require_writable(session=session, org_id=org_id)
+        gates.require_caller_writable(
+            session=session, org_id=org_id, user_id=found.user.id,
+            token_id=found.token.id if found.token else None,
+        )  # fmt: skip
     return OrgScope(
         org_id=org_id, user_id=found.user.id, role=role, via_token=found.token is not None
     )

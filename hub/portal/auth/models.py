@@ -56,6 +56,8 @@ class UserSession(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     client_ip: Mapped[str | None] = mapped_column(String(64))
+    #: "<provider>:<tenant or domain>" when opened through an org directory (org SSO).
+    sso_directory: Mapped[str | None] = mapped_column(String(200))
 
 
 class LoginAttempt(Base):
@@ -71,6 +73,8 @@ class LoginAttempt(Base):
     email: Mapped[str] = mapped_column(String(320))
     client_ip: Mapped[str] = mapped_column(String(64))
     succeeded: Mapped[bool] = mapped_column(Boolean)
+    #: What was attempted: login | reset | signup | link (each has its own limits).
+    kind: Mapped[str] = mapped_column(String(16), default="login", server_default="login")
     at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
 
 

@@ -53,6 +53,11 @@ class ViewAuditPermission(BasePermission):
     min_role = Role.admin
 
 
+class ManageWorkflowsPermission(BasePermission):
+    action = "workflows.manage"  # escalation policy, alert rules, contact points, delivery log
+    min_role = Role.admin
+
+
 class BillingPermission(BasePermission):
     action = "billing.manage"
     min_role = Role.owner
@@ -70,6 +75,7 @@ ALL_PERMISSIONS: tuple[type[BasePermission], ...] = (
     ManageTokensPermission,
     ManageTeamPermission,
     ViewAuditPermission,
+    ManageWorkflowsPermission,
     BillingPermission,
     DeleteOrgPermission,
 )
@@ -99,5 +105,6 @@ StationManager = Annotated[OrgScope, Depends(PermissionsDependency(ManageStation
 TokenManager = Annotated[OrgScope, Depends(PermissionsDependency(ManageTokensPermission))]
 TeamManager = Annotated[OrgScope, Depends(PermissionsDependency(ManageTeamPermission))]
 AuditViewer = Annotated[OrgScope, Depends(PermissionsDependency(ViewAuditPermission))]
+WorkflowManager = Annotated[OrgScope, Depends(PermissionsDependency(ManageWorkflowsPermission))]
 BillingManager = Annotated[OrgScope, Depends(PermissionsDependency(BillingPermission))]
 OrgDeleter = Annotated[OrgScope, Depends(PermissionsDependency(DeleteOrgPermission))]

@@ -15,7 +15,6 @@ from hub.portal.audit import service as audit
 from hub.portal.auth.errors import AccountLocked, InvalidCredentials, InvalidLink, WeakPassword
 from hub.portal.auth.models import (
     LoginAttempt,
-    OAuthIdentity,
     PasswordResetToken,
     User,
     UserSession,
@@ -74,14 +73,20 @@ def _check_rate(*, session: Session, email: str, client_ip: str, settings: Porta
     recent_from_ip = session.scalar(
         select(func.count())
         .select_from(LoginAttempt)
-        .where(LoginAttempt.client_ip == client_ip, LoginAttempt.at > now - timedelta(minutes=1))
+        .where(
+            LoginAttempt.kind == "login",
+            LoginAttempt.client_ip == client_ip,
+            LoginAttempt.at > now - timedelta(minutes=1),
+        )
     )
     if (recent_from_ip or 0) >= settings.login_rate_per_minute:
         raise RateLimited()
     window_start = now - timedelta(minutes=settings.lockout_minutes)
     last_success = session.scalar(
         select(func.max(LoginAttempt.at)).where(
-            LoginAttempt.email == email, LoginAttempt.succeeded.is_(True)
+            LoginAttempt.kind == "login",
+            LoginAttempt.email == email,
+            LoginAttempt.succeeded.is_(True),
         )
     )
     since = max(window_start, last_success) if last_success is not None else window_start
@@ -89,13 +94,14 @@ def _check_rate(*, session: Session, email: str, client_ip: str, settings: Porta
         select(func.count())
         .select_from(LoginAttempt)
         .where(
+            LoginAttempt.kind == "login",
             LoginAttempt.email == email,
             LoginAttempt.succeeded.is_(False),
             LoginAttempt.at > since,
         )
     )
     if (failures or 0) >= settings.lockout_failures:
-        raise AccountLocked()
+        raise AccountLocked(retry_after_s=int(settings.lockout_minutes * 60))
 
 
 def authenticate_password(
@@ -147,8 +153,9 @@ class NewSession:
 
 
 def create_session(
-    *, session: Session, user: User, client_ip: str, hours: float, org_id: str | None = None
-) -> NewSession:
+    *, session: Session, user: User, client_ip: str, hours: float, org_id: str | None = None,
+    sso_directory: str | None = None,
+) -> NewSession:  # fmt: skip
     token = new_secret()
     now = utc_now()
     record = UserSession(
@@ -159,6 +166,7 @@ def create_session(
         created_at=now,
         expires_at=now + timedelta(hours=hours),
         client_ip=client_ip,
+        sso_directory=sso_directory,
     )
     set_db_scope(session, user_id=user.id)
     session.add(record)
@@ -261,36 +269,5 @@ def reset_password(*, session: Session, token: str, new_password: str) -> User:
     audit.record(
         session=session, action="auth.password_reset", actor_user_id=user.id, actor_email=user.email
     )
-    session.flush()
-    return user
-
-
-# -- provider (OIDC / OAuth) sign-in -------------------------------------------------
-
-
-def sso_sign_in(*, session: Session, provider: str, subject: str, email: str, name: str) -> User:
-    """Find or create the user behind a provider account; they always end up in an org."""
-    from hub.portal.orgs import service as orgs
-
-    subject_key = f"{provider}:{subject}"[:300]
-    set_db_scope(session, login_subject=subject_key)
-    identity = session.scalar(select(OAuthIdentity).where(OAuthIdentity.subject_key == subject_key))
-    user = get_user(session=session, user_id=identity.user_id) if identity else None
-    if user is None:
-        user = get_user_by_email(session=session, email=email) or create_user(
-            session=session, email=email, name=name
-        )
-        set_db_scope(session, user_id=user.id)
-        session.add(OAuthIdentity(user_id=user.id, provider=provider, subject_key=subject_key))
-    if not user.is_active:
-        raise InvalidCredentials()
-    set_db_scope(session, user_id=user.id)
-    user.last_login_at = utc_now()
-    if not orgs.organisations_of(session=session, user_id=user.id):
-        orgs.create_personal_org(session=session, user=user)
-    audit.record(
-        session=session, action="auth.login", actor_user_id=user.id, actor_email=user.email,
-        detail={"method": provider},
-    )  # fmt: skip
     session.flush()
     return user

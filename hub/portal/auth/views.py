@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import timedelta
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, BackgroundTasks, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 
-from hub.portal.auth import csrf, oidc
+from hub.portal.audit import service as audit
+from hub.portal.auth import csrf, oidc, sso_views, throttle
 from hub.portal.auth import service as auth
 from hub.portal.auth.dependencies import (
     CurrentPrincipal,
@@ -23,8 +24,10 @@ from hub.portal.auth.models import User
 from hub.portal.errors import Forbidden, RateLimited
 from hub.portal.orgs import service as orgs
 from hub.portal.templating import render
+from hub.settings import PortalSettings
 
 router = APIRouter(include_in_schema=False)
+router.include_router(sso_views.router)
 
 #: A secret from an e-mailed link (reset, invitation).
 SecretPath = Annotated[str, Path(min_length=20, max_length=200)]
@@ -38,14 +41,20 @@ def _safe_next(target: str | None) -> str:
     return "/"
 
 
-def start_session(request: Request, session: DbSession, user: User, target: str) -> Response:
-    """Issue the session cookie: HttpOnly, SameSite=Lax, Secure outside development, 8 h."""
+def start_session(
+    request: Request, session: DbSession, user: User, target: str,
+    sso_directory: str | None = None,
+) -> Response:  # fmt: skip
+    """Issue the session cookie: HttpOnly, SameSite=Lax, Secure outside development, 8 h.
+
+    `sso_directory` names the org directory a provider sign-in went through (org SSO).
+    """
     settings = request.app.state.settings
     memberships = orgs.organisations_of(session=session, user_id=user.id)
     org_id = memberships[0][0].id if memberships else None
     created = auth.create_session(
         session=session, user=user, client_ip=client_ip(request),
-        hours=settings.portal.session_hours, org_id=org_id,
+        hours=settings.portal.session_hours, org_id=org_id, sso_directory=sso_directory,
     )  # fmt: skip
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
@@ -107,7 +116,9 @@ def login(
             client_ip=client_ip(request), settings=settings.portal,
         )  # fmt: skip
     except (AccountLocked, RateLimited) as exc:
-        return _login_page(request, error=exc.message, email=email, status=429)
+        response = _login_page(request, error=exc.message, email=email, status=429)
+        response.headers.update(exc.headers or {})
+        return response
     except InvalidCredentials as exc:
         # Returned, not raised: the attempt and its audit entry must be committed.
         return _login_page(request, error=exc.message, email=email, status=401)
@@ -152,25 +163,51 @@ def forgot_form(request: Request) -> Response:
 def forgot(
     request: Request,
     session: DbSession,
+    background: BackgroundTasks,
     email: Annotated[str, Form(max_length=320)],
     csrf_token: Field = "",
 ) -> Response:
     csrf.verify_anonymous(request, csrf_token)
-    settings = request.app.state.settings
-    issued = auth.request_password_reset(session=session, email=email, settings=settings.portal)
-    if issued is not None:
-        user, token = issued
-        link = f"{settings.portal.base_url.rstrip('/')}/reset-password/{token}"
-        send_mail(
-            settings.portal.smtp, to=user.email, subject="Reset your Altaviz password",
-            body=(
-                f"Hello {user.name},\n\nTo choose a new password, open this link within "
-                f"{settings.portal.password_reset_minutes:g} minutes:\n\n{link}\n\n"
-                "If you did not ask for this, ignore this message.\n"
-            ),
+    settings = request.app.state.settings.portal
+    address, ip = auth.normalise_email(email)[:320], client_ip(request)
+    try:
+        throttle.check(
+            session=session, kind="reset", email=address, client_ip=ip,
+            per_ip=settings.reset_rate_per_hour_ip,
+            per_account=settings.reset_rate_per_hour_account, window=timedelta(hours=1),
         )  # fmt: skip
-    # The same answer either way: the page does not reveal which addresses have accounts.
+    except RateLimited as exc:
+        audit.record(
+            session=session, action="auth.password_reset_requested", actor_email=address,
+            outcome="blocked", detail={"ip": ip},
+        )  # fmt: skip
+        context = {"csrf_token": csrf_token, "sent": False, "error": exc.message}
+        response = render(request, "auth/forgot.html", context, status=429)
+        response.headers.update(exc.headers or {})
+        return response
+    throttle.record(session=session, kind="reset", email=address, client_ip=ip)
+    # The same work and the same answer whether or not the address has an account: the
+    # lookup, the token and the mail all happen after the response has gone.
+    background.add_task(_deliver_reset, request.app.state.session_factory, settings, address)
     return render(request, "auth/forgot.html", {"csrf_token": csrf_token, "sent": True})
+
+
+def _deliver_reset(session_factory: Any, settings: PortalSettings, email: str) -> None:
+    """A background job: its own transaction, then the mail (never on the request path)."""
+    with session_factory() as session, session.begin():
+        issued = auth.request_password_reset(session=session, email=email, settings=settings)
+    if issued is None:
+        return
+    user, token = issued
+    link = f"{settings.base_url.rstrip('/')}/reset-password/{token}"
+    send_mail(
+        settings.smtp, to=user.email, subject="Reset your Altaviz password",
+        body=(
+            f"Hello {user.name},\n\nTo choose a new password, open this link within "
+            f"{settings.password_reset_minutes:g} minutes (it works once):\n\n{link}\n\n"
+            "If you did not ask for this, ignore this message.\n"
+        ),
+    )  # fmt: skip
 
 
 @router.get("/reset-password/{token}")
@@ -201,34 +238,6 @@ def reset(
             {"error": exc.message, "valid": valid, "csrf_token": csrf_token}, status=400,
         )  # fmt: skip
     return RedirectResponse("/login?reset=1", status_code=303)
-
-
-# -- sign-in providers ----------------------------------------------------------------
-
-
-@router.get("/auth/{provider}/login")
-async def provider_login(request: Request, provider: str) -> Response:
-    settings = request.app.state.settings
-    client = oidc.client_for(request.app.state.oauth, provider)
-    redirect_uri = f"{settings.portal.base_url.rstrip('/')}/auth/{provider}/callback"
-    response: Response = await client.authorize_redirect(request, redirect_uri)
-    return response
-
-
-@router.get("/auth/{provider}/callback")
-async def provider_callback(request: Request, session: DbSession, provider: str) -> Response:
-    settings = request.app.state.settings
-    configured = oidc.enabled_providers(settings.portal).get(provider)
-    if configured is None:
-        raise Forbidden("No such sign-in provider.")
-    identity = await oidc.identity_from_callback(
-        request, request.app.state.oauth, provider, configured
-    )
-    user = await run_in_threadpool(
-        auth.sso_sign_in, session=session, provider=provider, subject=identity.subject,
-        email=identity.email, name=identity.name,
-    )  # fmt: skip
-    return await run_in_threadpool(start_session, request, session, user, "/")
 
 
 # -- invitations -------------------------------------------------------------------------
@@ -278,6 +287,14 @@ def register_from_invitation(
     invitation = orgs.find_invitation(session=session, token=token)
     if auth.get_user_by_email(session=session, email=invitation.email) is not None:
         raise Forbidden("An account exists for this address: sign in to accept.")
+    limit = request.app.state.settings.portal.signup_rate_per_hour_ip
+    throttle.check(
+        session=session, kind="signup", email=invitation.email, client_ip=client_ip(request),
+        per_ip=limit, per_account=limit, window=timedelta(hours=1),
+    )  # fmt: skip
+    throttle.record(
+        session=session, kind="signup", email=invitation.email, client_ip=client_ip(request)
+    )
     user = auth.create_user(session=session, email=invitation.email, name=name, password=password)
     orgs.accept_invitation(session=session, token=token, user=user)
     return start_session(request, session, user, f"/o/{invitation.org_id}/fleet")

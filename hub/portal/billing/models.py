@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.db.base import ID_LENGTH, Base, OrgScoped, UtcDateTime, utc_now
@@ -21,6 +21,15 @@ class BillingAccount(OrgScoped, Base):
     #: Stripe's subscription status (active, past_due, canceled, ...).
     status: Mapped[str] = mapped_column(String(32), default="none")
     current_period_end: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: monthly | annual (the price the subscription is on).
+    interval: Mapped[str | None] = mapped_column(String(16))
+    #: Without a subscription the plan's trial runs until then; after it, read-only.
+    trial_ends_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: Stripe's `created` (epoch s) of the newest applied subscription event: older lose.
+    last_event_at: Mapped[int | None] = mapped_column(BigInteger)
+    #: When payment started failing / the org went over its plan's limits (grace starts).
+    past_due_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    over_limit_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now, onupdate=utc_now)
 
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Header, Request
 from fastapi.responses import RedirectResponse, Response
 
+from hub.portal.audit import service as audit
 from hub.portal.auth.dependencies import CurrentPrincipal, DbSession
 from hub.portal.auth.permissions import BillingManager
-from hub.portal.billing import service
-from hub.portal.billing.plans import PAID_PLANS, plan_for
+from hub.portal.billing import gates, service
+from hub.portal.billing.plans import PAID_PLANS
 from hub.portal.billing.schemas import (
     BillingRead,
     CheckoutCreate,
@@ -18,25 +19,31 @@ from hub.portal.billing.schemas import (
     RedirectRead,
     WebhookAck,
 )
-from hub.portal.errors import ERROR_RESPONSES
+from hub.portal.errors import ERROR_RESPONSES, PortalError
 from hub.portal.orgs import service as orgs
 from hub.portal.pages import page
+from hub.portal.tenancy import set_db_scope
 
 api = APIRouter(tags=["billing"], responses=ERROR_RESPONSES)
 pages = APIRouter(include_in_schema=False)
 
 
 def _read(session: DbSession, org_id: str, request: Request) -> BillingRead:
-    org = orgs.get_org(session=session, org_id=org_id)
+    orgs.get_org(session=session, org_id=org_id)
     billing = service.account(session=session, org_id=org_id)
-    plan = plan_for(org.plan)
+    found = gates.standing(session=session, org_id=org_id)
+    plan = found.plan
+    used = gates.usage(session=session, org_id=org_id)
+    fields = {k: getattr(plan, k) for k in PlanRead.model_fields}
+    fields["features"] = sorted(plan.features)
+    fields["notification_channels"] = sorted(plan.notification_channels)
     return BillingRead(
-        plan=PlanRead(**{k: getattr(plan, k) for k in PlanRead.model_fields}),
-        status=billing.status,
+        plan=PlanRead(**fields), status=billing.status, standing=found.state,
+        standing_until=found.until, interval=billing.interval,
         current_period_end=billing.current_period_end,
         billing_configured=request.app.state.settings.portal.stripe.enabled,
-        usage=service.usage(session=session, org_id=org_id),
-    )
+        usage=used, over_limit=gates.over_limits(plan, used),
+    )  # fmt: skip
 
 
 @api.get("/orgs/{org_id}/billing", response_model=BillingRead)
@@ -50,8 +57,8 @@ def checkout(
 ) -> RedirectRead:
     settings = request.app.state.settings.portal
     url = service.start_checkout(
-        session=session, scope=scope, plan=body.plan, settings=settings.stripe,
-        base_url=settings.base_url,
+        session=session, scope=scope, plan=body.plan, interval=body.interval,
+        settings=settings.stripe, base_url=settings.base_url,
     )  # fmt: skip
     return RedirectRead(url=url)
 
@@ -75,13 +82,36 @@ async def stripe_webhook(
 
     settings = request.app.state.settings.portal.stripe
     payload = await request.body()
-    event = service.verify_webhook(payload=payload, signature=stripe_signature, settings=settings)
+    factory = request.app.state.session_factory
+    try:
+        event = service.verify_webhook(
+            payload=payload, signature=stripe_signature, settings=settings
+        )
+    except PortalError as exc:
+        await run_in_threadpool(_refused, factory, None, "(unverified)", exc)
+        raise
 
     def apply() -> bool:
-        with request.app.state.session_factory() as session, session.begin():
+        with factory() as session, session.begin():
             return service.apply_event(session=session, event=event, settings=settings)
 
-    return WebhookAck(received=True, applied=await run_in_threadpool(apply))
+    try:
+        applied = await run_in_threadpool(apply)
+    except PortalError as exc:  # e.g. an unknown price: nothing changed, Stripe retries
+        await run_in_threadpool(_refused, factory, service.event_org(event), event["id"], exc)
+        raise
+    return WebhookAck(received=True, applied=applied)
+
+
+def _refused(factory: Any, org_id: str | None, event_id: str, exc: PortalError) -> None:
+    """The audit entry of a refused webhook, in its own transaction (the event's rolled back)."""
+    with factory() as session, session.begin():
+        if org_id is not None:
+            set_db_scope(session, org_id=org_id)
+        audit.record(
+            session=session, action="billing.webhook_refused", org_id=org_id, outcome="failure",
+            detail={"event": event_id[:100], "reason": exc.message[:200]},
+        )  # fmt: skip
 
 
 @pages.get("/o/{org_id}/settings/billing")
@@ -98,11 +128,12 @@ def billing_page(
 @pages.post("/o/{org_id}/settings/billing/checkout")
 def billing_checkout_page(
     request: Request, session: DbSession, scope: BillingManager,
-    plan: Annotated[str, Form(pattern="^(standard|enterprise)$")],
+    plan: Annotated[str, Form(pattern="^(pilot|operations|enterprise)$")],
+    interval: Annotated[str, Form(pattern="^(monthly|annual)$")] = "monthly",
 ) -> Response:  # fmt: skip
     settings = request.app.state.settings.portal
     url = service.start_checkout(
-        session=session, scope=scope, plan=plan, settings=settings.stripe,
+        session=session, scope=scope, plan=plan, interval=interval, settings=settings.stripe,
         base_url=settings.base_url,
     )  # fmt: skip
     return RedirectResponse(url, status_code=303)

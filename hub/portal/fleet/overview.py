@@ -12,6 +12,7 @@ from hub.portal.fleet.schemas import (
     DriftRead,
     FleetOverview,
     HealthCounts,
+    ModelStateRead,
     PredictionsRead,
     RulRead,
     SensorSeries,
@@ -21,6 +22,14 @@ from hub.portal.fleet.schemas import (
     UnitStatusRead,
 )
 from hub.portal.fleet.sensors import SENSORS
+from hub.scoring import service as scoring
+
+#: The models the hub scores with, as the pages name them.
+MODEL_KINDS = {
+    "anomaly": "anomaly detector",
+    "rul": "RUL estimator",
+    "temp_forecast": "drift forecaster",
+}
 
 
 def _status(compressor_id: str, station_id: str, statuses: dict) -> telemetry.UnitStatus:  # type: ignore[type-arg]
@@ -32,6 +41,8 @@ def fleet_overview(*, session: Session, org_id: str) -> FleetOverview:
     stations = service.list_stations(session=session, org_id=org_id)
     units = service.compressor_counts(session=session, org_id=org_id)
     by_health = telemetry.health_counts(session=session, org_id=org_id)
+    data = telemetry.station_data(session=session, org_id=org_id)
+    newest = telemetry.newest_data(session=session, org_id=org_id)
     counts = HealthCounts()
     rows = []
     for station in stations:
@@ -55,6 +66,10 @@ def fleet_overview(*, session: Session, org_id: str) -> FleetOverview:
                 critical=health.get("critical", 0),
                 warning=health.get("warning", 0),
                 stale=health.get("stale", 0),
+                last_reading_at=data[station.id].last_reading_at if station.id in data else None,
+                freshness=telemetry.describe_lag(
+                    newest, data[station.id].last_reading_at if station.id in data else None
+                ),
             )
         )
     return FleetOverview(counts=counts, stations=rows)
@@ -119,6 +134,25 @@ def compressor_predictions(*, session: Session, org_id: str, compressor_id: str)
         ),
         rul=RulRead(
             hours=p.rul_hours, lower_hours=p.rul_lower_hours, upper_hours=p.rul_upper_hours,
-            at=p.rul_at,
+            at=p.rul_at, t=p.rul_t, series=p.rul_series, lower=p.rul_series_lower,
+            upper=p.rul_series_upper,
         ),
+        drifting=p.drifting, drift_rate_f_per_day=p.drift_rate_f_per_day, versions=p.versions,
+        models=model_states(session=session, org_id=org_id),
     )  # fmt: skip
+
+
+def model_states(*, session: Session, org_id: str) -> dict[str, ModelStateRead]:
+    """Each model's state at the hub; a model never checked reads as not registered."""
+    recorded = scoring.model_states(session=session, org_id=org_id)
+    states = {}
+    for kind in MODEL_KINDS:
+        row = recorded.get(kind)
+        states[kind] = (
+            ModelStateRead(model_id=row.model_id, status=row.status,
+                           model_version=row.model_version, message=row.message)
+            if row is not None
+            else ModelStateRead(model_id="", status="not_registered", model_version=None,
+                                message="no model registered")
+        )  # fmt: skip
+    return states

@@ -84,6 +84,9 @@ class StationHealth(StationRead):
     critical: int
     warning: int
     stale: int
+    #: Its newest landed reading (data time, the hot path) and how far that lags the org's newest.
+    last_reading_at: datetime | None = None
+    freshness: str | None = None
 
 
 class FleetOverview(BaseModel):
@@ -99,7 +102,13 @@ class UnitStatusRead(BaseModel):
     values: dict[str, float | None]
     anomaly_score: float | None
     rul_hours: float | None
+    #: The RUL model judged the unit; `rul_hours` None then means "no degradation detected".
+    rul_estimated: bool = False
+    #: The drift forecaster's latest verdict (None: nothing said yet).
+    drifting: bool | None = None
     open_alerts: int
+    #: How far the newest reading lags the org's newest data (data clock; never negative).
+    freshness: str | None = None
 
 
 class CompressorDetail(CompressorRead):
@@ -147,6 +156,20 @@ class RulRead(BaseModel):
     lower_hours: float | None
     upper_hours: float | None
     at: datetime | None
+    #: The hourly estimates (seconds since the epoch; None: no degradation detected that hour).
+    t: list[float] = []
+    series: list[float | None] = []
+    lower: list[float | None] = []
+    upper: list[float | None] = []
+
+
+class ModelStateRead(BaseModel):
+    """Whether the hub scores with a model: active, not_registered or refused (with why)."""
+
+    model_id: str
+    status: str
+    model_version: str | None
+    message: str
 
 
 class PredictionsRead(BaseModel):
@@ -154,3 +177,9 @@ class PredictionsRead(BaseModel):
     anomaly: AnomalyRead
     drift: DriftRead
     rul: RulRead
+    drifting: bool | None = None
+    drift_rate_f_per_day: float | None = None
+    #: score kind -> "model_id@version" of the latest row of that kind
+    versions: dict[str, str] = {}
+    #: anomaly | rul | temp_forecast -> the model's state at the hub (absent: never checked)
+    models: dict[str, ModelStateRead] = {}

@@ -6,9 +6,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hub.db.base import utc_now
-from hub.db.models import Compressor, Organization, Station
+from hub.db.models import Compressor, Station
 from hub.portal.audit import service as audit
-from hub.portal.billing.plans import check_limit, plan_for
+from hub.portal.billing import gates
 from hub.portal.errors import Conflict, NotFound
 from hub.portal.fleet.credentials import mosquitto_hash, topic_prefix, username_for
 from hub.portal.fleet.models import StationCredential
@@ -31,11 +31,7 @@ def get_station(*, session: Session, org_id: str, station_id: str) -> Station:
 
 
 def create_station(*, session: Session, scope: OrgScope, data: StationCreate) -> Station:
-    org = session.get(Organization, scope.org_id)
-    count = session.scalar(
-        select(func.count()).select_from(Station).where(Station.org_id == scope.org_id)
-    )
-    check_limit(plan_for(org.plan if org else "trial"), what="stations", current=count or 0)
+    gates.require_within(session=session, org_id=scope.org_id, what="stations")
     if session.get(Station, (scope.org_id, data.id)) is not None:
         raise Conflict("A station with that id exists.")
     station = Station(org_id=scope.org_id, **data.model_dump())
@@ -52,6 +48,7 @@ def update_station(
     *, session: Session, scope: OrgScope, station_id: str, data: StationUpdate
 ) -> Station:
     station = get_station(session=session, org_id=scope.org_id, station_id=station_id)
+    gates.require_station_writable(session=session, org_id=scope.org_id, station_id=station_id)
     changes = data.model_dump(exclude_unset=True)
     for key, value in changes.items():
         if key == "name" and value is None:
@@ -113,6 +110,7 @@ def rotate_credential(
 ) -> tuple[StationCredential, str]:
     """Issue a new password for the station's gateway (the old one stops working)."""
     get_station(session=session, org_id=scope.org_id, station_id=station_id)
+    gates.require_station_writable(session=session, org_id=scope.org_id, station_id=station_id)
     password = new_secret(24)
     credential = session.get(StationCredential, (scope.org_id, station_id))
     if credential is None:

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session
 
+from hub.ingest.models import CompressorLatest, StationLatest
 from hub.serving.models import (
     AlertEpisode,
     CompressorStatus,
@@ -31,6 +32,9 @@ RANGES: dict[str, tuple[timedelta, str]] = {
     "30d": (timedelta(days=30), "day"),
 }
 
+#: Score kinds shown per unit on the fleet and station pages.
+UNIT_KINDS = ("anomaly", "rul_hours", "drift_status")
+
 HEALTH_ORDER = ("critical", "warning", "stale", "healthy", "unknown")
 
 
@@ -43,9 +47,15 @@ class UnitStatus:
     values: dict[str, float | None] = field(default_factory=dict)
     anomaly_score: float | None = None
     rul_hours: float | None = None
+    #: The RUL model has judged the unit (a None `rul_hours` then means no degradation seen).
+    rul_estimated: bool = False
+    #: The drift forecaster's latest verdict (None: nothing said yet).
+    drifting: bool | None = None
     open_alerts: int = 0
     #: Equipment alerts not resolved by anyone yet (open or acknowledged, any condition).
     unresolved_alerts: int = 0
+    #: How far its newest reading lags the org's newest data, on the data's own clock.
+    freshness: str | None = None
 
 
 @dataclass
@@ -69,7 +79,15 @@ class Predictions:
     rul_lower_hours: float | None = None
     rul_upper_hours: float | None = None
     rul_at: datetime | None = None
+    rul_t: list[float] = field(default_factory=list)
+    rul_series: list[float | None] = field(default_factory=list)
+    rul_series_lower: list[float | None] = field(default_factory=list)
+    rul_series_upper: list[float | None] = field(default_factory=list)
+    drifting: bool | None = None
+    drift_rate_f_per_day: float | None = None
     model_version: str | None = None
+    #: score kind -> "model_id@version" of the latest row
+    versions: dict[str, str] = field(default_factory=dict)
 
 
 def data_now(*, session: Session, org_id: str) -> datetime:
@@ -123,6 +141,7 @@ def unit_statuses(
         query = query.where(CompressorStatus.station_id == station_id)
     cut = _stale_cut(session, org_id)
     units = {row.compressor_id: _unit(row, cut) for row in session.scalars(query)}
+    _overlay_hot(session, org_id, station_id, units)
     if units:
         for compressor_id, kind, score in _latest_scores(session, org_id, station_id):
             unit = units.get(compressor_id)
@@ -130,7 +149,59 @@ def unit_statuses(
                 unit.anomaly_score = score
             elif unit is not None and kind == "rul_hours":
                 unit.rul_hours = score
+                unit.rul_estimated = True
+            elif unit is not None and kind == "drift_status" and score is not None:
+                unit.drifting = score >= 0.5
     return units
+
+
+def describe_lag(newest: datetime | None, moment: datetime | None) -> str | None:
+    """'newest data' or how far `moment` lags `newest` (both data times; never negative)."""
+    if newest is None or moment is None:
+        return None
+    seconds = max(0.0, (_aware(newest) - _aware(moment)).total_seconds())
+    if seconds < 60:
+        return "newest data"
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.0f} {unit} behind the newest data"
+    return None
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def newest_data(*, session: Session, org_id: str) -> datetime | None:
+    """The org's newest reading time as the hot path saw it (the data's clock)."""
+    return session.scalar(
+        select(func.max(StationLatest.last_reading_at)).where(StationLatest.org_id == org_id)
+    )
+
+
+def station_data(*, session: Session, org_id: str) -> dict[str, StationLatest]:
+    """station id -> its newest landed data (the hot path)."""
+    rows = session.scalars(select(StationLatest).where(StationLatest.org_id == org_id))
+    return {row.station_id: row for row in rows}
+
+
+def _overlay_hot(
+    session: Session, org_id: str, station_id: str | None, units: dict[str, UnitStatus]
+) -> None:
+    """Newest values from the hot path where they are newer than gold's (or gold has none)."""
+    query = select(CompressorLatest).where(CompressorLatest.org_id == org_id)
+    if station_id is not None:
+        query = query.where(CompressorLatest.station_id == station_id)
+    for row in session.scalars(query):
+        unit = units.get(row.compressor_id)
+        if unit is None:
+            unit = units[row.compressor_id] = UnitStatus(row.compressor_id, row.station_id)
+        if unit.last_seen is None or _aware(row.reading_at) >= _aware(unit.last_seen):
+            unit.last_seen = row.reading_at
+            unit.values = {name: getattr(row, name) for name in SENSOR_FIELDS}
+    newest = newest_data(session=session, org_id=org_id)
+    for unit in units.values():
+        unit.freshness = describe_lag(newest, unit.last_seen)
 
 
 def _latest_scores(
@@ -142,7 +213,7 @@ def _latest_scores(
             Prediction.score_kind,
             func.max(Prediction.scored_at).label("scored_at"),
         )
-        .where(Prediction.org_id == org_id, Prediction.score_kind.in_(("anomaly", "rul_hours")))
+        .where(Prediction.org_id == org_id, Prediction.score_kind.in_(UNIT_KINDS))
         .group_by(Prediction.compressor_id, Prediction.score_kind)
     )
     if station_id is not None:
@@ -159,6 +230,30 @@ def _latest_scores(
         .where(Prediction.org_id == org_id)
     ).all()
     return [(c, k, s) for c, k, s in rows]
+
+
+def model_watch(*, session: Session, org_id: str, limit: int = 10) -> list[UnitStatus]:
+    """Units whose latest RUL estimate is a number (shortest first), then drifting ones."""
+    units: dict[str, UnitStatus] = {}
+    for compressor_id, kind, score in _latest_scores(session, org_id, None):
+        unit = units.setdefault(compressor_id, UnitStatus(compressor_id, ""))
+        if kind == "rul_hours" and score is not None:
+            unit.rul_hours = score
+        elif kind == "drift_status" and score is not None:
+            unit.drifting = score >= 0.5
+    watched = [u for u in units.values() if u.rul_hours is not None or u.drifting]
+    if watched:
+        stations = dict(
+            session.execute(
+                select(CompressorStatus.compressor_id, CompressorStatus.station_id).where(
+                    CompressorStatus.org_id == org_id
+                )
+            ).all()
+        )
+        for unit in watched:
+            unit.station_id = stations.get(unit.compressor_id, "")
+    watched.sort(key=lambda u: (u.rul_hours is None, u.rul_hours or 0.0, u.compressor_id))
+    return watched[:limit]
 
 
 def health_counts(*, session: Session, org_id: str) -> dict[str, dict[str, int]]:
@@ -245,7 +340,9 @@ def predictions(*, session: Session, org_id: str, compressor_id: str) -> Predict
     where = (Prediction.org_id == org_id, Prediction.compressor_id == compressor_id)
     result = Predictions()
     anomaly = session.execute(
-        select(Prediction.scored_at, Prediction.score, Prediction.model_version)
+        select(
+            Prediction.scored_at, Prediction.score, Prediction.model_version, Prediction.model_id
+        )
         .where(*where, Prediction.score_kind == "anomaly")
         .order_by(Prediction.scored_at.desc())
         .limit(720)
@@ -254,6 +351,7 @@ def predictions(*, session: Session, org_id: str, compressor_id: str) -> Predict
     result.anomaly_score = [r[1] for r in anomaly]
     if anomaly:
         result.model_version = anomaly[-1][2]
+        result.versions["anomaly"] = f"{anomaly[-1][3]}@{anomaly[-1][2]}"
     forecast = session.execute(
         select(Prediction.scored_at, Prediction.horizon_s, Prediction.score, Prediction.lower,
                Prediction.upper)
@@ -266,14 +364,40 @@ def predictions(*, session: Session, org_id: str, compressor_id: str) -> Predict
     result.drift_lower = [r[3] for r in forecast]
     result.drift_upper = [r[4] for r in forecast]
     rul = session.execute(
-        select(Prediction.scored_at, Prediction.score, Prediction.lower, Prediction.upper)
+        select(Prediction.scored_at, Prediction.score, Prediction.lower, Prediction.upper,
+               Prediction.model_id, Prediction.model_version)
         .where(*where, Prediction.score_kind == "rul_hours")
         .order_by(Prediction.scored_at.desc())
-        .limit(1)
-    ).first()
-    if rul is not None:
-        result.rul_at, result.rul_hours, result.rul_lower_hours, result.rul_upper_hours = rul
+        .limit(720)
+    ).all()[::-1]  # fmt: skip
+    if rul:
+        result.rul_at, result.rul_hours, result.rul_lower_hours, result.rul_upper_hours = rul[-1][
+            :4
+        ]
+        result.versions["rul_hours"] = f"{rul[-1][4]}@{rul[-1][5]}"
+    result.rul_t = [_epoch(r[0]) for r in rul]
+    result.rul_series = [r[1] for r in rul]
+    result.rul_series_lower = [r[2] for r in rul]
+    result.rul_series_upper = [r[3] for r in rul]
+    _latest_drift(session, where, result)
     return result
+
+
+def _latest_drift(session: Session, where: tuple[Any, ...], result: Predictions) -> None:
+    for kind in ("drift_status", "drift_rate_f_per_day"):
+        row = session.execute(
+            select(Prediction.score, Prediction.model_id, Prediction.model_version)
+            .where(*where, Prediction.score_kind == kind)
+            .order_by(Prediction.scored_at.desc())
+            .limit(1)
+        ).first()
+        if row is None or row[0] is None:
+            continue
+        result.versions[kind] = f"{row[1]}@{row[2]}"
+        if kind == "drift_status":
+            result.drifting = row[0] >= 0.5
+        else:
+            result.drift_rate_f_per_day = row[0]
 
 
 def _epoch(moment: datetime) -> float:

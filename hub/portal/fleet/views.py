@@ -10,6 +10,8 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from hub.portal.alerts.service import summaries_for_compressor as alert_summaries
 from hub.portal.auth.dependencies import CurrentPrincipal, DbSession, Principal
 from hub.portal.auth.permissions import StationManager, Viewer
+from hub.portal.billing.dependencies import feature_required
+from hub.portal.billing.gates import standing
 from hub.portal.errors import ERROR_RESPONSES
 from hub.portal.fleet import edge, overview, service, telemetry
 from hub.portal.fleet.gauges import gauges
@@ -157,7 +159,11 @@ def compressor_series(
     return JSONResponse(data.model_dump(mode="json"))  # type: ignore[return-value]
 
 
-@api.get("/orgs/{org_id}/compressors/{compressor_id}/predictions", response_model=PredictionsRead)
+@api.get(
+    "/orgs/{org_id}/compressors/{compressor_id}/predictions",
+    response_model=PredictionsRead,
+    dependencies=[feature_required("ml")],
+)
 def compressor_predictions(
     session: DbSession, scope: Viewer, compressor_id: CompressorIdPath
 ) -> PredictionsRead:
@@ -188,6 +194,8 @@ def fleet_page(
     return page(
         request, "fleet/overview.html", session=session, scope=scope, principal=found,
         nav="fleet", fleet=data, attention=attention,
+        watch=telemetry.model_watch(session=session, org_id=scope.org_id),
+        models=overview.model_states(session=session, org_id=scope.org_id),
         stations_json=[s.model_dump(mode="json") for s in data.stations],
     )  # fmt: skip
 
@@ -206,6 +214,7 @@ def station_page(
     return page(
         request, "fleet/station.html", session=session, scope=scope, principal=found,
         nav="fleet", station=station, units=units, edge=on_site,
+        models=overview.model_states(session=session, org_id=scope.org_id),
     )  # fmt: skip
 
 
@@ -224,9 +233,11 @@ def compressor_page(
     station = service.get_station(
         session=session, org_id=scope.org_id, station_id=detail.station_id
     )
-    predictions = overview.compressor_predictions(
-        session=session, org_id=scope.org_id, compressor_id=compressor_id
-    )
+    predictions = None
+    if standing(session=session, org_id=scope.org_id).plan.includes("ml"):
+        predictions = overview.compressor_predictions(
+            session=session, org_id=scope.org_id, compressor_id=compressor_id
+        )
     return page(
         request, "fleet/compressor.html", session=session, scope=scope, principal=found,
         nav="fleet", unit=detail, station=station, predictions=predictions, range=range,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.db.base import ID_LENGTH, Base, OrgScoped, UtcDateTime, utc_now
@@ -45,3 +45,23 @@ class Invitation(OrgScoped, Base):
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class OrgSso(OrgScoped, Base):
+    """An org's directory (Entra tenant or Google Workspace domain) for sign-in."""
+
+    __tablename__ = "org_sso"
+    __table_args__ = (Index("ix_org_sso_directory", "provider", "directory"),)
+
+    org_id: Mapped[str] = mapped_column(
+        String(ID_LENGTH), ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: The sign-in provider's name in settings (portal.oidc), e.g. "microsoft", "google".
+    provider: Mapped[str] = mapped_column(String(40))
+    #: Entra tenant id (tid) or Google Workspace domain (hd).
+    directory: Mapped[str] = mapped_column(String(200))
+    #: Members must sign in through this directory to work in the org.
+    required: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Directory users who sign in join with this role (None: invitations only).
+    jit_role: Mapped[str | None] = mapped_column(String(16))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now, onupdate=utc_now)

@@ -64,3 +64,20 @@ class InvitationCreated(InvitationRead):
 
 MemberPage = Page[MemberRead]
 InvitationPage = Page[InvitationRead]
+
+
+class OrgSsoUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    #: A sign-in provider of this portal (portal.oidc), of kind entra or oidc (Google).
+    provider: str = Field(pattern=r"^[a-z0-9_-]{1,40}$")
+    #: The Entra tenant id or the Google Workspace domain.
+    directory: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9.-]+$")
+    #: Members must sign in through the directory to work in the org.
+    required: bool = False
+    #: The directory's users join on their first sign-in with this role (None: invitations only).
+    jit_role: Role | None = None
+
+
+class OrgSsoRead(OrgSsoUpdate):
+    model_config = ConfigDict(from_attributes=True, extra="ignore")

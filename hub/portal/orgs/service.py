@@ -17,7 +17,7 @@ from hub.db.models import Organization
 from hub.portal.audit import service as audit
 from hub.portal.auth.errors import InvalidLink
 from hub.portal.auth.models import User
-from hub.portal.billing.plans import check_limit, plan_for
+from hub.portal.billing import gates
 from hub.portal.errors import Conflict, Forbidden, NotFound
 from hub.portal.orgs.models import Invitation, Membership
 from hub.portal.security import new_id, new_secret, sha256_hex
@@ -48,7 +48,7 @@ def get_org(*, session: Session, org_id: str) -> Organization:
 
 def create_org(*, session: Session, org_id: str, name: str, owner: User) -> Organization:
     set_db_scope(session, org_id=org_id, user_id=owner.id)
-    org = Organization(id=org_id, name=name, plan="trial")
+    org = Organization(id=org_id, name=name, plan="pilot")
     session.add(org)
     session.flush()
     session.add(Membership(org_id=org_id, user_id=owner.id, role=Role.owner.value))
@@ -167,9 +167,8 @@ def invite(
 ) -> tuple[Invitation, str]:
     _check_can_grant(scope, role)
     email = email.strip().lower()
-    org = get_org(session=session, org_id=scope.org_id)
-    members = len(list_members(session=session, org_id=scope.org_id))
-    check_limit(plan_for(org.plan), what="members", current=members)
+    get_org(session=session, org_id=scope.org_id)
+    gates.require_within(session=session, org_id=scope.org_id, what="members")
     if any(u.email == email for _, u in list_members(session=session, org_id=scope.org_id)):
         raise Conflict("That person is already a member.")
     token = new_secret()
@@ -241,6 +240,7 @@ def accept_invitation(*, session: Session, token: str, user: User) -> Membership
     set_db_scope(session, org_id=invitation.org_id, user_id=user.id)
     membership = get_membership(session=session, org_id=invitation.org_id, user_id=user.id)
     if membership is None:
+        gates.require_within(session=session, org_id=invitation.org_id, what="members")
         membership = Membership(org_id=invitation.org_id, user_id=user.id, role=invitation.role)
         session.add(membership)
     invitation.accepted_at = utc_now()

@@ -11,7 +11,7 @@ from hub.portal.auth.dependencies import CurrentPrincipal, DbSession
 from hub.portal.auth.mail import send_mail
 from hub.portal.auth.permissions import OrgDeleter, TeamManager, Viewer
 from hub.portal.errors import ERROR_RESPONSES
-from hub.portal.orgs import service
+from hub.portal.orgs import service, sso_views
 from hub.portal.orgs.schemas import (
     InvitationCreate,
     InvitationCreated,
@@ -28,6 +28,7 @@ from hub.portal.pagination import PageParams, make_page, page_params
 from hub.portal.tenancy import HexIdPath, OrgScope, Role
 
 api = APIRouter(tags=["organisation"], responses=ERROR_RESPONSES)
+api.include_router(sso_views.api)
 pages = APIRouter(include_in_schema=False)
 
 Params = Annotated[PageParams, Depends(page_params)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.db.base import as_utc, utc_now
@@ -12,7 +12,7 @@ from hub.db.models import Organization
 from hub.portal.audit import service as audit
 from hub.portal.auth.models import User
 from hub.portal.auth.service import Caller, caller_orgs
-from hub.portal.billing.plans import check_limit, plan_for
+from hub.portal.billing import gates
 from hub.portal.errors import NotFound
 from hub.portal.orgs.models import Membership
 from hub.portal.security import new_id, new_secret, sha256_hex
@@ -25,13 +25,7 @@ TOKEN_PREFIX = "avz_"
 def create(
     *, session: Session, scope: OrgScope, name: str, expires_in_days: int | None
 ) -> tuple[ApiToken, str]:
-    org = session.get(Organization, scope.org_id)
-    live = session.scalar(
-        select(func.count())
-        .select_from(ApiToken)
-        .where(ApiToken.org_id == scope.org_id, ApiToken.revoked_at.is_(None))
-    )
-    check_limit(plan_for(org.plan if org else "trial"), what="api_tokens", current=live or 0)
+    gates.require_within(session=session, org_id=scope.org_id, what="api_tokens")
     secret = TOKEN_PREFIX + new_secret()
     token = ApiToken(
         org_id=scope.org_id,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
@@ -15,7 +17,7 @@ from hub.db.session import make_engine
 from hub.portal.app import create_app
 from hub.settings import HubSettings
 from tests.support.db import app_role_url, fresh_postgres_database
-from tests.support.services import Postgres
+from tests.support.services import Postgres, free_port
 
 
 @dataclass
@@ -60,10 +62,41 @@ def any_portal_app(any_portal_db: PortalDb) -> FastAPI:
 
 
 def portal_settings(database_url: str, **overrides: Any) -> HubSettings:
-    return HubSettings.load(None, database_url=database_url, **overrides)
+    """Development mode (plain-http cookies on the test client) unless a test says otherwise."""
+    return HubSettings.load(None, database_url=database_url, **{"development": True, **overrides})
 
 
 @pytest.fixture(scope="session")
 def portal_app(portal_db: PortalDb) -> FastAPI:
     """The portal as deployed: it connects as the app role, so RLS is in force underneath."""
     return create_app(portal_settings(portal_db.app_url), engine=portal_db.app)
+
+
+class Inbox:
+    """What a real SMTP server (aiosmtpd) on loopback received."""
+
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        self.messages.append(envelope.content)
+        return "250 OK"
+
+    def wait_for(self, count: int, timeout_s: float = 5.0) -> list[bytes]:
+        """Mail goes out after the response: wait for it rather than assume it is there."""
+        deadline = time.monotonic() + timeout_s
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.messages
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()

@@ -45,7 +45,7 @@ def make_org(
     org_id: str | None = None,
     stations: int = 2,
     compressors_per_station: int = 2,
-    plan: str = "trial",
+    plan: str = "pilot",
 ) -> OrgData:
     """An org with stations in Texas and compressors; ids are unique to this org."""
     org_id = org_id or unique("org")

@@ -1,18 +1,14 @@
-"""Provider sign-in (local OIDC provider), invitations, password reset by e-mail, API tokens."""
+"""Invitations, password reset by e-mail, API tokens."""
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from email import message_from_bytes, policy
 
-import httpx
 import pytest
-from aiosmtpd.controller import Controller
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from oidc_provider_mock import run_server_in_thread
 from sqlalchemy import select
 
 from hub.db.session import session_scope
@@ -21,73 +17,10 @@ from hub.portal.orgs.models import Membership
 from hub.portal.security import sha256_hex
 from hub.portal.tenancy import Role
 from hub.portal.tokens.models import ApiToken
-from tests.hub.portal.conftest import PortalDb, portal_settings
+from tests.hub.portal.conftest import Inbox, PortalDb, portal_settings
 from tests.hub.portal.factories import PASSWORD, Browser, csrf_from, make_member, make_org
-from tests.support.services import free_port
 
 pytestmark = pytest.mark.postgres
-
-
-# -- provider sign-in --------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def oidc_issuer() -> Iterator[str]:
-    with run_server_in_thread(port=free_port()) as server:
-        yield f"http://localhost:{server.server_port}"
-
-
-def _oidc_app(portal_db: PortalDb, issuer: str) -> FastAPI:
-    provider = {
-        "kind": "oidc", "display_name": "Mock", "client_id": "altaviz-portal",
-        "client_secret": "test-client-secret",
-        "server_metadata_url": f"{issuer}/.well-known/openid-configuration",
-    }  # fmt: skip
-    settings = portal_settings(
-        portal_db.app_url, portal={"base_url": "http://testserver", "oidc": {"mock": provider}}
-    )
-    return create_app(settings, engine=portal_db.app)
-
-
-def _sign_in_with_provider(client: TestClient, subject_email: str) -> httpx.Response:
-    start = client.get("/auth/mock/login", follow_redirects=False)
-    assert start.status_code == 302, start.text
-    authorize = start.headers["location"]
-    # The person picks an account at the provider (a real HTTP server on loopback).
-    consent = httpx.post(authorize, data={"sub": subject_email}, follow_redirects=False)
-    assert consent.status_code == 302, consent.text
-    callback = consent.headers["location"].replace("http://testserver", "")
-    return client.get(callback, follow_redirects=False)
-
-
-def test_first_provider_sign_in_gets_an_account_and_an_org(
-    portal_db: PortalDb, oidc_issuer: str
-) -> None:
-    app = _oidc_app(portal_db, oidc_issuer)
-    email = f"sso-{time.time_ns()}@example.com"
-    client = TestClient(app)
-    assert "Mock" in client.get("/login").text
-    done = _sign_in_with_provider(client, email)
-    assert done.status_code == 303, done.text
-    assert "altaviz_session=" in done.headers["set-cookie"]
-    orgs = client.get("/api/v1/me").json()
-    assert len(orgs) == 1 and orgs[0]["role"] == "owner"  # SSO users always end up in an org
-    # Signing in again finds the same user and the same org.
-    again = TestClient(app)
-    _sign_in_with_provider(again, email)
-    assert again.get("/api/v1/me").json() == orgs
-
-
-def test_provider_sign_in_of_an_existing_member_keeps_their_org(
-    portal_db: PortalDb, oidc_issuer: str
-) -> None:
-    org = make_org(portal_db.owner)
-    member = make_member(portal_db.owner, org.org_id, Role.operator)
-    client = TestClient(_oidc_app(portal_db, oidc_issuer))
-    _sign_in_with_provider(client, member.email)
-    assert [(o["id"], o["role"]) for o in client.get("/api/v1/me").json()] == [
-        (org.org_id, "operator")
-    ]
 
 
 # -- invitations ---------------------------------------------------------------------------
@@ -182,28 +115,7 @@ def test_admins_cannot_create_owners(portal_app: FastAPI, portal_db: PortalDb) -
 # -- password reset by e-mail ------------------------------------------------------------------
 
 
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[bytes] = []
-
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
-        self.messages.append(envelope.content)
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[_Inbox, int]]:
-    inbox = _Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
-
-
-def test_password_reset_by_emailed_link(portal_db: PortalDb, smtp: tuple[_Inbox, int]) -> None:
+def test_password_reset_by_emailed_link(portal_db: PortalDb, smtp: tuple[Inbox, int]) -> None:
     inbox, port = smtp
     app = create_app(
         portal_settings(portal_db.app_url, portal={"smtp": {"host": "127.0.0.1", "port": port}}),

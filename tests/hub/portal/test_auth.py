@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from hub.db.base import utc_now
+from hub.db.models import Station
 from hub.db.session import session_scope
 from hub.portal.app import create_app
 from hub.portal.audit.models import AuditEvent
@@ -23,6 +24,7 @@ from tests.hub.portal.factories import (
     csrf_from,
     make_member,
     make_org,
+    make_token,
     new_address,
 )
 
@@ -207,3 +209,37 @@ def test_the_same_user_signs_in_three_times_then_mistypes(
             select(LoginAttempt.at).where(LoginAttempt.email == member.email)
         ).all()
     assert len(attempts) == 4 and all(at.tzinfo is not None for at in attempts)
+
+
+def test_refused_credentials_are_audited_and_change_nothing(
+    any_portal_app: FastAPI, any_portal_db: PortalDb
+) -> None:
+    org, other = make_org(any_portal_db.owner), make_org(any_portal_db.owner)
+    member = make_member(any_portal_db.owner, org.org_id, Role.admin)
+    token = make_token(any_portal_db.owner, member)
+    client = TestClient(any_portal_app, raise_server_exceptions=False)
+    bearer = {"Authorization": f"Bearer {token}"}
+    # Another org's objects with a valid token: 404, and nothing created there.
+    wrong_org = client.post(
+        f"/api/v1/orgs/{other.org_id}/stations", json={"id": "X1", "name": "x"}, headers=bearer
+    )
+    assert wrong_org.status_code == 404 and wrong_org.json()["error"]["code"] == "not_found"
+    forged = client.get(
+        f"/api/v1/orgs/{org.org_id}", headers={"Authorization": "Bearer avz_forged-token-value"}
+    )
+    assert forged.status_code == 401 and "invalid, expired or revoked" in forged.text
+    stale = TestClient(any_portal_app, cookies={"altaviz_session": "tampered-or-expired-value"})
+    expired = stale.get(f"/api/v1/orgs/{org.org_id}")
+    assert expired.status_code == 401 and "session has expired" in expired.text
+    with session_scope(any_portal_db.owner) as session:
+        actions = session.scalars(
+            select(AuditEvent.action).where(
+                AuditEvent.action.in_(
+                    ["auth.token_wrong_org", "auth.token_refused", "auth.session_refused"]
+                ),
+                AuditEvent.outcome == "failure",
+            )
+        ).all()
+        stations = session.scalars(select(Station.id).where(Station.org_id == other.org_id)).all()
+    assert {"auth.token_wrong_org", "auth.token_refused", "auth.session_refused"} <= set(actions)
+    assert "X1" not in stations

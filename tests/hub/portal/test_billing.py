@@ -5,10 +5,13 @@ Never the real API: every Stripe call goes to a server on loopback.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,10 +20,12 @@ import pytest
 import stripe
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from hub.db.models import Organization
 from hub.db.session import session_scope
 from hub.portal.app import create_app
+from hub.portal.audit.models import AuditEvent
 from hub.portal.billing.models import BillingAccount
 from hub.portal.tenancy import Role
 from tests.hub.portal.conftest import PortalDb, portal_settings
@@ -31,7 +36,9 @@ from tests.support.services import free_port, wait_for_port
 pytestmark = pytest.mark.postgres
 
 WEBHOOK_SECRET = "whsec_test_portal_webhooks"
-STANDARD_PRICE = "standard-monthly"
+OPERATIONS_MONTHLY = "operations-monthly"
+OPERATIONS_ANNUAL = "operations-annual"
+PILOT_ANNUAL = "pilot-annual"
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +61,10 @@ def _stripe_settings(api_base: str) -> dict[str, Any]:
         "api_key": "sk_test_portal",
         "webhook_secret": WEBHOOK_SECRET,
         "api_base": api_base,
-        "prices": {"standard": STANDARD_PRICE},
+        "prices": {
+            "operations": {"monthly": OPERATIONS_MONTHLY, "annual": OPERATIONS_ANNUAL},
+            "pilot": {"annual": PILOT_ANNUAL},
+        },
     }
 
 
@@ -80,24 +90,24 @@ def test_subscription_webhook_from_localstripe_upgrades_the_plan(
             params={"metadata": {"org_id": org.org_id}, "source": card.id}
         )
         client.v1.plans.create(
-            params={"id": STANDARD_PRICE, "amount": 50000, "currency": "usd",
-                    "interval": "month", "product": {"name": "Standard"}}
+            params={"id": OPERATIONS_MONTHLY, "amount": 50000, "currency": "usd",
+                    "interval": "month", "product": {"name": "Operations"}}
         )  # fmt: skip
         client.v1.subscriptions.create(
-            params={"customer": customer.id, "items": [{"plan": STANDARD_PRICE}],
+            params={"customer": customer.id, "items": [{"plan": OPERATIONS_MONTHLY}],
                     "metadata": {"org_id": org.org_id}}
         )  # fmt: skip
         deadline = time.monotonic() + 15
-        plan = "trial"
-        while time.monotonic() < deadline and plan != "standard":
+        plan = "pilot"
+        while time.monotonic() < deadline and plan != "operations":
             time.sleep(0.3)
             with session_scope(portal_db.owner) as session:
                 plan = session.get(Organization, org.org_id).plan  # type: ignore[union-attr]
-    assert plan == "standard"
+    assert plan == "operations"
     with session_scope(portal_db.owner) as session:
         account = session.get(BillingAccount, org.org_id)
         assert account is not None and account.stripe_customer_id == customer.id
-        assert account.status == "active"
+        assert account.status == "active" and account.interval == "monthly"
 
 
 def test_webhook_with_a_bad_signature_is_refused(portal_db: PortalDb) -> None:
@@ -109,7 +119,7 @@ def test_webhook_with_a_bad_signature_is_refused(portal_db: PortalDb) -> None:
     event = {
         "id": "evt_forged", "type": "customer.subscription.updated",
         "data": {"object": {"id": "sub_x", "status": "active", "metadata": {"org_id": org.org_id},
-                            "items": {"data": [{"plan": {"id": STANDARD_PRICE}}]}}},
+                            "items": {"data": [{"plan": {"id": OPERATIONS_MONTHLY}}]}}},
     }  # fmt: skip
     response = TestClient(app).post(
         "/api/v1/billing/stripe-webhook", content=json.dumps(event),
@@ -118,20 +128,22 @@ def test_webhook_with_a_bad_signature_is_refused(portal_db: PortalDb) -> None:
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "invalid_input"
     with session_scope(portal_db.owner) as session:
-        assert session.get(Organization, org.org_id).plan == "trial"  # type: ignore[union-attr]
+        assert session.get(Organization, org.org_id).plan == "pilot"  # type: ignore[union-attr]
 
 
 def _fake_stripe() -> tuple[FastAPI, list[tuple[str, dict[str, Any]]]]:
-    """Checkout and the billing portal are not in localstripe: a small local fake answers."""
+    """Checkout and the billing portal are not in localstripe: a small local fake answers
+    (and records each call's form and its Idempotency-Key header)."""
     calls: list[tuple[str, dict[str, Any]]] = []
     fake = FastAPI()
 
     @fake.post("/v1/{resource:path}")
     async def create(resource: str, request: Request) -> dict[str, Any]:
         form = dict((await request.form()).multi_items())
+        form["idempotency-key"] = request.headers.get("idempotency-key")
         calls.append((resource, form))
         prefix = {"customers": "cus", "checkout/sessions": "cs", "billing_portal/sessions": "bps"}
-        object_id = f"{prefix[resource]}_{len(calls)}"
+        object_id = f"{prefix[resource]}_{uuid.uuid4().hex[:14]}"
         return {"id": object_id, "object": resource, "url": f"https://pay.example/{object_id}"}
 
     return fake, calls
@@ -148,7 +160,9 @@ def test_owner_starts_checkout_and_opens_the_billing_portal(portal_db: PortalDb)
         owner = make_member(portal_db.owner, org.org_id, Role.owner)
         browser = Browser(app).login(owner.email)
         checkout = browser.api(
-            "POST", f"/api/v1/orgs/{org.org_id}/billing/checkout", json={"plan": "standard"}
+            "POST",
+            f"/api/v1/orgs/{org.org_id}/billing/checkout",
+            json={"plan": "operations", "interval": "annual"},
         )
         assert checkout.status_code == 200, checkout.text
         assert checkout.json()["url"].startswith("https://pay.example/cs_")
@@ -159,15 +173,116 @@ def test_owner_starts_checkout_and_opens_the_billing_portal(portal_db: PortalDb)
     session_params = calls[1][1]
     assert session_params["client_reference_id"] == org.org_id
     assert session_params["subscription_data[metadata][org_id]"] == org.org_id
-    assert session_params["line_items[0][price]"] == STANDARD_PRICE
+    assert session_params["line_items[0][price]"] == OPERATIONS_ANNUAL
 
 
-def test_plan_limits_are_enforced(portal_app: FastAPI, portal_db: PortalDb) -> None:
-    org = make_org(portal_db.owner, stations=5)  # the trial plan's limit
-    admin = make_member(portal_db.owner, org.org_id, Role.admin)
-    browser = Browser(portal_app).login(admin.email)
-    refused = browser.api(
-        "POST", f"/api/v1/orgs/{org.org_id}/stations", json={"id": "SIXTH", "name": "Sixth"}
+def test_outgoing_calls_carry_idempotency_keys_and_one_customer_per_org(
+    portal_db: PortalDb,
+) -> None:
+    fake, calls = _fake_stripe()
+    with serve(fake) as stripe_url:
+        app = create_app(
+            portal_settings(portal_db.app_url, portal={"stripe": _stripe_settings(stripe_url)}),
+            engine=portal_db.app,
+        )
+        org = make_org(portal_db.owner)
+        owner = make_member(portal_db.owner, org.org_id, Role.owner)
+        browser = Browser(app).login(owner.email)
+        url = f"/api/v1/orgs/{org.org_id}/billing/checkout"
+        for _ in range(2):
+            answer = browser.api("POST", url, json={"plan": "operations"})
+            assert answer.status_code == 200, answer.text
+        for body, why in (
+            ({"plan": "free"}, "plan"),
+            ({"plan": "operations", "interval": "weekly"}, "interval"),
+            ({"plan": "pilot"}, "No Stripe price"),  # a real plan without a price: refused
+        ):
+            refused = browser.api("POST", url, json=body)
+            assert refused.status_code == 422 and why in refused.text, body
+    assert [resource for resource, _ in calls] == [
+        "customers",
+        "checkout/sessions",
+        "checkout/sessions",
+    ]  # the second checkout reuses the org's customer
+    keys = [form["idempotency-key"] for _, form in calls]
+    assert keys[0] == f"altaviz-customer-{org.org_id}"
+    assert all(key and key.startswith("altaviz-checkout-") for key in keys[1:])
+    assert calls[1][1]["line_items[0][price]"] == OPERATIONS_MONTHLY
+
+
+def _signed(event: dict[str, Any], *, at: int | None = None) -> dict[str, Any]:
+    payload = json.dumps(event).encode()
+    stamp = at or int(time.time())
+    mac = hmac.new(WEBHOOK_SECRET.encode(), f"{stamp}.".encode() + payload, hashlib.sha256)
+    return {"content": payload, "headers": {"stripe-signature": f"t={stamp},v1={mac.hexdigest()}"}}
+
+
+def _subscription_event(
+    event_id: str, org_id: str, *, created: int, status: str, price: str
+) -> dict[str, Any]:
+    return {
+        "id": event_id, "type": "customer.subscription.updated", "created": created,
+        "data": {"object": {"id": f"sub_{org_id}", "customer": f"cus_{org_id}", "status": status,
+                            "metadata": {"org_id": org_id},
+                            "items": {"data": [{"price": {"id": price}}]}}},
+    }  # fmt: skip
+
+
+def test_webhooks_apply_once_in_order_and_refuse_unknown_prices_and_replays(
+    portal_db: PortalDb,
+) -> None:
+    app = create_app(
+        portal_settings(portal_db.app_url, portal={"stripe": _stripe_settings("http://x")}),
+        engine=portal_db.app,
     )
-    assert refused.status_code == 402
-    assert refused.json()["error"]["code"] == "plan_limit"
+    org = make_org(portal_db.owner, stations=7)  # more than Pilot includes
+    client = TestClient(app)
+    hook = "/api/v1/billing/stripe-webhook"
+
+    def plan_and_status() -> tuple[str, str]:
+        with session_scope(portal_db.owner) as session:
+            account = session.get(BillingAccount, org.org_id)
+            plan = session.get(Organization, org.org_id).plan  # type: ignore[union-attr]
+            return plan, account.status if account else "none"
+
+    newer = _subscription_event("evt_new", org.org_id, created=2000, status="active",
+                                price=OPERATIONS_ANNUAL)  # fmt: skip
+    first = client.post(hook, **_signed(newer))
+    assert first.status_code == 200 and first.json() == {"received": True, "applied": True}
+    assert plan_and_status() == ("operations", "active")
+    assert client.post(hook, **_signed(newer)).json()["applied"] is False  # re-delivered
+    # A late, older event (the org was still past due then) changes nothing.
+    older = _subscription_event("evt_old", org.org_id, created=1000, status="past_due",
+                                price=OPERATIONS_MONTHLY)  # fmt: skip
+    assert client.post(hook, **_signed(older)).json()["applied"] is False
+    assert plan_and_status() == ("operations", "active")
+    # An unknown price is refused, never treated as free; Stripe will retry it.
+    unknown = _subscription_event("evt_unknown", org.org_id, created=3000, status="active",
+                                  price="price_from_elsewhere")  # fmt: skip
+    refused = client.post(hook, **_signed(unknown))
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "unknown_price"
+    # A replay of a signed event from long ago, and a forged signature: refused.
+    late = _subscription_event("evt_replay", org.org_id, created=4000, status="canceled",
+                               price=OPERATIONS_MONTHLY)  # fmt: skip
+    assert client.post(hook, **_signed(late, at=int(time.time()) - 600)).status_code == 422
+    forged = _signed(late)
+    forged["headers"]["stripe-signature"] = forged["headers"]["stripe-signature"][:-4] + "0000"
+    assert client.post(hook, **forged).status_code == 422
+    assert plan_and_status() == ("operations", "active")
+    with session_scope(portal_db.owner) as session:
+        audit = session.scalars(
+            select(AuditEvent.action)
+            .where(AuditEvent.action.in_(["billing.event_out_of_order", "billing.webhook_refused"]))
+            .where((AuditEvent.org_id == org.org_id) | AuditEvent.org_id.is_(None))
+        ).all()
+    assert audit.count("billing.event_out_of_order") == 1
+    assert audit.count("billing.webhook_refused") >= 3
+    # A downgrade to Pilot (5 stations) leaves the org over the limit: noted, nothing deleted.
+    down = _subscription_event("evt_down", org.org_id, created=5000, status="active",
+                               price=PILOT_ANNUAL)  # fmt: skip
+    assert client.post(hook, **_signed(down)).json()["applied"] is True
+    assert plan_and_status() == ("pilot", "active")
+    with session_scope(portal_db.owner) as session:
+        account = session.get(BillingAccount, org.org_id)
+        assert account is not None and account.over_limit_since is not None
+        assert account.interval == "annual"

@@ -45,8 +45,9 @@ class Tenants:
 
 @pytest.fixture(scope="module")
 def tenants(portal_app: FastAPI, portal_db: PortalDb) -> Tenants:
-    a = make_org(portal_db.owner, stations=4)
-    b = make_org(portal_db.owner, stations=4)
+    # Enterprise: every route is in the plan, so a plan gate never answers before tenancy.
+    a = make_org(portal_db.owner, stations=4, plan="enterprise")
+    b = make_org(portal_db.owner, stations=4, plan="enterprise")
     owner_a = make_member(portal_db.owner, a.org_id, Role.owner)
     owner_b = make_member(portal_db.owner, b.org_id, Role.owner)
     b_objects = seed_org_b_objects(portal_db.owner, b, owner_b)

@@ -18,7 +18,7 @@ def test_one_gauge_per_sensor_with_status() -> None:
     assert tuple(drawn) == SENSOR_FIELDS
     assert drawn["vibration_mms"].status == "critical"
     assert drawn["discharge_temp_f"].status == "warning"
-    assert drawn["suction_pressure_psi"].status == "ok"
+    assert drawn["suction_pressure_psi"].status == "normal"
     assert drawn["discharge_pressure_psi"].status == "unknown"
     assert drawn["discharge_pressure_psi"].value_arc == ""
     assert drawn["vibration_mms"].value_arc.startswith("M ")
@@ -29,7 +29,7 @@ def test_low_is_bad_for_suction_pressure() -> None:
     suction = SENSORS["suction_pressure_psi"]
     assert suction.status(19.0) == "critical"
     assert suction.status(24.0) == "warning"
-    assert suction.status(80.0) == "ok"
+    assert suction.status(80.0) == "normal"
 
 
 def test_values_outside_the_dial_are_clamped() -> None:

@@ -69,6 +69,22 @@ ACTIONS = [
         lambda o: {"name": "Renamed org"},
     ),
     Action("audit.view", "GET", lambda o, x: f"/api/v1/orgs/{o.org_id}/audit"),
+    Action(
+        "workflows.manage",
+        "POST",
+        lambda o, x: f"/api/v1/orgs/{o.org_id}/workflows/rules",
+        lambda o: {
+            "name": "Hot discharge",
+            "sensor": "discharge_temp_f",
+            "comparison": ">",
+            "value": 300.0,
+            "for_min": 10,
+            "severity": "critical",
+        },
+    ),
+    Action(
+        "workflows.manage", "GET", lambda o, x: f"/api/v1/orgs/{o.org_id}/workflows/notifications"
+    ),
     Action("billing.manage", "GET", lambda o, x: f"/api/v1/orgs/{o.org_id}/billing"),
     Action("org.delete", "DELETE", lambda o, x: f"/api/v1/orgs/{o.org_id}"),
 ]
@@ -90,6 +106,7 @@ LEAST_ROLE = {
     "tokens.manage": Role.admin,
     "team.manage": Role.admin,
     "audit.view": Role.admin,
+    "workflows.manage": Role.admin,
     "billing.manage": Role.owner,
     "org.delete": Role.owner,
 }

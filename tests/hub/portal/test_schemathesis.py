@@ -28,7 +28,7 @@ EXAMPLES = 20
 def target(portal_db: PortalDb) -> tuple[str, dict[str, str]]:
     """An admin's token (owner-only operations such as deleting the org are refused, nearly
     everything else runs for real) and ids of real objects in the admin's org."""
-    org = make_org(portal_db.owner, stations=3)
+    org = make_org(portal_db.owner, stations=3, plan="enterprise")
     owner = make_member(portal_db.owner, org.org_id, Role.owner)
     admin = make_member(portal_db.owner, org.org_id, Role.admin)
     objects = {**seed_org_b_objects(portal_db.owner, org, owner), "org_id": org.org_id}

@@ -1,5 +1,6 @@
 // Compressor detail: time series of the six sensors with their thresholds drawn, the
-// anomaly score, and the discharge-temperature drift forecast (uPlot, data from /api/v1).
+// anomaly score, remaining useful life over time and the discharge-temperature drift forecast
+// (uPlot, data from /api/v1).
 (function () {
   "use strict";
   var root = document.getElementById("charts");
@@ -75,6 +76,13 @@
       chart("Anomaly score", "", data.anomaly.t, [{ label: "score", colour: "#6f42c1", values: data.anomaly.score }],
         [{ value: data.anomaly.threshold, colour: "#c9252d" }]);
     }
+    if (data.rul && data.rul.t.length) {
+      chart("Remaining useful life", "h", data.rul.t, [
+        { label: "RUL", colour: "#0b5cad", values: data.rul.series },
+        { label: "upper (90 %)", colour: "#9fb3c8", values: data.rul.upper, width: 1, dash: [4, 4] },
+        { label: "lower (10 %)", colour: "#9fb3c8", values: data.rul.lower, width: 1, dash: [4, 4] }
+      ], []);
+    }
     if (data.drift && data.drift.t.length) {
       chart("Discharge temperature forecast", "°F", data.drift.t, [
         { label: "forecast", colour: "#c9252d", values: data.drift.forecast },
@@ -85,6 +93,7 @@
   }
 
   function load(url, draw) {
+    if (!url) { return Promise.resolve(); }  // not in the org's plan (ML features)
     return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) { if (!response.ok) { throw new Error(String(response.status)); } return response.json(); })
       .then(draw);

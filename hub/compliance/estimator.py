@@ -8,7 +8,9 @@ in the mode; plus every blowdown's vented volume. Combustion: brake horsepower-h
 from the readings times the driver's heat rate gives fuel energy (HHV); CO2 and N2O by
 Subpart C factors; CH4 by the engine's AP-42 factor (methane slip), with the Table C-2
 figure shown beside it, since applying C-2 to engines is the prototype's error.
-Every constant comes from config/emission_factors.yaml; GWPs by reporting year.
+Every constant comes from rules/emission_factors.yaml and, for GWPs and densities, from
+the Subpart W rules of the reporting year. An engineering estimate over simulator runs
+(`altaviz-hub compliance check-run`), not the Subpart W calculator (`subpart_w`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from models.emission_factors import EmissionFactors
+from hub.compliance.factors import EmissionFactors
 from shared.fleet import Fleet
 from shared.schema import OperatingState
 
@@ -83,13 +85,21 @@ class SourceEstimate:
 
 
 def _vent(
-    factors: EmissionFactors, asset: CompressorAsset, source: str, gas_scf: float, method: str, gwp_ch4: float
+    factors: EmissionFactors,
+    asset: CompressorAsset,
+    source: str,
+    gas_scf: float,
+    method: str,
+    reporting_year: int,
 ) -> SourceEstimate:
-    density = factors.gas_density_kg_per_scf
+    density = factors.gas_density_kg_per_scf(reporting_year)
+    gwp_ch4 = factors.gwp(reporting_year).ch4
     co2_fraction = factors.reciprocating_compressor_venting.gas_co2_mole_fraction.value
-    ch4_t = gas_scf * asset.methane_mole_fraction * density["ch4"].value * 1e-3
-    co2_t = gas_scf * co2_fraction * density["co2"].value * 1e-3
-    return SourceEstimate(asset.compressor_id, source, gas_scf, ch4_t, co2_t, 0.0, co2_t + ch4_t * gwp_ch4, method)
+    ch4_t = gas_scf * asset.methane_mole_fraction * density.ch4 * 1e-3
+    co2_t = gas_scf * co2_fraction * density.co2 * 1e-3
+    return SourceEstimate(
+        asset.compressor_id, source, gas_scf, ch4_t, co2_t, 0.0, co2_t + ch4_t * gwp_ch4, method
+    )
 
 
 def venting(
@@ -101,25 +111,47 @@ def venting(
     reporting_year: int,
 ) -> list[SourceEstimate]:
     """Continuous venting by mode and blowdown events."""
-    gwp = factors.gwp(reporting_year).ch4
     vent = factors.reciprocating_compressor_venting
-    by_mode = hours.pivot_table(index="compressor_id", columns="mode", values="hours", aggfunc="sum").fillna(0.0)
+    by_mode = hours.pivot_table(
+        index="compressor_id", columns="mode", values="hours", aggfunc="sum"
+    ).fillna(0.0)
     estimates = []
     for compressor, asset in sorted(assets.items()):
         row = by_mode.loc[compressor] if compressor in by_mode.index else pd.Series(dtype=float)
         for source, measured, default, per_throw in (
             ("rod_packing", asset.packing_scfh_per_throw, vent.rod_packing_scfh_per_throw, True),
-            ("blowdown_valve_leak", asset.blowdown_valve_scfh, vent.blowdown_valve_leak_scfh, False),
-            ("isolation_valve_leak", asset.isolation_valve_scfh, vent.isolation_valve_leak_scfh, False),
+            (
+                "blowdown_valve_leak",
+                asset.blowdown_valve_scfh,
+                vent.blowdown_valve_leak_scfh,
+                False,
+            ),
+            (
+                "isolation_valve_leak",
+                asset.isolation_valve_scfh,
+                vent.isolation_valve_leak_scfh,
+                False,
+            ),
         ):
             rate = measured if measured is not None else default.value
             rate *= asset.throws if per_throw else 1
             mode_h = sum(float(row.get(mode, 0.0)) for mode in default.modes)
             method = "as-found rate" if measured is not None else f"default rate [{default.status}]"
-            estimates.append(_vent(factors, asset, source, rate * mode_h, f"{method} x mode hours", gwp))
+            estimates.append(
+                _vent(
+                    factors, asset, source, rate * mode_h, f"{method} x mode hours", reporting_year
+                )
+            )
         events = blowdowns[blowdowns["compressor_id"] == compressor]
         estimates.append(
-            _vent(factors, asset, "blowdowns", float(events["vented_scf"].sum()), f"{len(events)} event volume(s)", gwp)
+            _vent(
+                factors,
+                asset,
+                "blowdowns",
+                float(events["vented_scf"].sum()),
+                f"{len(events)} event volume(s)",
+                reporting_year,
+            )
         )
     return estimates
 
@@ -146,7 +178,9 @@ def combustion(
         n2o_t = mmbtu * fuel.n2o_kg_per_mmbtu.value * 1e-3
         scf = mmbtu / fuel.higher_heating_value_mmbtu_per_scf.value
         co2e = co2_t + ch4_t * gwp.ch4 + n2o_t * gwp.n2o
-        estimates.append(SourceEstimate(compressor, "combustion", scf, ch4_t, co2_t, n2o_t, co2e, citation))
+        estimates.append(
+            SourceEstimate(compressor, "combustion", scf, ch4_t, co2_t, n2o_t, co2e, citation)
+        )
     return estimates
 
 
@@ -160,7 +194,10 @@ def bhp_hours_from_frame(frame: pd.DataFrame, *, interval_s: float) -> dict[str,
 def table_c2_ch4_t(factors: EmissionFactors, estimates: list[SourceEstimate]) -> float:
     """What engine CH4 would be with Table C-2's generic factor (for the comparison line)."""
     fuel = factors.natural_gas_fuel
-    mmbtu = sum(e.gas_scf for e in estimates if e.source == "combustion") * fuel.higher_heating_value_mmbtu_per_scf.value
+    mmbtu = (
+        sum(e.gas_scf for e in estimates if e.source == "combustion")
+        * fuel.higher_heating_value_mmbtu_per_scf.value
+    )
     return mmbtu * fuel.ch4_kg_per_mmbtu_table_c2.value * 1e-3
 
 

@@ -1,4 +1,8 @@
-"""The one cited emission-factor file (config/emission_factors.yaml), loaded and validated."""
+"""The estimator's cited engineering factors (rules/emission_factors.yaml), loaded and validated.
+
+GWPs and gas densities are not repeated here: they come from the Subpart W rules
+(rules/subpart_w.yaml) for the reporting year, so each constant lives in one file.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,10 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from models.errors import InputFileError
+from hub.compliance import rules
+from hub.compliance.errors import InputError
 
-DEFAULT_PATH = Path(__file__).resolve().parents[1] / "config" / "emission_factors.yaml"
+DEFAULT_PATH = Path(__file__).resolve().parent / "rules" / "emission_factors.yaml"
 LB_TO_KG = 0.45359237
 
 Status = Literal["confirmed", "verify", "default"]
@@ -25,16 +30,6 @@ class Cited(_Strict):
     citation: str
     status: Status
     modes: list[str] = Field(default_factory=list)
-
-
-class Gwp(_Strict):
-    from_reporting_year: int
-    to_reporting_year: int | None
-    co2: float
-    ch4: float
-    n2o: float
-    citation: str
-    status: Status
 
 
 class EngineType(_Strict):
@@ -77,22 +72,19 @@ class WasteCharge(_Strict):
 class EmissionFactors(_Strict):
     version: int
     checked_on: str
-    global_warming_potentials: list[Gwp]
-    gas_density_kg_per_scf: dict[Literal["ch4", "co2"], Cited]
-    standard_conditions: dict[str, Cited]
     natural_gas_fuel: Fuel
     engine_ch4_lb_per_mmbtu: dict[str, Cited]
     engine_types: dict[str, EngineType]
     reciprocating_compressor_venting: Venting
     methane_waste_emissions_charge: WasteCharge
 
-    def gwp(self, reporting_year: int) -> Gwp:
-        """The GWP row in force for a reporting year."""
-        for row in self.global_warming_potentials:
-            upper = row.to_reporting_year if row.to_reporting_year is not None else 10**6
-            if row.from_reporting_year <= reporting_year <= upper:
-                return row
-        raise KeyError(f"no global warming potentials for reporting year {reporting_year}")
+    def gwp(self, reporting_year: int) -> rules.Gwp:
+        """Table A-1 GWPs in force for a reporting year (from the Subpart W rules)."""
+        return rules.subpart_w(reporting_year).gwp
+
+    def gas_density_kg_per_scf(self, reporting_year: int) -> rules.Density:
+        """Eq. W-36 densities in force for a reporting year (from the Subpart W rules)."""
+        return rules.subpart_w(reporting_year).version.density_kg_per_scf
 
     def engine_ch4_kg_per_mmbtu(self, driver_model: str | None) -> tuple[float, str]:
         """(kg CH4 per MMBtu, citation) for a driver model; 4-stroke lean-burn when unknown."""
@@ -108,10 +100,10 @@ def load_emission_factors(path: Path | None = None) -> EmissionFactors:
     try:
         document = yaml.safe_load(path.read_text())
     except OSError as exc:
-        raise InputFileError(f"cannot read {path}: {exc}") from None
+        raise InputError(f"cannot read {path}: {exc}") from None
     try:
         return EmissionFactors.model_validate(document)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise InputFileError(f"{path}: {where}: {first['msg']}") from None
+        raise InputError(f"{path}: {where}: {first['msg']}") from None

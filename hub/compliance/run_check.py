@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from models.emission_factors import load_emission_factors
-from models.emissions import (
+from hub.compliance.estimator import (
     assets_from_fleet,
     bhp_hours_from_frame,
     combustion,
@@ -14,6 +13,7 @@ from models.emissions import (
     table_c2_ch4_t,
     venting,
 )
+from hub.compliance.factors import load_emission_factors
 from models.fleet_runs import FleetRun
 from shared.fleet import load_fleet
 
@@ -34,7 +34,7 @@ def emissions_lines(run: FleetRun, fleet_path: Path, factors_path: Path | None) 
     gwp = factors.gwp(year)
     lines = [
         f"Emissions estimator ({len(assets)} compressors, {run.start:%Y-%m-%d} .. {run.end:%Y-%m-%d}, "
-        f"GWP CH4 {gwp.ch4:g} for reporting year {year}; factors {factors_path or 'config/emission_factors.yaml'})",
+        f"GWP CH4 {gwp.ch4:g} for reporting year {year}; factors {factors_path or 'hub/compliance/rules/emission_factors.yaml'})",
         f"  {'source':<22}{'CH4 t':>10}{'CO2 t':>12}{'N2O t':>9}{'CO2e t':>12}",
     ]
     for source, row in totals.iterrows():
@@ -61,11 +61,20 @@ def emissions_lines(run: FleetRun, fleet_path: Path, factors_path: Path | None) 
         "rates cannot see until the next survey)"
     )
     fuel_true_mmbtu = float(truth["fuel_scfh"].sum()) * hours * 1020.0 / 1e6
-    fuel_est = sum(e.gas_scf for e in burn) * factors.natural_gas_fuel.higher_heating_value_mmbtu_per_scf.value
-    lines.append(f"  fuel energy vs truth: estimated {fuel_est:,.0f} MMBtu, truth {fuel_true_mmbtu:,.0f} MMBtu")
+    fuel_est = (
+        sum(e.gas_scf for e in burn)
+        * factors.natural_gas_fuel.higher_heating_value_mmbtu_per_scf.value
+    )
+    lines.append(
+        f"  fuel energy vs truth: estimated {fuel_est:,.0f} MMBtu, truth {fuel_true_mmbtu:,.0f} MMBtu"
+    )
     true_blowdown = float(run.events.blowdowns["methane_scf"].sum())
     est_blowdown = sum(
-        e.gas_scf * assets[e.compressor_id].methane_mole_fraction for e in vent if e.source == "blowdowns"
+        e.gas_scf * assets[e.compressor_id].methane_mole_fraction
+        for e in vent
+        if e.source == "blowdowns"
     )
-    lines.append(f"  blowdown CH4 vs truth: estimated {est_blowdown:,.0f} scf, truth {true_blowdown:,.0f} scf")
+    lines.append(
+        f"  blowdown CH4 vs truth: estimated {est_blowdown:,.0f} scf, truth {true_blowdown:,.0f} scf"
+    )
     return lines

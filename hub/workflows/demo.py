@@ -1,0 +1,163 @@
+"""The workflows inside `altaviz demo`: the scheduler and the dispatcher on the demo's
+serving database, a local SMTP sink keeping every e-mail under a directory, an on-call
+admin so the escalation ladder has someone at each step, and the notifications sent
+(for the closing summary).
+
+The demo's workflows run on data time: `DataClock` is the newest reading the serving
+database holds, so escalation and freshness follow the simulated story however fast it
+runs and however far the lakehouse lags behind the simulator.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import Engine, func, select
+
+from hub.db.base import as_utc
+from hub.db.session import session_scope, set_tenant
+from hub.serving.models import StationFreshness
+from hub.settings import HubSettings, SmtpSettings
+from hub.workflows.clock import Clock
+from hub.workflows.context import title_of
+from hub.workflows.jobs import WorkflowRunner
+from hub.workflows.models import Notification
+from hub.workflows.scheduler import org_ids
+from hub.workflows.smtp_sink import SmtpSink
+from hub.workflows.timeline import find_alert
+
+ONCALL_EMAIL = "oncall.admin@lonestar.example"
+
+
+class DataClock:
+    """The newest reading time in the serving database (never goes backwards).
+
+    Reads across organisations, so it is for the embedded SQLite database (the demo);
+    a production hub runs on the wall clock (SystemClock).
+    """
+
+    def __init__(self, engine: Engine, *, start: datetime | None = None) -> None:
+        self.engine = engine
+        self._latest = start or datetime(1970, 1, 1, tzinfo=UTC)
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with session_scope(self.engine) as session:
+            newest = session.scalar(select(func.max(StationFreshness.last_reading_at)))
+        with self._lock:
+            if newest is not None and as_utc(newest) > self._latest:
+                self._latest = as_utc(newest)
+            return self._latest
+
+
+@dataclass
+class SentNotification:
+    data_time: datetime
+    channel: str
+    recipient: str
+    alert: str
+    event: str
+    status: str
+
+
+@dataclass
+class DemoWorkflows:
+    runner: WorkflowRunner
+    sink: SmtpSink
+    engine: Engine
+
+    def stop(self) -> None:
+        self.runner.stop()
+        self.runner.dispatcher.run_once()  # what the last tick queued
+        self.sink.stop()
+
+    def notifications(self) -> list[SentNotification]:
+        return notifications_sent(self.engine)
+
+
+def add_oncall_admin(engine: Engine, org_id: str) -> str:
+    """An admin without a password (e-mail only), so the ladder's admin step reaches someone."""
+    from hub.portal.auth import service as auth
+    from hub.portal.orgs.models import Membership
+    from hub.portal.tenancy import Role, set_db_scope
+
+    with session_scope(engine, org_id=org_id) as session:
+        user = auth.get_user_by_email(session=session, email=ONCALL_EMAIL) or auth.create_user(
+            session=session, email=ONCALL_EMAIL, name="On-call admin", password=None
+        )
+        set_db_scope(session, user_id=user.id, org_id=org_id)
+        if session.get(Membership, (org_id, user.id)) is None:
+            session.add(Membership(org_id=org_id, user_id=user.id, role=Role.admin.value))
+    return ONCALL_EMAIL
+
+
+def start_demo_workflows(
+    settings: HubSettings,
+    engine: Engine,
+    *,
+    mail_dir: Path,
+    org_id: str,
+    clock: Clock | None = None,
+    interval_s: float = 2.0,
+    speed: float = 1.0,
+) -> DemoWorkflows:
+    """Start the SMTP sink (e-mails as .eml files under `mail_dir`) and the workflows.
+
+    `speed` (simulated seconds per real second) stretches the station-silence SLA to at
+    least ~20 real seconds of silence, so the lakehouse's own lag (stations land in
+    different micro-batches) is not taken for a silent station; a stopped edge agent says
+    it is offline and raises its alert at once whatever the SLA.
+    """
+    sink = SmtpSink(mail_dir).start()
+    smtp = SmtpSettings(host=sink.host, port=sink.port, sender="Altaviz <alerts@altaviz.local>")
+    add_oncall_admin(engine, org_id)
+    defaults = settings.workflows.defaults
+    sla_min = max(defaults.freshness_sla_min, math.ceil(speed * 20 / 60))
+    workflows = settings.workflows.model_copy(
+        update={
+            "interval_s": interval_s,
+            "defaults": defaults.model_copy(update={"freshness_sla_min": min(sla_min, 1440)}),
+        }
+    )
+    tuned = settings.model_copy(update={"workflows": workflows})
+    runner = WorkflowRunner(engine, tuned, clock=clock or DataClock(engine), smtp=smtp)
+    runner.start()
+    return DemoWorkflows(runner, sink, engine)
+
+
+def notifications_sent(engine: Engine) -> list[SentNotification]:
+    """Every notification in the outbox, oldest first (the demo's closing summary)."""
+    sent: list[SentNotification] = []
+    with session_scope(engine) as session:
+        for org_id in org_ids(session):
+            set_tenant(session, org_id)
+            rows = session.scalars(
+                select(Notification)
+                .where(Notification.org_id == org_id)
+                .order_by(Notification.data_time, Notification.created_at, Notification.id)
+            ).all()
+            for row in rows:
+                alert = find_alert(session, org_id, row.episode_id) if row.episode_id else None
+                where = (alert.compressor_id or alert.station_id) if alert is not None else "-"
+                label = (
+                    f"{title_of(alert.condition)} on {where}" if alert is not None else row.subject
+                )
+                sent.append(
+                    SentNotification(as_utc(row.data_time), row.channel, row.recipient, label,
+                                     row.event, row.status)
+                )  # fmt: skip
+    return sent
+
+
+def summary_lines(sent: list[SentNotification]) -> list[str]:
+    """One line per notification for the demo's closing summary."""
+    if not sent:
+        return ["no notifications were sent"]
+    return [
+        f"{n.data_time:%Y-%m-%d %H:%M}  {n.channel:<7} {n.recipient:<36} {n.alert} ({n.event}, {n.status})"
+        for n in sent
+    ]

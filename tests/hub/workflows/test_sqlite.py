@@ -1,0 +1,204 @@
+"""On SQLite (the embedded default): data-quality and rule alerts at exact driven times,
+and the demo's hook (scheduler + dispatcher threads, SMTP sink, summary)."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select, update
+
+from hub.db.migrate import upgrade
+from hub.db.session import make_engine, session_scope
+from hub.portal.demo import seed_demo
+from hub.serving.models import RecentMinute, StationFreshness
+from hub.workflows.clock import DrivenClock
+from hub.workflows.demo import (
+    ONCALL_EMAIL,
+    DataClock,
+    notifications_sent,
+    start_demo_workflows,
+    summary_lines,
+)
+from hub.workflows.jobs import build_jobs, workflow_context
+from hub.workflows.models import AlertRule, WorkflowAlert
+from hub.workflows.scheduler import Scheduler
+from hub.workflows.timeline import timeline
+from shared.schema import SENSOR_FIELDS
+from tests.hub.workflows.conftest import T0, hub_settings, minutes, seed_episode
+
+ORG = "demo-org"
+STATION, UNIT = "EF-KARNES", "COMP-001"
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Engine:
+    url = f"sqlite:///{tmp_path / 'serving.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    seed_demo(engine)
+    return engine
+
+
+def _minute(at_min: int, **values: float) -> RecentMinute:
+    sensors: dict[str, Any] = {}
+    for sensor in SENSOR_FIELDS:
+        value = values.get(sensor, 100.0 + at_min)  # moving: not frozen
+        sensors |= {f"{sensor}_mean": value, f"{sensor}_min": value, f"{sensor}_max": value}
+    return RecentMinute(org_id=ORG, compressor_id=UNIT, station_id=STATION,
+                        minute_start=minutes(at_min), n_readings=60, n_running=60, **sensors)  # fmt: skip
+
+
+def _alerts(engine: Engine) -> list[tuple[str, str, str | None]]:
+    with session_scope(engine, org_id=ORG) as session:
+        rows = session.scalars(
+            select(WorkflowAlert).order_by(WorkflowAlert.opened_at, WorkflowAlert.key)
+        )
+        return [(a.key, a.status, a.resolved_by) for a in rows]
+
+
+def test_frozen_sensor_and_a_rule_raise_close_and_resolve(engine: Engine) -> None:
+    with session_scope(engine, org_id=ORG) as session:
+        session.add(AlertRule(org_id=ORG, rule_id="r" * 32, version=1, name="Hot discharge",
+                              source="sensor", metric="discharge_temp_f", comparison=">",
+                              value=300.0, for_min=5, severity="critical", scope="compressor",
+                              scope_id=UNIT, enabled=True))  # fmt: skip
+    clock = DrivenClock(T0)
+    settings = hub_settings(
+        str(engine.url), defaults={"frozen_after_min": 20, "auto_resolve_after_min": 5}
+    )
+    scheduler = Scheduler(
+        engine, build_jobs(workflow_context(settings)), clock=clock, interval_s=60
+    )
+    for minute in range(0, 40):
+        # vibration frozen at 4.2 from minute 0 to 29; discharge temp above 300 from 10 to 31.
+        hot = 10 <= minute < 32
+        values: dict[str, float] = {"discharge_temp_f": (310.0 if hot else 250.0) + minute % 3}
+        if minute < 30:
+            values["vibration_mms"] = 4.2
+        with session_scope(engine, org_id=ORG) as session:
+            session.add(_minute(minute, **values))
+            session.merge(StationFreshness(org_id=ORG, station_id=STATION,
+                                           last_reading_at=minutes(minute),
+                                           last_received_at=minutes(minute),
+                                           compressors_reporting=1, readings_last_hour=60))  # fmt: skip
+        clock.set(minutes(minute))
+        result = scheduler.run_tick(minute)
+        assert (result.failed, result.partial) == ([], [])
+
+    with session_scope(engine, org_id=ORG) as session:
+        alerts = {a.key: a for a in session.scalars(select(WorkflowAlert))}
+        frozen = alerts["sensor:vibration_mms"]
+        rule = alerts["rule:" + "r" * 32]
+        # Frozen once the 20-minute window holds one value over 16 minutes (80%): minute 15;
+        # moving again at 30, resolved 5 minutes later (the org's hysteresis).
+        assert frozen.condition == "sensor_frozen:vibration_mms"
+        assert [(e.kind, e.at) for e in timeline(session, ORG, frozen.episode_id)] == [
+            ("raised", minutes(15)), ("cleared", minutes(30)), ("auto_resolved", minutes(35)),
+        ]  # fmt: skip
+        # Above 300 in every minute of the last 5 (10..14): raised at 14, critical, so the
+        # admins hear of it 15 minutes later; below again at 32, resolved at 37.
+        assert (rule.severity, rule.rule_version, rule.threshold) == ("critical", 1, 300.0)
+        assert [(e.kind, e.at) for e in timeline(session, ORG, rule.episode_id)] == [
+            ("raised", minutes(14)), ("escalated", minutes(29)), ("cleared", minutes(32)),
+            ("auto_resolved", minutes(37)),
+        ]  # fmt: skip
+        assert set(alerts) == {"sensor:vibration_mms", "rule:" + "r" * 32}  # nothing else
+
+
+def test_demo_hook_runs_sends_mail_and_summarises(engine: Engine, tmp_path: Path) -> None:
+    seed_episode(engine, ORG, "COMP-003", episode_id="demo-critical", severity="critical",
+                 opened_at=T0)  # fmt: skip
+    with session_scope(engine, org_id=ORG) as session:
+        session.add(StationFreshness(org_id=ORG, station_id=STATION, last_reading_at=T0,
+                                     last_received_at=T0, compressors_reporting=3,
+                                     readings_last_hour=180))  # fmt: skip
+    mail_dir = tmp_path / "mail"
+    demo = start_demo_workflows(hub_settings(str(engine.url)), engine, mail_dir=mail_dir,
+                                org_id=ORG, interval_s=0.2)  # fmt: skip
+    try:
+        with session_scope(engine, org_id=ORG) as session:  # the data moves on 70 minutes
+            session.execute(
+                update(StationFreshness).values(last_reading_at=T0 + timedelta(minutes=70))
+            )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and len(list(mail_dir.glob("*.eml"))) < 2:
+            time.sleep(0.1)
+    finally:
+        demo.stop()
+    assert DataClock(engine).now() == minutes(70)
+    sent = [n for n in notifications_sent(engine) if n.event == "escalated"]
+    assert {(n.recipient, n.channel, n.status) for n in sent} == {
+        (ONCALL_EMAIL, "email", "sent"),
+        ("operator@lonestar.example", "email", "sent"),
+    }
+    assert all(
+        n.alert == "Discharge temp high on COMP-003" and n.data_time == minutes(70) for n in sent
+    )
+    lines = summary_lines(sent)
+    assert any(
+        line.startswith("2026-07-01 13:10  email") and ONCALL_EMAIL in line for line in lines
+    )
+    mails = sorted(mail_dir.glob("*.eml"))
+    assert len(mails) == 2 and all(
+        b"Discharge temp high on COMP-003" in m.read_bytes() for m in mails
+    )
+
+
+def test_cleanup_archive_and_a_model_score_rule(engine: Engine) -> None:
+    from hub.serving.models import AlertEpisode, Prediction
+    from hub.workflows.models import Notification
+    from hub.workflows.outbox import enqueue
+
+    seed_episode(engine, ORG, "COMP-002", episode_id="superseded", severity="warning", opened_at=T0)
+    seed_episode(engine, ORG, "COMP-003", episode_id="closed-old", severity="warning", opened_at=T0)
+    with session_scope(engine, org_id=ORG) as session:
+        session.execute(update(AlertEpisode).where(AlertEpisode.episode_id == "superseded")
+                        .values(status="superseded"))  # fmt: skip
+        session.execute(update(AlertEpisode).where(AlertEpisode.episode_id == "closed-old")
+                        .values(status="closed", closed_at=T0))  # fmt: skip
+        old = enqueue(session, org_id=ORG, event="escalated", channel="email", recipient="a@b.example",
+                      severity="warning", subject="old", body="old", payload={},
+                      data_time=T0 - timedelta(days=100))  # fmt: skip
+        old.status = "sent"
+        session.add(AlertRule(org_id=ORG, rule_id="s" * 32, version=3, name="Anomalous",
+                              source="score", metric="anomaly", comparison=">=", value=0.8,
+                              for_min=5, severity="warning", scope="org", scope_id=None,
+                              enabled=True))  # fmt: skip
+        for minute in range(0, 8):
+            session.add(Prediction(org_id=ORG, compressor_id=UNIT, station_id=STATION,
+                                   model_id="anomaly-if", score_kind="anomaly",
+                                   scored_at=minutes(minute), model_version="1.0.0",
+                                   score=0.9 if minute >= 2 else 0.1))  # fmt: skip
+    # Auto-resolve off, so the closed episode waits for cleanup (stale after 1 h).
+    settings = hub_settings(
+        str(engine.url), defaults={"auto_resolve_enabled": False, "stale_after_h": 1}
+    )
+    scheduler = Scheduler(engine, build_jobs(workflow_context(settings)), clock=DrivenClock(T0),
+                          interval_s=60)  # fmt: skip
+    for tick, at in enumerate((minutes(6), minutes(59), minutes(60))):
+        scheduler.clock.set(at)  # type: ignore[attr-defined]
+        result = scheduler.run_tick(tick)
+        assert (result.failed, result.partial) == ([], [])
+        if tick == 1:
+            with session_scope(engine, org_id=ORG) as session:
+                closed = session.get(AlertEpisode, (ORG, "closed-old"))
+                assert closed is not None and closed.resolved_at is None  # not stale yet
+
+    with session_scope(engine, org_id=ORG) as session:
+        superseded = session.get(AlertEpisode, (ORG, "superseded"))
+        closed = session.get(AlertEpisode, (ORG, "closed-old"))
+        assert superseded is not None and closed is not None
+        assert superseded.resolved_by == "workflows" and "superseded" in (
+            superseded.resolution_note or ""
+        )
+        assert closed.resolution_note == "Cleaned up: expired: closed for more than 1 h."
+        archived = session.get(Notification, (ORG, old.id))
+        assert archived is not None and archived.archived_at == minutes(6)  # kept, archived
+        score = session.scalars(select(WorkflowAlert).where(WorkflowAlert.source == "rule")).one()
+        # Scores >= 0.8 in every minute of (1, 6]: raised at the first tick, by version 3.
+        assert (score.opened_at, score.rule_version, score.severity) == (minutes(6), 3, "warning")
+        assert score.condition == "rule:Anomalous"
