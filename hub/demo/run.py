@@ -121,6 +121,7 @@ class Demo:
     def run(self) -> int:
         from hub.broker import EmbeddedBroker
         from hub.ingest.events import StationEventsWorker
+        from hub.ingest.hotpath import HotPath
         from hub.ingest.worker import IngestWorker
         from hub.lakehouse.spark import build_spark
         from hub.portal.demo import start_demo_portal
@@ -174,7 +175,8 @@ class Demo:
         serving = prepare_serving(hub)
         broker = EmbeddedBroker(port=self.port)
         broker.start()
-        ingest = IngestWorker(hub, clock=clock.now)
+        # The hot path puts each landed batch's newest values in serving within seconds.
+        ingest = IngestWorker(hub, clock=clock.now, hotpath=HotPath(serving.engine))
         ingest.start()
         events = StationEventsWorker(hub, serving.engine)
         events.start()

@@ -49,6 +49,7 @@ class IngestWorker(Subscriber):
             max_batch_bytes=settings.ingest.max_batch_bytes,
         )
         self.hotpath = hotpath
+        self.clock = clock
 
     def handle(self, client: paho.Client, message: paho.MQTTMessage) -> None:
         outcome = self.service.handle(message.topic, message.payload)
@@ -56,7 +57,8 @@ class IngestWorker(Subscriber):
             ack_topic = topic(outcome.address.org_id, outcome.address.station_id, Kind.ACK)
             client.publish(ack_topic, encode_message(outcome.ack), qos=1)
         if self.hotpath is not None and outcome.batch is not None:
-            self.hotpath.submit(outcome.batch)
+            received_at = None if self.clock is None else self.clock()
+            self.hotpath.submit(outcome.batch, received_at=received_at)
 
     def start(self) -> None:
         if self.hotpath is not None:
