@@ -147,12 +147,12 @@ class Demo:
             default_speed=DEFAULT_SPEED,
             story_s=timeline.story_end_s - timeline.start_s,
         )
-        # Until the lake's first run starts, the stations go at most one step ahead.
+        # Held until the panels and agents are up (a panel starts at the clock's instant).
         clock = PacedClock(
             self.data_dir / "clock.json",
             start_s=timeline.resume_s,
             speed=pacer.speed,
-            hold_s=pacer.hold_s(),
+            hold_s=timeline.resume_s,
         )
         portal = start_demo_portal(hub, port=self.args.portal_port)
         panels = DemoPanels(self.data_dir, timeline, clock.path)
@@ -190,6 +190,9 @@ class Demo:
         if self.args.acquisition == "modbus":
             panels.start()
         edges.start()
+        self._wait_for_stations(edges)
+        # Until the lake's first run starts, the stations go at most one step ahead.
+        clock.steer(speed=pacer.speed, hold_s=pacer.hold_s())
         spark = build_spark(hub.spark, app_name="altaviz-demo")
         report.lake_before(spark)
         pipeline = PipelineLoop(
@@ -233,6 +236,19 @@ class Demo:
             portal.stop()
             spark.stop()
         return 0
+
+    def _wait_for_stations(self, edges: EdgeFleet, timeout_s: float = 60.0) -> None:
+        """Until every agent has read its panel once (so no simulated minute passes unread)."""
+        if self.args.acquisition != "modbus":
+            return
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and not self.stop.is_set():
+            if edges.failed() is not None:
+                return  # the main loop reports it
+            panels = [s.status().get("panels") or {} for s in edges.stations]
+            if all(p and all(u.get("last_ok_at") for u in p.values()) for p in panels):
+                return
+            time.sleep(0.2)
 
     def _broker_log(self) -> None:
         """The embedded broker's warnings (QoS 1 redeliveries on a busy machine) go to
