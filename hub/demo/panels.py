@@ -24,8 +24,7 @@ from shared.fleet import DEFAULT_FLEET_PATH, load_fleet
 #: The station whose panel speaks RTU framing over TCP (a serial device server's framing).
 RTU_STATION = "PB-MIDLAND"
 #: A panel moves on after this many wall seconds even if a unit was not polled (a stalled
-#: agent). Long enough for a starved agent on a busy machine: 0.5 s lost ~40 % of the
-#: simulated minutes at load 28 on two cores (bench/demo_story.py, 2026-12-07).
+#: agent); long enough for an agent starved of CPU on a busy machine.
 LOCKSTEP_WAIT_S = 5.0
 
 
