@@ -384,6 +384,9 @@ class PortalSettings(BaseModel):
     invitation_days: float = Field(7.0, gt=0)
     #: A compressor whose latest data is older than this shows as stale.
     stale_after_minutes: float = Field(15.0, gt=0)
+    #: What ages and staleness of data are measured against: `wall` (the hub's clock) or
+    #: `data` (the newest reading the org's stations have delivered: simulated or replayed time).
+    clock: Literal["wall", "data"] = "wall"
     oidc: dict[str, OidcProviderSettings] = Field(default_factory=dict)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     stripe: StripeSettings = Field(default_factory=StripeSettings)

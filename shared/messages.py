@@ -77,6 +77,12 @@ class PanelStatus(BaseModel):
     last_error: str | None = None
     #: Gateway clock minus the panel's own clock (a panel that exposes it), in seconds.
     clock_skew_s: float | None = None
+    #: Modbus requests sent (retries included), exception answers or broken links, requests
+    #: that got no answer in time, and the 95th percentile of answered requests' latency.
+    requests: int = 0
+    errors: int = 0
+    timeouts: int = 0
+    latency_p95_ms: float | None = None
 
 
 class StationStatus(BaseModel):

@@ -42,14 +42,16 @@ DEFAULT_MAPS_DIR = Path(__file__).resolve().parents[1] / "config" / "register_ma
 #: The point that carries the unit's operating state (an enumerated status register).
 STATE_POINT = "operating_state"
 
+#: The panel controller's real-time clock (Unix seconds, UTC) at the instant its values are from.
+CLOCK_POINT = "panel_clock_s"
+
 #: Values a panel may expose besides the six reading sensors. They do not enter the
 #: reading schema (v1); an acquisition client may read or ignore them.
 AUXILIARY_FIELDS: dict[str, str] = {
     "suction_temp_f": "°F",
     "ambient_temp_f": "°F",
     "speed_rpm": "rpm",
-    # The panel's own clock (Unix seconds, e.g. uint32): the agent compares it with its own.
-    "panel_clock_s": "s",
+    CLOCK_POINT: "s",
 }
 
 #: The largest register count one read request may ask for (Modbus spec: 125).

@@ -20,7 +20,7 @@ from shared.cli_support import configure_logging, run_cli
 from shared.fleet import load_fleet
 from simulator.engine import DEFAULT_CHUNK_CELLS, Simulation
 from simulator.errors import OutputError, PanelError, ScenarioError
-from simulator.live import LiveClock, LiveFeed, rows
+from simulator.live import LiveClock, LiveFeed, SharedClock, rows
 from simulator.panels import PanelFault, PanelServers
 from simulator.scenario import (
     BUILTIN_SCENARIOS,
@@ -99,6 +99,29 @@ def build_parser() -> argparse.ArgumentParser:
         "--port-offset", type=int, default=0, help="add this to every station's panel port"
     )
     serve.add_argument("--duration", type=float, help="stop after this many wall-clock seconds")
+    serve.add_argument(
+        "--interval", type=int, default=1, help="simulated seconds between a panel's values"
+    )
+    serve.add_argument(
+        "--clock-file",
+        type=Path,
+        help="follow simulated time paced by another process (a ClockSegment JSON file; "
+        "--speed is then ignored)",
+    )
+    serve.add_argument(
+        "--lockstep-wait",
+        type=float,
+        metavar="SECONDS",
+        help="hold each instant until every unit has been polled (at most this long), so a "
+        "gateway sees every value however fast simulated time runs",
+    )
+    serve.add_argument(
+        "--rtu",
+        action="append",
+        default=[],
+        metavar="STATION",
+        help="this station's panel answers in RTU framing over TCP; repeatable",
+    )
     serve.add_argument(
         "--timeout-unit",
         action="append",
@@ -248,16 +271,22 @@ def _parse_unit_faults(values: list[str], behaviour: str) -> list[PanelFault]:
 def _serve(args: argparse.Namespace) -> int:
     if args.speed < 0:
         raise ScenarioError("--speed must be >= 0")
-    start = _live_start(args, 1)
+    if args.interval <= 0:
+        raise ScenarioError("--interval must be > 0")
+    start = _live_start(args, args.interval)
     scenario = load_scenario(args.scenario).with_overrides(
-        seed=args.seed, start=start, resolution_s=1
+        seed=args.seed, start=start, resolution_s=args.interval
     )
     sim = Simulation(load_fleet(args.fleet), scenario, stations=args.stations)
     faults = [
         *_parse_unit_faults(args.timeout_unit, "timeout"),
         *_parse_unit_faults(args.exception_unit, "exception"),
     ]
-    clock = LiveClock(scenario.start_s, speed=args.speed)
+    clock: LiveClock | SharedClock = (
+        SharedClock(args.clock_file)
+        if args.clock_file
+        else LiveClock(scenario.start_s, speed=args.speed)
+    )
     servers = PanelServers(
         sim,
         clock=clock,
@@ -266,6 +295,10 @@ def _serve(args: argparse.Namespace) -> int:
         port_offset=args.port_offset,
         faults=faults,
         seed=scenario.seed,
+        step_s=args.interval,
+        rtu_stations=args.rtu,
+        lockstep_wait_s=args.lockstep_wait,
+        update_s=0.5 if args.lockstep_wait is None else min(0.5, args.lockstep_wait),
     )
 
     async def serve() -> None:
@@ -285,7 +318,9 @@ def _serve(args: argparse.Namespace) -> int:
                     flush=True,
                 )
             print(
-                f"{PROG}: serving {len(servers.panels)} panel(s), time x{args.speed:g} from {start.isoformat()}",
+                f"{PROG}: serving {len(servers.panels)} panel(s), "
+                + (f"time from {args.clock_file}" if args.clock_file else f"time x{args.speed:g}")
+                + f" from {start.isoformat()}",
                 flush=True,
             )
         await task

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -33,11 +37,67 @@ class LiveClock:
         return self.start_s + (self._clock() - self._wall0) * self.speed
 
 
+@dataclass(frozen=True)
+class ClockSegment:
+    """Simulated time as a straight line: `sim_s` at wall time `wall_s`, then `speed` x wall
+    seconds, never past `hold_s` (the clock holds there until the next segment)."""
+
+    sim_s: float
+    wall_s: float
+    speed: float
+    hold_s: float | None = None
+
+    def at(self, wall_s: float) -> float:
+        now = self.sim_s + max(wall_s - self.wall_s, 0.0) * self.speed
+        return now if self.hold_s is None else min(now, max(self.hold_s, self.sim_s))
+
+    def write(self, path: Path) -> None:
+        """Atomically (readers in other processes never see half a segment)."""
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(self.__dict__))
+        os.replace(tmp, path)
+
+    @classmethod
+    def read(cls, path: Path) -> ClockSegment:
+        return cls(**json.loads(path.read_text()))
+
+
+class SharedClock:
+    """Simulated time paced by another process through a segment file (`ClockSegment`).
+
+    The owner (the demo) rewrites the file when it changes speed or holds the clock;
+    every reader computes the same instant from the same segment and the shared wall
+    clock, and never goes backwards.
+    """
+
+    def __init__(self, path: Path, *, reread_s: float = 0.05) -> None:
+        self.path = Path(path)
+        self.reread_s = reread_s
+        self._segment = ClockSegment.read(self.path)
+        self._read_at = time.monotonic()
+        self._latest = self._segment.at(time.time())
+
+    def now_s(self) -> float:
+        if time.monotonic() - self._read_at >= self.reread_s:
+            self._read_at = time.monotonic()
+            # A failed read keeps the last good segment (the owner rewrites it atomically).
+            with contextlib.suppress(OSError, ValueError, TypeError):
+                self._segment = ClockSegment.read(self.path)
+        self._latest = max(self._latest, self._segment.at(time.time()))
+        return self._latest
+
+
 class LiveFeed:
     """Steps a simulation through the instants of a grid as the clock reaches them."""
 
     def __init__(
-        self, sim: Simulation, idx: np.ndarray, *, clock: LiveClock, interval_s: int, first_s: int
+        self,
+        sim: Simulation,
+        idx: np.ndarray,
+        *,
+        clock: LiveClock | SharedClock,
+        interval_s: int,
+        first_s: int,
     ) -> None:
         if interval_s <= 0:
             raise ValueError("interval_s must be > 0")

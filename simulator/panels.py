@@ -14,26 +14,38 @@ import contextlib
 import functools
 import logging
 import random
-from collections.abc import Sequence
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from pymodbus import FramerType
 from pymodbus.constants import ExcCodes
 from pymodbus.exceptions import NoSuchIdException
 from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
-from shared.register_map import STATE_POINT, RegisterKind, RegisterMap, encode_state, encode_value
+from shared.register_map import (
+    CLOCK_POINT,
+    STATE_POINT,
+    RegisterKind,
+    RegisterMap,
+    encode_state,
+    encode_value,
+)
 from shared.schema import SENSOR_FIELDS
 from simulator.engine import Chunk, Simulation
 from simulator.errors import PanelError
-from simulator.live import LiveClock
+from simulator.live import LiveClock, SharedClock
 from simulator.scenario import resolve_instant
 from simulator.schedule import STATE_NAMES
 
 log = logging.getLogger(__name__)
 
 _KIND_OF_FUNCTION = {3: RegisterKind.HOLDING, 4: RegisterKind.INPUT}
+
+#: Instants computed at once for a panel (served one by one as the clock reaches them).
+CHUNK_INSTANTS = 240
 
 
 @dataclass(frozen=True)
@@ -116,14 +128,32 @@ class StationPanel:
         }
         self.silent: set[int] = set()
         self.instant_s: int | None = None
+        #: Units asked for their values since `instant_s` was served (lockstep time).
+        self.polled: set[int] = set()
+        self.served_since = 0.0
+        self._cached: tuple[Chunk, int, int] | None = None
+
+    def _chunk(self, instant_s: int, step_s: int) -> tuple[Chunk, int]:
+        """The precomputed chunk holding `instant_s` and its column (one computation per
+        CHUNK_INSTANTS instants: accelerated time refreshes many times a second)."""
+        cached = self._cached
+        if cached is not None:
+            chunk, first_s, cached_step = cached
+            column, offset = divmod(instant_s - first_s, step_s)
+            if cached_step == step_s and offset == 0 and 0 <= column < len(chunk.t):
+                return chunk, int(column)
+        instants = instant_s + step_s * np.arange(CHUNK_INSTANTS, dtype=np.int64)
+        chunk = self.sim.chunk(instants, self.idx, step_s=step_s)
+        self._cached = (chunk, instant_s, step_s)
+        return chunk, 0
 
     def refresh(self, instant_s: int, *, step_s: int) -> None:
-        """Compute the station at `instant_s` and re-encode every unit's registers."""
-        chunk = self.sim.chunk(np.array([instant_s], dtype=np.int64), self.idx, step_s=step_s)
+        """The station at `instant_s`: re-encode every unit's registers."""
+        chunk, j = self._chunk(instant_s, step_s)
         reported = chunk.reported
         silent = set()
         for row, unit_id in enumerate(self.unit_ids):
-            if reported.unit_dropout[row, 0]:
+            if reported.unit_dropout[row, j]:
                 silent.add(unit_id)
                 continue
             image = {kind: [0] * size for kind, size in self.sizes.items()}
@@ -131,11 +161,11 @@ class StationPanel:
                 if point.name == STATE_POINT:
                     words = encode_state(
                         point,
-                        STATE_NAMES[int(chunk.physics.state[row, 0])],
+                        STATE_NAMES[int(chunk.physics.state[row, j])],
                         byte_order=self.register_map.byte_order,
                     )
                 else:
-                    value = self._value(chunk, row, point.name)
+                    value = self._value(chunk, row, j, point.name)
                     words = encode_value(
                         point,
                         None if value is None or np.isnan(value) else float(value),
@@ -146,20 +176,27 @@ class StationPanel:
             self.images[unit_id] = image
         self.silent = silent
         self.instant_s = instant_s
+        self.polled = set()
+        self.served_since = time.monotonic()
+
+    def all_polled(self) -> bool:
+        """Every unit that answers has been asked for its values at this instant."""
+        return set(self.unit_ids) - self.silent <= self.polled
 
     @staticmethod
-    def _value(chunk: Chunk, row: int, name: str) -> float | None:
+    def _value(chunk: Chunk, row: int, j: int, name: str) -> float | None:
         if name in SENSOR_FIELDS:
-            return float(chunk.reported.values[name][row, 0])
-        if name == "panel_clock_s":
-            return float(chunk.t[0])  # the panel's clock runs on simulated time
+            return float(chunk.reported.values[name][row, j])
+        if name == CLOCK_POINT:
+            # The panel's clock as the gateway would stamp it (a skewed clock included).
+            return float(round(int(chunk.reported.timestamp_us[row, j]) / 1e6))
         physics = chunk.physics
         source = {
             "suction_temp_f": physics.suction_temp_f,
             "ambient_temp_f": physics.ambient_f,
             "speed_rpm": physics.speed_rpm,
         }
-        return float(source[name][row, 0])
+        return float(source[name][row, j])
 
 
 class PanelServers:
@@ -169,7 +206,7 @@ class PanelServers:
         self,
         sim: Simulation,
         *,
-        clock: LiveClock,
+        clock: LiveClock | SharedClock,
         stations: Sequence[str] | None = None,
         host: str | None = None,
         port_offset: int = 0,
@@ -177,7 +214,15 @@ class PanelServers:
         update_s: float = 0.5,
         step_s: int = 1,
         seed: int = 0,
+        rtu_stations: Sequence[str] = (),
+        lockstep_wait_s: float | None = None,
     ) -> None:
+        """`rtu_stations` answer in RTU framing over TCP (a serial gateway's framing).
+
+        `lockstep_wait_s`: accelerated time for a gateway that must see every value: a
+        panel moves to its next instant only once every answering unit has been asked
+        for this one (or after this many wall seconds without), so no instant is lost
+        when simulated seconds pass faster than the gateway polls."""
         self.sim = sim
         self.clock = clock
         station_ids = list(stations) if stations else list(dict.fromkeys(sim.units.station_ids))
@@ -188,14 +233,29 @@ class PanelServers:
         self.update_s = update_s
         self.step_s = step_s
         self._random = random.Random(seed)
+        unknown = sorted(set(rtu_stations) - set(self.panels))
+        if unknown:
+            raise PanelError(f"RTU framing asked for unserved station(s): {', '.join(unknown)}")
+        self.framers: Mapping[str, FramerType] = {
+            s: FramerType.RTU if s in rtu_stations else FramerType.SOCKET for s in self.panels
+        }
+        self.lockstep_wait_s = lockstep_wait_s
         self._servers: list[ModbusTcpServer] = []
         self.addresses: dict[str, tuple[str, int]] = {}
 
     def refresh(self) -> None:
         instant = int(self.clock.now_s()) // self.step_s * self.step_s
         for panel in self.panels.values():
-            if panel.instant_s != instant:
-                panel.refresh(instant, step_s=self.step_s)
+            self._refresh(panel, instant)
+
+    def _refresh(self, panel: StationPanel, instant: int) -> None:
+        current = panel.instant_s
+        if current == instant:
+            return
+        if self.lockstep_wait_s is None or current is None or instant < current:
+            panel.refresh(instant, step_s=self.step_s)
+        elif panel.all_polled() or time.monotonic() - panel.served_since >= self.lockstep_wait_s:
+            panel.refresh(current + self.step_s, step_s=self.step_s)
 
     def _devices(self, panel: StationPanel) -> list[SimDevice]:
         devices = []
@@ -236,6 +296,8 @@ class PanelServers:
     ) -> ExcCodes | None:
         if unit_id == 0:
             return ExcCodes.GATEWAY_NO_RESPONSE  # no such unit behind this gateway
+        self._refresh(panel, int(self.clock.now_s()) // self.step_s * self.step_s)
+        panel.polled.add(unit_id)
         now = self.clock.now_s()
         for fault in self.faults:
             if (
@@ -261,7 +323,10 @@ class PanelServers:
             station = self.sim.fleet.station(station_id)
             address = (self.host or station.panel.host, station.panel.port + self.port_offset)
             server = ModbusTcpServer(
-                self._devices(panel), address=address, ignore_missing_devices=True
+                self._devices(panel),
+                address=address,
+                ignore_missing_devices=True,
+                framer=self.framers[station_id],
             )
             try:
                 await server.serve_forever(background=True)
@@ -273,11 +338,12 @@ class PanelServers:
             self._servers.append(server)
             self.addresses[station_id] = address
             log.info(
-                "panel %s listening on %s:%d (%d units)",
+                "panel %s listening on %s:%d (%d units, %s framing)",
                 station_id,
                 address[0],
                 address[1],
                 len(panel.unit_ids),
+                self.framers[station_id].value,
             )
 
     async def run(self, stop: asyncio.Event) -> None:

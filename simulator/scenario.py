@@ -266,8 +266,8 @@ BUILTIN_SCENARIOS: dict[str, dict[str, Any]] = {
     "prototype-7day": {
         "description": (
             "The earlier prototype's demo story on the default fleet: COMP-003 degrades "
-            "(valve leak) from day 3 and trips on day 6; COMP-007 degrades (bearing wear) "
-            "from day 5 and would trip on day 9. Days count from 0. Plus labelled sensor "
+            "(valve leak) from day 3 and trips on day 6.4 (+6d10h); COMP-007 degrades (bearing "
+            "wear) from day 5 and would trip on day 9. Days count from 0. Plus labelled sensor "
             "faults, a standby period, a maintenance blowdown and a gateway clock skew."
         ),
         "seed": 42,

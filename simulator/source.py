@@ -17,6 +17,7 @@ Options (`source.options` in the edge config):
 | `speed` | 1.0 | simulated seconds per wall-clock second |
 | `interval_s` | 1 | simulated seconds between readings of one compressor |
 | `poll_interval_s` | 1.0 | wall-clock seconds between polls |
+| `clock_file` | none | follow simulated time paced by another process (`simulator.live.ClockSegment`; `speed` is then ignored) |
 | `compressor_count` / `compressors` | 3 | a station that is not in the fleet gets these units (ids `<station>-C01`...), modelled on `template_station` |
 | `template_station` | the fleet's first | the station an unknown station copies |
 """
@@ -26,6 +27,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from shared.errors import ConfigError
@@ -34,7 +36,7 @@ from shared.schema import SENSOR_FIELDS, Quality, ReadingFlag
 from shared.sources import RawReading
 from simulator.engine import Simulation
 from simulator.errors import SimulatorError
-from simulator.live import LiveClock, LiveFeed, rows
+from simulator.live import LiveClock, LiveFeed, SharedClock, rows
 from simulator.scenario import load_scenario, parse_time
 
 
@@ -79,6 +81,7 @@ class SimulatedSource:
         poll_interval_s: float = 1.0,
         first_s: int,
         clock: Any = time.monotonic,
+        clock_file: Path | None = None,
     ) -> None:
         if speed <= 0 or interval_s <= 0 or poll_interval_s <= 0:
             raise ConfigError("source.options: speed, interval_s and poll_interval_s must be > 0")
@@ -86,7 +89,11 @@ class SimulatedSource:
         self.station_id = station_id
         self.poll_interval_s = poll_interval_s
         self.compressor_ids = [sim.units.compressor_ids[u] for u in sim.units.units_of(station_id)]
-        live_clock = LiveClock(first_s - interval_s, speed=speed, clock=clock)
+        live_clock: LiveClock | SharedClock = (
+            SharedClock(clock_file)
+            if clock_file is not None
+            else LiveClock(first_s - interval_s, speed=speed, clock=clock)
+        )
         self._feed = LiveFeed(
             sim,
             sim.units.units_of(station_id),
@@ -149,6 +156,7 @@ class SimulatedSource:
             poll_interval_s=poll_interval_s,
             first_s=first_s,
             clock=clock,
+            clock_file=_clock_file(options),
         )
 
     def poll(self) -> list[RawReading]:
@@ -172,6 +180,15 @@ class SimulatedSource:
 
     def close(self) -> None:
         pass
+
+
+def _clock_file(options: Mapping[str, Any]) -> Path | None:
+    if not options.get("clock_file"):
+        return None
+    path = Path(options["clock_file"])
+    if not path.is_file():
+        raise ConfigError(f"source.options.clock_file: {path} does not exist")
+    return path
 
 
 def SimulatedSourceFactory(

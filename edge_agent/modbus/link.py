@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
 
+from pymodbus import FramerType
 from pymodbus.client import ModbusSerialClient, ModbusTcpClient
-from pymodbus.exceptions import ModbusException
+from pymodbus.exceptions import ModbusException, ModbusIOException
 
 from edge_agent.errors import PanelError
 from edge_agent.modbus.options import PanelOptions
@@ -36,6 +38,22 @@ class DeviceRefused:
     exception_code: int
 
 
+@dataclass
+class LinkStats:
+    """One unit's requests on a link: counts and the latencies of recent answers."""
+
+    requests: int = 0
+    errors: int = 0
+    timeouts: int = 0
+    latencies_s: deque[float] = field(default_factory=lambda: deque(maxlen=1000))
+
+    def latency_p95_ms(self) -> float | None:
+        if not self.latencies_s:
+            return None
+        ordered = sorted(self.latencies_s)
+        return round(1000 * ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 2)
+
+
 class ModbusLink:
     def __init__(self, options: PanelOptions) -> None:
         self.options = options
@@ -44,13 +62,19 @@ class ModbusLink:
         self._backoff_s = 0.0
         self._next_connect = 0.0
         self.last_problem = ""
+        self.stats: dict[int, LinkStats] = {}
+        #: The newest panel clock (Unix s) any unit on this link reported.
+        self.panel_clock_s: float | None = None
 
     def _make_client(self) -> ModbusTcpClient | ModbusSerialClient:
         o = self.options
         # pymodbus's own retries are off: ours are bounded, logged and backed off.
         if o.transport == "tcp":
             assert o.host is not None
-            return ModbusTcpClient(o.host, port=o.port, timeout=o.timeout_s, retries=0)
+            framer = FramerType.RTU if o.framer == "rtu" else FramerType.SOCKET
+            return ModbusTcpClient(
+                o.host, port=o.port, framer=framer, timeout=o.timeout_s, retries=0
+            )
         assert o.serial_port is not None
         return ModbusSerialClient(
             o.serial_port,
@@ -92,9 +116,12 @@ class ModbusLink:
         """Read registers; a Modbus exception is a value, silence raises after retries."""
         attempts = self.options.retries + 1
         problem = ""
+        stats = self.stats.setdefault(device_id, LinkStats())
         for attempt in range(attempts):
             try:
                 client = self._connected_client()
+                stats.requests += 1
+                sent = time.monotonic()
                 if kind is RegisterKind.HOLDING:
                     response = client.read_holding_registers(
                         address, count=count, device_id=device_id
@@ -109,16 +136,23 @@ class ModbusLink:
                 problem = str(exc)
             except (ModbusException, OSError) as exc:
                 problem = f"{self.endpoint} unit {device_id}: {type(exc).__name__}: {exc}"
+                if isinstance(exc, ModbusIOException | TimeoutError):
+                    stats.timeouts += 1
+                else:
+                    stats.errors += 1
                 self.close()
             else:
                 if response.isError():
+                    stats.errors += 1
                     code = getattr(response, "exception_code", None)
                     if code is not None:
+                        stats.latencies_s.append(time.monotonic() - sent)
                         self._backoff_s = 0.0
                         return DeviceRefused(int(code))
                     problem = f"{self.endpoint}: {response}"
                     self.close()
                 else:
+                    stats.latencies_s.append(time.monotonic() - sent)
                     self._backoff_s = 0.0
                     return list(response.registers)
             if attempt + 1 < attempts and self.options.backoff_s:

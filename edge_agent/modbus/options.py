@@ -19,6 +19,13 @@ class PanelOptions(BaseModel):
     #: A map name in `maps_dir` (config/register_maps/<name>.yaml).
     register_map: str
     transport: Literal["tcp", "rtu"] = "tcp"
+    #: Framing on a tcp transport: `socket` (Modbus TCP, MBAP header) or `rtu` (RTU frames
+    #: with CRC over TCP, as serial device servers pass them through).
+    framer: Literal["socket", "rtu"] = "socket"
+    #: What stamps a reading: `gateway` (this machine's UTC clock) or `panel` (the map's
+    #: panel_clock_s register: simulated or replayed time; a reading whose panel clock has
+    #: not moved since the last one is not taken again).
+    clock: Literal["gateway", "panel"] = "gateway"
     host: str | None = None
     port: int = Field(502, ge=1, le=65535)
     serial_port: str | None = None
@@ -50,7 +57,8 @@ class PanelOptions(BaseModel):
     def endpoint(self) -> str:
         """Panels with the same endpoint share one connection (and take turns on it)."""
         if self.transport == "tcp":
-            return f"tcp://{self.host}:{self.port}"
+            scheme = "tcp" if self.framer == "socket" else "rtu+tcp"
+            return f"{scheme}://{self.host}:{self.port}"
         return f"rtu://{self.serial_port}"
 
 

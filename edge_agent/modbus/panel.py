@@ -4,25 +4,49 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 
-from edge_agent.modbus.link import DeviceRefused, ModbusLink, PanelCommError
+from edge_agent.errors import RegisterMapError
+from edge_agent.modbus.link import DeviceRefused, LinkStats, ModbusLink, PanelCommError
 from edge_agent.modbus.options import PanelOptions
 from shared.messages import PanelState, PanelStatus
-from shared.register_map import STATE_POINT, Decoded, RegisterMap, decode_block, read_plan
+from shared.register_map import (
+    CLOCK_POINT,
+    STATE_POINT,
+    Decoded,
+    RegisterMap,
+    decode_block,
+    read_plan,
+)
 from shared.schema import SENSOR_FIELDS, OperatingState, Quality, ReadingFlag
 from shared.sources import RawReading
 
 log = logging.getLogger(__name__)
 
 #: An auxiliary point with the panel's own clock (Unix seconds), compared with the gateway's.
-PANEL_CLOCK_POINT = "panel_clock_s"
 
 
 class Panel:
-    def __init__(self, options: PanelOptions, register_map: RegisterMap) -> None:
+    def __init__(
+        self,
+        options: PanelOptions,
+        register_map: RegisterMap,
+        *,
+        resume_after: datetime | None = None,
+    ) -> None:
+        """`resume_after`: with the panel's clock, values stamped at or before it are
+        already buffered (a restart) and are not taken again."""
         self.options = options
         self.register_map = register_map
+        self.panel_clock = options.clock == "panel"
+        if self.panel_clock and not register_map.has(CLOCK_POINT):
+            raise RegisterMapError(
+                f"register map {register_map.name} has no {CLOCK_POINT}: "
+                f"panel {options.compressor_id} cannot use clock: panel"
+            )
+        self._last_clock: float | None = None
+        self._stats: LinkStats | None = None
+        self._resume_s = None if resume_after is None else resume_after.timestamp()
         missing = [s for s in SENSOR_FIELDS if not register_map.has(s)]
         if missing:
             log.warning(
@@ -30,11 +54,9 @@ class Panel:
                 register_map.name,
                 ", ".join(missing),
             )
-        wanted = [
-            p.name
-            for p in register_map.points
-            if p.name in (*SENSOR_FIELDS, STATE_POINT, PANEL_CLOCK_POINT)
-        ]
+        # The panel clock: stamps readings (clock: panel) or is compared with the gateway's.
+        names = (*SENSOR_FIELDS, STATE_POINT, CLOCK_POINT)
+        wanted = [p.name for p in register_map.points if p.name in names]
         self.blocks = read_plan(register_map, names=wanted)
         self.status = PanelStatus()
         self._last_value: dict[str, tuple[float | None, float]] = {}
@@ -48,9 +70,14 @@ class Panel:
     def compressor_id(self) -> str:
         return self.options.compressor_id
 
-    def poll(self, link: ModbusLink, *, at: datetime, flags: ReadingFlag) -> RawReading:
-        """Read every block once; never raises for what the panel or the wire does."""
+    def poll(self, link: ModbusLink, *, at: datetime, flags: ReadingFlag) -> RawReading | None:
+        """Read every block once; never raises for what the panel or the wire does.
+
+        None: the panel's clock has not moved since the last reading (nothing new). A
+        panel that does not answer is stamped with its station's clock as the other units
+        on the same link last reported it."""
         values: dict[str, float | None] = {}
+        panel_clock_s: float | None = None
         quality: dict[str, Quality] = {}
         state = OperatingState.UNKNOWN
         errors: list[str] = []
@@ -91,9 +118,12 @@ class Panel:
                     state = str(decoded[0]) if decoded[1] == Quality.OK else OperatingState.UNKNOWN
                     continue
                 assert isinstance(decoded, Decoded)
-                if name == PANEL_CLOCK_POINT:
-                    if decoded.value is not None and decoded.quality == Quality.OK:
-                        self.status.clock_skew_s = round(at.timestamp() - decoded.value, 1)
+                if name == CLOCK_POINT:
+                    panel_clock_s = decoded.value if decoded.quality == Quality.OK else None
+                    if panel_clock_s is not None and not self.panel_clock:
+                        # A panel on its own clock: how far the gateway's is from it. (With
+                        # clock: panel the readings carry the panel's time, so no skew.)
+                        self.status.clock_skew_s = round(at.timestamp() - panel_clock_s, 1)
                     continue
                 values[name] = decoded.value
                 quality[name] = self._staleness(name, decoded)
@@ -106,6 +136,23 @@ class Panel:
             self._skip_until = time.monotonic() + self._backoff_s
         elif not comm_failed:
             self._backoff_s = 0.0
+        self._stats = link.stats.get(self.options.device_id)
+        if self.panel_clock:
+            if panel_clock_s is not None:
+                link.panel_clock_s = panel_clock_s
+            else:  # no answer: the station's clock as its other units last told it
+                panel_clock_s = link.panel_clock_s
+            if (
+                panel_clock_s is None
+                or panel_clock_s == self._last_clock
+                or (self._resume_s is not None and panel_clock_s <= self._resume_s)
+            ):
+                if self._last_clock is not None:  # last_ok_at stays in the panel's time
+                    at = datetime.fromtimestamp(self._last_clock, UTC)
+                self._account(at, errors, comm_failed=comm_failed, refused=refused)
+                return None  # nothing new since the last reading
+            self._last_clock = panel_clock_s
+            at = datetime.fromtimestamp(panel_clock_s, UTC)
         self._account(at, errors, comm_failed=comm_failed, refused=refused)
         return RawReading(
             compressor_id=self.compressor_id,
@@ -115,6 +162,17 @@ class Panel:
             operating_state=state,
             flags=flags,
         )
+
+    def status_now(self) -> PanelStatus:
+        """The panel's status with its request counts and latency so far (a copy)."""
+        status = self.status.model_copy()
+        stats = self._stats
+        if stats is not None:
+            status.requests = stats.requests
+            status.errors = stats.errors
+            status.timeouts = stats.timeouts
+            status.latency_p95_ms = stats.latency_p95_ms()
+        return status
 
     def _staleness(self, name: str, decoded: Decoded) -> Quality:
         limit = self.options.stale_after_s

@@ -73,7 +73,9 @@ class _Poller(threading.Thread):
                 panel.next_due = max(panel.next_due + panel.options.poll_interval_s, now)
                 at, flags = self.clock.now()
                 try:
-                    self.out.put(panel.poll(self.link, at=at, flags=flags))
+                    reading = panel.poll(self.link, at=at, flags=flags)
+                    if reading is not None:
+                        self.out.put(reading)
                 except Exception:  # a bug must not silently stop a station's polling
                     log.exception("panel %s: unexpected error while polling", panel.compressor_id)
                     self.stopping.wait(1.0)
@@ -82,13 +84,21 @@ class _Poller(threading.Thread):
 
 
 class ModbusSource:
-    def __init__(self, options: ModbusOptions, maps: Mapping[str, RegisterMap]) -> None:
+    def __init__(
+        self,
+        options: ModbusOptions,
+        maps: Mapping[str, RegisterMap],
+        *,
+        resume_after: datetime | None = None,
+    ) -> None:
         self.poll_interval_s = options.poll_interval_s
         self._queue: queue.Queue[RawReading] = queue.Queue()
         self._clock = ClockWatch(options.clock_jump_s)
         by_endpoint: dict[str, list[Panel]] = {}
         for panel_options in options.panels:
-            panel = Panel(panel_options, maps[panel_options.register_map])
+            panel = Panel(
+                panel_options, maps[panel_options.register_map], resume_after=resume_after
+            )
             by_endpoint.setdefault(panel_options.endpoint, []).append(panel)
         self.panels = [p for group in by_endpoint.values() for p in group]
         self._pollers = [_Poller(e, g, self._queue, self._clock) for e, g in by_endpoint.items()]
@@ -108,7 +118,7 @@ class ModbusSource:
                 return readings
 
     def panel_status(self) -> dict[str, PanelStatus]:
-        return {p.compressor_id: p.status.model_copy() for p in self.panels}
+        return {p.compressor_id: p.status_now() for p in self.panels}
 
     def close(self) -> None:
         for poller in self._pollers:
@@ -127,7 +137,9 @@ def load_maps(panels: list[PanelOptions], maps_dir: Any) -> dict[str, RegisterMa
 def ModbusSourceFactory(
     *, station_id: str, options: Mapping[str, Any], resume_after: datetime | None = None
 ) -> ModbusSource:
-    """Entry point `altaviz.sources: modbus` (real panels: the gateway clock, no resume)."""
-    del station_id, resume_after
+    """Entry point `altaviz.sources: modbus` (`resume_after` matters only with panel clocks)."""
+    del station_id
     parsed = parse_options(dict(options))
-    return ModbusSource(parsed, load_maps(parsed.panels, parsed.maps_dir))
+    return ModbusSource(
+        parsed, load_maps(parsed.panels, parsed.maps_dir), resume_after=resume_after
+    )

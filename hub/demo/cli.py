@@ -32,16 +32,28 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--speed",
         type=float,
-        default=1800.0,
-        help="simulated seconds per second (default 1800: a simulated day in 48 s)",
+        default=None,
+        help="simulated seconds per second (default: with --duration, fast enough for the "
+        "scenario's story to end with time left to serve it; else 1800, a day in 48 s); "
+        "the demo holds the clock while the lake is more than a bound behind",
     )
     demo.add_argument(
         "--interval", type=int, default=60, help="simulated seconds between readings of a unit"
     )
     demo.add_argument(
-        "--pipeline-interval", type=float, default=15.0, help="lakehouse trigger interval (s)"
+        "--pipeline-interval",
+        type=float,
+        default=5.0,
+        help="pause between lakehouse runs (s)",
     )
     demo.add_argument("--portal-port", type=int, default=8000)
+    demo.add_argument(
+        "--acquisition",
+        choices=("modbus", "simulated"),
+        default="modbus",
+        help="modbus: the agents poll the simulator's panels over Modbus TCP (one in RTU "
+        "framing); simulated: each agent runs its station's simulation in-process",
+    )
     return parser
 
 

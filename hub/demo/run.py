@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from hub.demo.clock import PacedClock, Pacer
+from hub.demo.hooks import HOOKS, DemoContext
+from hub.demo.panels import DemoPanels
 from hub.demo.report import Report
 from hub.demo.stations import EdgeFleet, Timeline
 from shared.mqtt import MqttSettings
+
+#: Simulated seconds per second when neither --speed nor --duration says otherwise.
+DEFAULT_SPEED = 1800.0
+PROGRESS_EVERY_S = 15.0
 
 
 def _free_port() -> int:
@@ -24,29 +33,46 @@ def _free_port() -> int:
 
 
 class PipelineLoop(threading.Thread):
-    """`altaviz-hub pipeline` on a schedule: bronze, silver, gold and the serving database.
+    """`altaviz-hub pipeline` in a loop: bronze, silver, gold and the serving database.
 
     Each run processes what has landed since the last one (exactly once, through the
-    streaming checkpoints). Stopping waits for a running micro-batch instead of
-    interrupting it.
+    streaming checkpoints), then waits `interval_s`. Stopping waits for a running
+    micro-batch instead of interrupting it. `on_cycle` hears each cycle's wall seconds.
     """
 
-    def __init__(self, spark: Any, hub: Any, serving: Any, *, interval_s: float) -> None:
+    def __init__(
+        self,
+        spark: Any,
+        hub: Any,
+        serving: Any,
+        *,
+        interval_s: float,
+        on_start: Callable[[], None] = lambda: None,
+        on_cycle: Callable[[float], None] = lambda _s: None,
+    ) -> None:
         super().__init__(name="lakehouse", daemon=True)
         self.spark, self.hub, self.serving = spark, hub, serving
         self.interval_s = interval_s
+        self.on_start = on_start
+        self.on_cycle = on_cycle
         self.readings = 0  # through silver and gold, this run of the demo
         self.batches = 0
+        self.runs = 0
         self.error: BaseException | None = None
         self._stopping = threading.Event()
 
     def run(self) -> None:
+        last = time.monotonic()
         while not self._stopping.wait(self.interval_s):
             try:
+                self.on_start()
                 self._once()
             except BaseException as exc:  # reported by the main loop
                 self.error = exc
                 return
+            now = time.monotonic()
+            self.on_cycle(now - last)
+            last = now
 
     def catch_up(self) -> None:
         """One more run in the caller's thread (after stop: what landed since the last run)."""
@@ -58,6 +84,7 @@ class PipelineLoop(threading.Thread):
         result = run_once(self.spark, self.hub, after_commit=self.serving)
         self.readings += result.readings_processed
         self.batches += result.batches
+        self.runs += 1
 
     def stop(self) -> None:
         self._stopping.set()
@@ -86,16 +113,15 @@ class Demo:
             # amqtt speaks MQTT 3.1.1 and has no shared subscriptions.
             mqtt=MqttSettings(port=self.port, protocol="3.1.1"),
             ingest={"shared_group": None},
-            quality={
-                "expected_interval_s": float(self.args.interval),
-                # Accelerated simulated time runs ahead of the hub's clock on purpose.
-                "future_tolerance_s": 1e9,
-            },
+            quality={"expected_interval_s": float(self.args.interval)},
+            # Ages and staleness against the data's (simulated) clock, not the wall clock.
+            portal={"clock": "data"},
         )
 
     def run(self) -> int:
         from hub.broker import EmbeddedBroker
         from hub.ingest.events import StationEventsWorker
+        from hub.ingest.hotpath import HotPath
         from hub.ingest.worker import IngestWorker
         from hub.lakehouse.spark import build_spark
         from hub.portal.demo import start_demo_portal
@@ -104,52 +130,150 @@ class Demo:
         signal.signal(signal.SIGINT, lambda *_: self.stop.set())
         signal.signal(signal.SIGTERM, lambda *_: self.stop.set())
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._broker_log()
         hub = self._settings()
+        timeline_path = self.data_dir / "demo.json"
         timeline = Timeline.load_or_create(
-            self.data_dir / "demo.json",
+            timeline_path,
             scenario=self.args.scenario,
             start=datetime.now(UTC).replace(second=0, microsecond=0).isoformat(),
-            speed=self.args.speed,
             interval_s=self.args.interval,
         )
+        pacer = Pacer.for_run(
+            now_s=timeline.resume_s,
+            story_end_s=timeline.story_end_s,
+            duration_s=self.args.duration,
+            speed=self.args.speed,
+            default_speed=DEFAULT_SPEED,
+            story_s=timeline.story_end_s - timeline.start_s,
+        )
+        # Held until the panels and agents are up (a panel starts at the clock's instant).
+        clock = PacedClock(
+            self.data_dir / "clock.json",
+            start_s=timeline.resume_s,
+            speed=pacer.speed,
+            hold_s=timeline.resume_s,
+        )
         portal = start_demo_portal(hub, port=self.args.portal_port)
-        edges = EdgeFleet(self.data_dir, portal.org_id, self.port, timeline)
-        report = Report(self.data_dir, hub, timeline, edges, portal)
+        panels = DemoPanels(self.data_dir, timeline, clock.path)
+        edges = EdgeFleet(
+            self.data_dir,
+            portal.org_id,
+            self.port,
+            timeline,
+            clock.path,
+            acquisition=self.args.acquisition,
+            # One poll of each unit per simulated interval at the planned speed (and some).
+            poll_interval_s=min(max(timeline.interval_s / pacer.speed / 1.5, 0.01), 1.0),
+            modbus_options=lambda station, poll_s: panels.source_options(
+                station, poll_interval_s=poll_s
+            ),
+        )
+        report = Report(self.data_dir, hub, timeline, edges, portal, clock, pacer)
         report.banner(self.args.duration)
 
         serving = prepare_serving(hub)
         broker = EmbeddedBroker(port=self.port)
         broker.start()
-        ingest = IngestWorker(hub)
+        # The hot path puts each landed batch's newest values in serving within seconds.
+        ingest = IngestWorker(hub, clock=clock.now, hotpath=HotPath(serving.engine))
         ingest.start()
         events = StationEventsWorker(hub, serving.engine)
         events.start()
+        context = DemoContext(
+            hub, serving.engine, portal.org_id, self.data_dir, timeline.scenario,
+            timeline.start, tuple(s.station_id for s in edges.stations), self.port,
+            edges.extra_env,
+        )  # fmt: skip
+        for line in HOOKS.run(HOOKS.before_stations, context):
+            print(line)
+        if self.args.acquisition == "modbus":
+            panels.start()
         edges.start()
+        self._wait_for_stations(edges)
+        # Until the lake's first run starts, the stations go at most one step ahead.
+        clock.steer(speed=pacer.speed, hold_s=pacer.hold_s())
         spark = build_spark(hub.spark, app_name="altaviz-demo")
         report.lake_before(spark)
-        pipeline = PipelineLoop(spark, hub, serving, interval_s=self.args.pipeline_interval)
+        pipeline = PipelineLoop(
+            spark,
+            hub,
+            serving,
+            interval_s=self.args.pipeline_interval,
+            on_start=lambda: pacer.lake_run_started(clock.now_s()),
+            on_cycle=pacer.lake_cycle,
+        )
         pipeline.start()
-        print(f"Spark ready; the lakehouse runs every {self.args.pipeline_interval:g}s.")
+        print(
+            f"Spark ready; the lakehouse runs again {self.args.pipeline_interval:g}s after each run."
+        )
         sys.stdout.flush()
         try:
-            self._loop(report, pipeline, ingest, edges)
+            self._loop(report, pipeline, ingest, edges, clock, pacer, panels)
         finally:
+            clock.freeze()
             edges.stop()
+            panels.stop()
             time.sleep(1.0)  # the last acks on their way
             time.sleep(1.0)  # the agents' last (offline) statuses
             events.stop()
             ingest.stop()
             broker.stop()
             pipeline.stop()  # lets a running micro-batch finish
+            # Where every station really got to (a slow poller may trail the clock).
+            timeline.save(timeline_path, stopped_s=min(clock.now_s(), report.stations_s()))
+        try:
+            print(
+                "Stations stopped; the lakehouse serves what they sent last (the portal stays up)."
+            )
+            sys.stdout.flush()
+            pipeline.catch_up()
+            report.summary(spark, ingest, events.events.counts, pipeline)
+            for line in HOOKS.run(HOOKS.summary, context):
+                print(line)
+            sys.stdout.flush()
+        finally:
             portal.stop()
-        pipeline.catch_up()
-        report.summary(spark, ingest, events.events.counts, pipeline)
-        spark.stop()
+            spark.stop()
         return 0
 
-    def _loop(self, report: Report, pipeline: Any, ingest: Any, edges: EdgeFleet) -> None:
+    def _wait_for_stations(self, edges: EdgeFleet, timeout_s: float = 60.0) -> None:
+        """Until every agent has read its panel once (so no simulated minute passes unread)."""
+        if self.args.acquisition != "modbus":
+            return
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and not self.stop.is_set():
+            if edges.failed() is not None:
+                return  # the main loop reports it
+            panels = [s.status().get("panels") or {} for s in edges.stations]
+            if all(p and all(u.get("last_ok_at") for u in p.values()) for p in panels):
+                return
+            time.sleep(0.2)
+
+    def _broker_log(self) -> None:
+        """The embedded broker's warnings (QoS 1 redeliveries on a busy machine) go to
+        logs/broker.log, not between the progress lines."""
+        logs = self.data_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(logs / "broker.log")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+        broker = logging.getLogger("amqtt")
+        broker.handlers[:] = [handler]
+        broker.propagate = False
+
+    def _loop(
+        self,
+        report: Report,
+        pipeline: Any,
+        ingest: Any,
+        edges: EdgeFleet,
+        clock: PacedClock,
+        pacer: Pacer,
+        panels: DemoPanels,
+    ) -> None:
         deadline = self.started + self.args.duration if self.args.duration else None
-        next_progress = time.monotonic() + 15.0
+        next_progress = time.monotonic() + PROGRESS_EVERY_S
+        told_complete = False
         while not self.stop.is_set():
             if deadline is not None and time.monotonic() >= deadline:
                 break
@@ -160,9 +284,19 @@ class Demo:
                     f"see {failed.log_path}"
                 )
                 break
+            if panels.exited is not None:
+                print(f"the panels exited with code {panels.exited}; see {panels.log_path}")
+                break
             if pipeline.error is not None:
                 raise pipeline.error
+            lake_s = report.lake_s()
+            speed = pacer.speed_at(clock.now_s())
+            clock.steer(speed=speed, hold_s=pacer.hold_s())
             if time.monotonic() >= next_progress:
                 report.progress(time.monotonic() - self.started, ingest, pipeline)
-                next_progress = time.monotonic() + 15.0
+                next_progress = time.monotonic() + PROGRESS_EVERY_S
+            end = pacer.story_end_s
+            if not told_complete and end is not None and lake_s >= end - 2 * self.args.interval:
+                told_complete = True
+                report.story_complete(deadline is None)
             self.stop.wait(0.5)

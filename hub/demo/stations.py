@@ -7,37 +7,64 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from shared.fleet import DEFAULT_FLEET_PATH, load_fleet
+from simulator.scenario import load_scenario
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
 class Timeline:
-    """What the demo's simulated time is: the scenario, where it starts and how fast it runs."""
+    """The demo's simulated time: the scenario, where its story starts and ends, where the
+    last run stopped, and the grid of readings."""
 
     scenario: str
     start: str  # ISO; fixed on the first run so later runs continue the same story
-    speed: float
     interval_s: int
+    #: Simulated time (Unix s) the stations had reached when the last run stopped.
+    stopped_s: float | None = None
 
     @classmethod
     def load_or_create(cls, path: Path, **chosen: Any) -> Timeline:
         """The timeline of earlier runs (their start wins), else a new one starting now."""
         if path.exists():
             saved = json.loads(path.read_text())
-            timeline = cls(**{**chosen, "scenario": saved["scenario"], "start": saved["start"]})
-        else:
-            timeline = cls(**chosen)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps({"scenario": timeline.scenario, "start": timeline.start}))
+            return cls(
+                **{**chosen, "scenario": saved["scenario"], "start": saved["start"]},
+                stopped_s=saved.get("stopped_s"),
+            )
+        timeline = cls(**chosen)
+        timeline.save(path)
         return timeline
+
+    def save(self, path: Path, *, stopped_s: float | None = None) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        document: dict[str, Any] = {"scenario": self.scenario, "start": self.start}
+        if stopped_s is not None or self.stopped_s is not None:
+            document["stopped_s"] = stopped_s if stopped_s is not None else self.stopped_s
+        path.write_text(json.dumps(document))
+
+    @property
+    def start_s(self) -> float:
+        return datetime.fromisoformat(self.start).timestamp()
+
+    @property
+    def story_end_s(self) -> float:
+        """Where the scenario's story ends (its `duration` after the start)."""
+        return self.start_s + load_scenario(self.scenario).duration
+
+    @property
+    def resume_s(self) -> float:
+        """Where this run's simulated time starts: the start, or where the last run stopped."""
+        return max(self.start_s, self.stopped_s or 0.0)
 
 
 @dataclass
@@ -71,8 +98,18 @@ class EdgeFleet:
     org_id: str
     broker_port: int
     timeline: Timeline
+    clock_file: Path
+    #: Where the agents read: `modbus` (the simulator's panels, polled over Modbus TCP) or
+    #: `simulated` (the simulator in the agent's process).
+    acquisition: str = "modbus"
+    #: Wall seconds between an agent's polls of one unit (modbus).
+    poll_interval_s: float = 1.0
+    #: Builds a station's `modbus` source options (hub.demo.panels.DemoPanels).
+    modbus_options: Callable[[str, float], dict[str, Any]] | None = None
     fleet_path: Path = DEFAULT_FLEET_PATH
     stations: list[EdgeStation] = field(default_factory=list)
+    #: Added to every agent's environment (demo hooks may fill it before `start`).
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         fleet = load_fleet(self.fleet_path)
@@ -82,6 +119,15 @@ class EdgeFleet:
             EdgeStation(s.id, edge_dir / f"{s.id}.duckdb") for s in organisation.stations
         ]
         self.thresholds_file = self._thresholds(edge_dir / "thresholds.yaml")
+        self.config_file = self._config(edge_dir / "edge.yaml")
+
+    def _config(self, path: Path) -> Path:
+        """config/edge.yaml without its example source: the demo sets each agent's source."""
+        document = yaml.safe_load((REPO / "config" / "edge.yaml").read_text())
+        document.pop("source", None)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(document, sort_keys=False))
+        return path
 
     def _thresholds(self, path: Path) -> Path:
         """config/thresholds.yaml with its rolling window stretched to hold enough readings.
@@ -99,14 +145,20 @@ class EdgeFleet:
         path.write_text(yaml.safe_dump(document, sort_keys=False))
         return path
 
-    def _env(self, station: EdgeStation) -> dict[str, str]:
-        options = {
+    def _source(self, station: EdgeStation) -> tuple[str, dict[str, Any]]:
+        if self.acquisition == "modbus":
+            assert self.modbus_options is not None
+            return "modbus", self.modbus_options(station.station_id, self.poll_interval_s)
+        return "simulated", {
             "scenario": self.timeline.scenario,
             "start": self.timeline.start,
-            "speed": self.timeline.speed,
             "interval_s": self.timeline.interval_s,
+            "clock_file": str(self.clock_file.resolve()),
             "poll_interval_s": 1.0,
         }
+
+    def _env(self, station: EdgeStation) -> dict[str, str]:
+        kind, options = self._source(station)
         return {
             **os.environ,
             "ALTAVIZ_EDGE_ORG_ID": self.org_id,
@@ -117,11 +169,12 @@ class EdgeFleet:
             "ALTAVIZ_EDGE_MODEL__DIR": str(
                 station.buffer_path.parent / "models" / station.station_id
             ),
-            "ALTAVIZ_EDGE_SOURCE__KIND": "simulated",
+            "ALTAVIZ_EDGE_SOURCE__KIND": kind,
             "ALTAVIZ_EDGE_SOURCE__OPTIONS": json.dumps(options),
             "ALTAVIZ_EDGE_SCORING__THRESHOLDS_FILE": str(self.thresholds_file),
             "ALTAVIZ_EDGE_UPLINK__STATUS_INTERVAL_S": "2",
             "ALTAVIZ_EDGE_HTTP__PORT": "0",  # four agents on one machine: any free port
+            **self.extra_env,
         }
 
     def start(self) -> None:
@@ -131,7 +184,7 @@ class EdgeFleet:
             station.log_path = logs / f"edge-{station.station_id}.log"
             with open(station.log_path, "ab") as log:
                 station.process = subprocess.Popen(
-                    [sys.executable, "-m", "edge_agent", "run"],
+                    [sys.executable, "-m", "edge_agent", "run", "--config", str(self.config_file)],
                     env=self._env(station),
                     cwd=REPO,
                     stdout=log,

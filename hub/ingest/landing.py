@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,8 +54,13 @@ def first_reading_date(batch: DecodedBatch) -> str:
     return earliest.astimezone(UTC).date().isoformat()
 
 
-def durable_write(path: Path, payload: bytes, *, tmp_dir: Path) -> None:
-    """Write `payload` to `path` atomically and durably (tmp file, fsync, rename, fsync dir)."""
+def durable_write(
+    path: Path, payload: bytes, *, tmp_dir: Path, modified_at: datetime | None = None
+) -> None:
+    """Write `payload` to `path` atomically and durably (tmp file, fsync, rename, fsync dir).
+
+    `modified_at` stamps the file's modification time (the lake's `received_at`) before
+    it becomes visible."""
     tmp_dir.mkdir(parents=True, exist_ok=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = tmp_dir / f"{path.name}.{uuid.uuid4().hex}.tmp"
@@ -62,6 +68,9 @@ def durable_write(path: Path, payload: bytes, *, tmp_dir: Path) -> None:
         handle.write(payload)
         handle.flush()
         os.fsync(handle.fileno())
+    if modified_at is not None:
+        stamp = modified_at.timestamp()
+        os.utime(tmp, (stamp, stamp))
     os.replace(tmp, path)
     _fsync_dir(path.parent)
 
@@ -87,8 +96,12 @@ class LandingZone:
         *,
         quarantine_max_bytes: int = QUARANTINE_MAX_BYTES,
         quarantine_sample_bytes: int = QUARANTINE_SAMPLE_BYTES,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
+        """`clock`: the receipt time landed files carry (default the file system's own);
+        simulated or replayed time passes its clock so lags stay in the data's time."""
         self.root = root
+        self.clock = clock
         self.quarantine_root = quarantine
         self.quarantine_max_bytes = quarantine_max_bytes
         self.quarantine_sample_bytes = quarantine_sample_bytes
@@ -105,7 +118,8 @@ class LandingZone:
         if existing is not None:
             same = _same_rows(existing, payload, batch)
             return Landed(path=existing, duplicate=same, conflict=not same)
-        durable_write(path, payload, tmp_dir=self._tmp)
+        received = None if self.clock is None else self.clock()
+        durable_write(path, payload, tmp_dir=self._tmp, modified_at=received)
         return Landed(path=path, duplicate=False)
 
     def _landed_elsewhere(self, meta: BatchMeta) -> Path | None:

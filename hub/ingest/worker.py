@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 import paho.mqtt.client as paho
 
 from hub.ingest.hotpath import HotPath
@@ -29,6 +32,7 @@ class IngestWorker(Subscriber):
         settings: HubSettings,
         *,
         client_id: str | None = None,
+        clock: Callable[[], datetime] | None = None,
         hotpath: HotPath | None = None,
     ) -> None:
         group = settings.ingest.shared_group
@@ -48,11 +52,13 @@ class IngestWorker(Subscriber):
                 settings.quarantine_dir,
                 quarantine_max_bytes=options.quarantine_max_bytes,
                 quarantine_sample_bytes=options.quarantine_sample_bytes,
+                clock=clock,
             ),
             max_batch_bytes=options.max_batch_bytes,
             directory=station_directory(settings) if options.known_stations_only else None,
         )
         self.hotpath = hotpath
+        self.clock = clock
 
     def handle(self, client: paho.Client, message: paho.MQTTMessage) -> None:
         outcome = self.service.handle(message.topic, message.payload)
@@ -60,7 +66,8 @@ class IngestWorker(Subscriber):
             ack_topic = topic(outcome.address.org_id, outcome.address.station_id, Kind.ACK)
             client.publish(ack_topic, encode_message(outcome.ack), qos=1)
         if self.hotpath is not None and outcome.batch is not None:
-            self.hotpath.submit(outcome.batch)
+            received_at = None if self.clock is None else self.clock()
+            self.hotpath.submit(outcome.batch, received_at=received_at)
 
     def start(self) -> None:
         if self.hotpath is not None:

@@ -17,4 +17,5 @@ def db_session(request: Request) -> Iterator[Session]:
     factory = request.app.state.session_factory
     with factory() as session, session.begin():
         session.info["stale_after_minutes"] = request.app.state.settings.portal.stale_after_minutes
+        session.info["clock"] = request.app.state.settings.portal.clock
         yield session

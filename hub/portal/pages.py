@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from hub.portal.auth import permissions as perms
 from hub.portal.auth.dependencies import Principal
+from hub.portal.fleet.telemetry import data_now
 from hub.portal.templating import render
 from hub.portal.tenancy import OrgScope
 
@@ -39,6 +40,7 @@ def page(
             "csrf_token": principal.csrf_token,
             "nav": nav,
             "can": can,
+            "data_now": data_now(session=session, org_id=scope.org_id),
             **context,
         },
         status=status,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import paho.mqtt.client as paho
@@ -37,6 +38,16 @@ def test_valid_batch_lands_under_its_batch_id(tmp_path: Path) -> None:
     )
     assert pq.read_table(landed).num_rows == 10
     assert not list((tmp_path).glob(".landing-tmp/*")), "temporary files left behind"
+
+
+def test_a_simulated_clock_stamps_the_receipt_time_of_landed_files(tmp_path: Path) -> None:
+    """The lake's received_at is the file's modification time: in the data's clock if given."""
+    received = datetime(2026, 3, 1, 6, 30, tzinfo=UTC)
+    zone = LandingZone(tmp_path / "landing", tmp_path / "quarantine", clock=lambda: received)
+    service = IngestService(zone, max_batch_bytes=1 << 20)
+    assert service.handle(TELEMETRY, batch_payload(10)).ack.status == AckStatus.DURABLE
+    (landed,) = (tmp_path / "landing").rglob("*.parquet")
+    assert landed.stat().st_mtime == received.timestamp()
 
 
 def test_second_delivery_is_acknowledged_without_writing(tmp_path: Path) -> None:

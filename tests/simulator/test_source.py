@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from shared.schema import QUALITY_FIELDS, SENSOR_FIELDS, OperatingState, Quality
 from shared.sources import ReadingSource, load_source
 from simulator.engine import Simulation
 from simulator.history import write_history
+from simulator.live import ClockSegment, SharedClock
 from simulator.scenario import load_scenario
 from simulator.source import SimulatedSource
 from tests.simulator.support import default_fleet
@@ -110,3 +112,37 @@ def test_resume_after_continues_without_repeating_an_instant() -> None:
 def test_bad_options_are_config_errors(options: dict[str, object], problem: str) -> None:
     with pytest.raises(ConfigError, match=problem):
         SimulatedSource.from_options(station_id="STATION-9", options=options)
+
+
+def test_a_paced_clock_file_drives_the_source_and_holds_it(tmp_path: Path) -> None:
+    """Another process owns simulated time: the source emits up to the hold point, then waits."""
+    start = datetime(2026, 7, 6, tzinfo=UTC)
+    clock_file = tmp_path / "clock.json"
+    ClockSegment(start.timestamp(), time.time(), 1e6, start.timestamp() + 600).write(clock_file)
+    source = SimulatedSource.from_options(
+        station_id="EF-KARNES",
+        options={"scenario": "prototype-7day", "start": start.isoformat(), "interval_s": 60,
+                 "clock_file": str(clock_file)},
+    )  # fmt: skip
+    time.sleep(0.1)
+    first = source.poll()
+    assert {r.timestamp for r in first} == {start + timedelta(minutes=m) for m in range(11)}
+    assert source.poll() == []  # held at the segment's hold point
+    later = time.time()
+    ClockSegment(start.timestamp() + 600, later, 1e6, start.timestamp() + 900).write(clock_file)
+    time.sleep(0.1)
+    assert {r.timestamp for r in source.poll()} == {
+        start + timedelta(minutes=m) for m in range(11, 16)
+    }
+    # A reader never goes back, even if the owner writes an earlier segment.
+    ClockSegment(start.timestamp(), time.time(), 0.0, None).write(clock_file)
+    time.sleep(0.1)
+    assert SharedClock(clock_file).now_s() == start.timestamp()
+    assert source.poll() == []
+
+
+def test_a_missing_clock_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="clock_file"):
+        SimulatedSource.from_options(
+            station_id="EF-KARNES", options={"clock_file": str(tmp_path / "none.json")}
+        )

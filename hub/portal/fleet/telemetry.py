@@ -14,7 +14,14 @@ from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session
 
 from hub.ingest.models import CompressorLatest, StationLatest
-from hub.serving.models import CompressorStatus, HourlyAggregate, Prediction, RecentMinute
+from hub.serving.models import (
+    AlertEpisode,
+    CompressorStatus,
+    HourlyAggregate,
+    Prediction,
+    RecentMinute,
+    StationFreshness,
+)
 from shared.schema import SENSOR_FIELDS
 
 #: Time-series ranges the compressor page offers: name -> (span, bucket).
@@ -45,6 +52,8 @@ class UnitStatus:
     #: The drift forecaster's latest verdict (None: nothing said yet).
     drifting: bool | None = None
     open_alerts: int = 0
+    #: Equipment alerts not resolved by anyone yet (open or acknowledged, any condition).
+    unresolved_alerts: int = 0
     #: How far its newest reading lags the org's newest data, on the data's own clock.
     freshness: str | None = None
 
@@ -81,9 +90,27 @@ class Predictions:
     versions: dict[str, str] = field(default_factory=dict)
 
 
-def _stale_cut(session: Session) -> datetime:
+def data_now(*, session: Session, org_id: str) -> datetime:
+    """What ages of data are measured against: the wall clock, or (portal clock `data`) the
+    newest reading the org's stations delivered, so simulated or replayed time reads right."""
+    now = datetime.now(UTC)
+    if session.info.get("clock") != "data":
+        return now
+    cached: datetime | None = session.info.get(("data_now", org_id))
+    if cached is not None:
+        return cached
+    newest = session.scalar(
+        select(func.max(StationFreshness.last_reading_at)).where(StationFreshness.org_id == org_id)
+    )
+    if newest is not None:
+        now = newest if newest.tzinfo else newest.replace(tzinfo=UTC)
+    session.info[("data_now", org_id)] = now
+    return now
+
+
+def _stale_cut(session: Session, org_id: str) -> datetime:
     minutes = float(session.info.get("stale_after_minutes", 15.0))
-    return datetime.now(UTC) - timedelta(minutes=minutes)
+    return data_now(session=session, org_id=org_id) - timedelta(minutes=minutes)
 
 
 def _health(status: str, as_of: datetime | None, cut: datetime) -> str:
@@ -112,7 +139,7 @@ def unit_statuses(
     query = select(CompressorStatus).where(CompressorStatus.org_id == org_id)
     if station_id is not None:
         query = query.where(CompressorStatus.station_id == station_id)
-    cut = _stale_cut(session)
+    cut = _stale_cut(session, org_id)
     units = {row.compressor_id: _unit(row, cut) for row in session.scalars(query)}
     _overlay_hot(session, org_id, station_id, units)
     if units:
@@ -232,7 +259,7 @@ def model_watch(*, session: Session, org_id: str, limit: int = 10) -> list[UnitS
 def health_counts(*, session: Session, org_id: str) -> dict[str, dict[str, int]]:
     """station id -> {health: number of compressors} (units without a status are omitted)."""
     health = case(
-        (CompressorStatus.as_of < _stale_cut(session), literal("stale")),
+        (CompressorStatus.as_of < _stale_cut(session, org_id), literal("stale")),
         else_=CompressorStatus.status,
     )
     rows = session.execute(
@@ -247,21 +274,40 @@ def health_counts(*, session: Session, org_id: str) -> dict[str, dict[str, int]]
 
 
 def attention(*, session: Session, org_id: str, limit: int = 25) -> list[UnitStatus]:
-    """The worst units first (critical, warning, stale), at most `limit`."""
-    cut = _stale_cut(session)
+    """The worst units first (critical, warning, stale), then units whose equipment alerts
+    nobody has resolved yet (their condition may have cleared), at most `limit`."""
+    cut = _stale_cut(session, org_id)
+    unresolved = (
+        select(AlertEpisode.compressor_id, func.count().label("n"))
+        .where(
+            AlertEpisode.org_id == org_id,
+            AlertEpisode.category == "equipment",
+            AlertEpisode.resolved_at.is_(None),
+            AlertEpisode.status != "superseded",
+        )
+        .group_by(AlertEpisode.compressor_id)
+        .subquery()
+    )
     rank = case(
         (CompressorStatus.as_of < cut, 3),
         (CompressorStatus.status == "critical", 1),
         (CompressorStatus.status == "warning", 2),
+        (unresolved.c.n > 0, 4),
         else_=9,
     )
-    rows = session.scalars(
-        select(CompressorStatus)
+    rows = session.execute(
+        select(CompressorStatus, unresolved.c.n)
+        .outerjoin(unresolved, unresolved.c.compressor_id == CompressorStatus.compressor_id)
         .where(CompressorStatus.org_id == org_id, rank < 9)
         .order_by(rank, CompressorStatus.compressor_id)
         .limit(limit)
     ).all()
-    return [_unit(row, cut) for row in rows]
+    units = []
+    for row, n in rows:
+        unit = _unit(row, cut)
+        unit.unresolved_alerts = int(n or 0)
+        units.append(unit)
+    return units
 
 
 def series(*, session: Session, org_id: str, compressor_id: str, range_name: str) -> Series:
