@@ -24,7 +24,13 @@ from sqlalchemy import Engine, select
 from hub.compliance.exports import write_facility_exports
 from hub.compliance.factors import load_emission_factors
 from hub.compliance.report import FacilityResult, calculate
-from hub.compliance.schemas import GasComposition, Measurement, StationMeasurement, StationProfile
+from hub.compliance.schemas import (
+    GasComposition,
+    Measurement,
+    Segment,
+    StationMeasurement,
+    StationProfile,
+)
 from hub.compliance.service import put_profile
 from hub.compliance.serving_adapter import blowdowns_from_simulator, station_inputs
 from hub.db.models import Station
@@ -86,7 +92,7 @@ def stations_ytd(
             gas_f = station.climate.mean_temp_f + SETTLE_OUT_ABOVE_AMBIENT_F
             inputs = station_inputs(
                 session, org_id=org_id, station_id=station_id, year=year, through=through,
-                segment=station.segment,
+                segment=subpart_w_segment(station.segment),
                 gas_composition=GasComposition(ch4_mole_fraction=station.line.methane_mole_fraction,
                                                co2_mole_fraction=co2.value,
                                                source=f"CH4: fleet file; CO2: {co2.citation} ({co2.status})"),
@@ -101,12 +107,21 @@ def stations_ytd(
     return results
 
 
+def subpart_w_segment(fleet_segment: str) -> Segment:
+    """The Subpart W industry segment of a fleet-file station (its `segment`)."""
+    segments: dict[str, Segment] = {
+        "transmission": "transmission_compression",  # §98.230(a)(4)
+        "gathering_boosting": "gathering_boosting",  # §98.230(a)(9)
+    }
+    return segments[fleet_segment]
+
+
 def demo_profile(fleet: Fleet, station_id: str) -> StationProfile:
     """The station profile the demo seeds for the portal (same stand-ins as `stations_ytd`)."""
     station = next(s for s in fleet.stations() if s.id == station_id)
     co2 = load_emission_factors().reciprocating_compressor_venting.gas_co2_mole_fraction
     return StationProfile(
-        segment=station.segment,
+        segment=subpart_w_segment(station.segment),
         gas_composition=GasComposition(ch4_mole_fraction=station.line.methane_mole_fraction, co2_mole_fraction=co2.value,
                                        source=f"CH4: fleet file; CO2: {co2.citation} ({co2.status})"),
         measurements=[StationMeasurement(compressor_id=unit_id, **m.model_dump(exclude={"rate"}), rate=m.rate)

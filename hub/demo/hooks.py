@@ -34,6 +34,8 @@ class DemoContext:
     #: Environment every edge agent starts with (a hook may add to it, e.g. the pinned
     #: model-signing key: ALTAVIZ_EDGE_MODEL__PUBLIC_KEY_FILE).
     edge_env: dict[str, str] = field(default_factory=dict)
+    #: Simulated seconds per real second the run is planned at.
+    speed: float = 1800.0
 
 
 Hook = Callable[[DemoContext], list[str]]
@@ -56,5 +58,8 @@ class DemoHooks:
         return lines
 
 
-#: The hooks `altaviz demo` runs (none yet; see docs/architecture.md#the-demo).
-HOOKS = DemoHooks()
+def default_hooks() -> DemoHooks:
+    """The hooks `altaviz demo` runs: models, workflows, compliance, station configuration."""
+    from hub.demo.plugins import register
+
+    return register(DemoHooks())

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.demo.clock import PacedClock, Pacer
-from hub.demo.hooks import HOOKS, DemoContext
+from hub.demo.hooks import DemoContext, default_hooks
 from hub.demo.panels import DemoPanels
 from hub.demo.report import Report
 from hub.demo.stations import EdgeFleet, Timeline
@@ -47,11 +47,13 @@ class PipelineLoop(threading.Thread):
         serving: Any,
         *,
         interval_s: float,
+        scoring: Any = None,
         on_start: Callable[[], None] = lambda: None,
         on_cycle: Callable[[float], None] = lambda _s: None,
     ) -> None:
         super().__init__(name="lakehouse", daemon=True)
         self.spark, self.hub, self.serving = spark, hub, serving
+        self.scoring = scoring  # the registry's champions score each run (hub.scoring)
         self.interval_s = interval_s
         self.on_start = on_start
         self.on_cycle = on_cycle
@@ -81,7 +83,7 @@ class PipelineLoop(threading.Thread):
     def _once(self) -> None:
         from hub.lakehouse.pipeline import run_once
 
-        result = run_once(self.spark, self.hub, after_commit=self.serving)
+        result = run_once(self.spark, self.hub, after_commit=self.serving, scoring=self.scoring)
         self.readings += result.readings_processed
         self.batches += result.batches
         self.runs += 1
@@ -125,6 +127,7 @@ class Demo:
         from hub.ingest.worker import IngestWorker
         from hub.lakehouse.spark import build_spark
         from hub.portal.demo import start_demo_portal
+        from hub.scoring.stage import scoring_stage
         from hub.serving.sync import prepare_serving
 
         signal.signal(signal.SIGINT, lambda *_: self.stop.set())
@@ -183,9 +186,10 @@ class Demo:
         context = DemoContext(
             hub, serving.engine, portal.org_id, self.data_dir, timeline.scenario,
             timeline.start, tuple(s.station_id for s in edges.stations), self.port,
-            edges.extra_env,
+            edges.extra_env, speed=pacer.speed,
         )  # fmt: skip
-        for line in HOOKS.run(HOOKS.before_stations, context):
+        hooks = default_hooks()
+        for line in hooks.run(hooks.before_stations, context):
             print(line)
         if self.args.acquisition == "modbus":
             panels.start()
@@ -195,10 +199,13 @@ class Demo:
         clock.steer(speed=pacer.speed, hold_s=pacer.hold_s())
         spark = build_spark(hub.spark, app_name="altaviz-demo")
         report.lake_before(spark)
+        # The story's clock starts now: DURATION is the story's time, not the set-up's.
+        self.started = time.monotonic()
         pipeline = PipelineLoop(
             spark,
             hub,
             serving,
+            scoring=scoring_stage(hub, serving.engine),
             interval_s=self.args.pipeline_interval,
             on_start=lambda: pacer.lake_run_started(clock.now_s()),
             on_cycle=pacer.lake_cycle,
@@ -229,7 +236,7 @@ class Demo:
             sys.stdout.flush()
             pipeline.catch_up()
             report.summary(spark, ingest, events.events.counts, pipeline)
-            for line in HOOKS.run(HOOKS.summary, context):
+            for line in hooks.run(hooks.summary, context):
                 print(line)
             sys.stdout.flush()
         finally:
