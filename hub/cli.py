@@ -112,12 +112,16 @@ def _ingest(args: argparse.Namespace) -> int:
 
     settings = HubSettings.load(args.config)
     configure_logging(settings.log_level, json_lines=args.json_logs)
+    worker: IngestWorker | None = None
+    # The service (and its log context) first: everything after logs as "ingest".
+    health = start_service(
+        "ingest",
+        settings.observability,
+        ingest_checks(settings, connected=lambda: worker is not None and worker.connected.is_set()),
+    )
     engine = _serving_engine(settings)
     # Newest values and station freshness reach serving straight from ingest (the hot path).
     worker = IngestWorker(settings, hotpath=HotPath(engine))
-    health = start_service(
-        "ingest", settings.observability, ingest_checks(settings, connected=worker.connected.is_set)
-    )
     # Station status and edge alarms go to the serving database the portal reads; it is
     # migrated (when auto_migrate, by _serving_engine) before anything lands, so a kill
     # never interrupts DDL while batches are acknowledged.
@@ -250,6 +254,7 @@ def _portal(args: argparse.Namespace) -> int:
 
     # Settings first: a bad one is one line, before any import can print a warning.
     settings = HubSettings.load(args.config)
+    settings.check_portal(host=args.host)
     configure_logging(settings.log_level, json_lines=args.json_logs)
 
     import uvicorn
@@ -258,7 +263,6 @@ def _portal(args: argparse.Namespace) -> int:
     from hub.observability.service import start_service
     from hub.portal.app import create_app
 
-    settings.check_portal(host=args.host)
     start_service("portal", settings.observability)  # /health, /ready, /metrics: in the app
     if args.migrate:
         upgrade(settings.database_url)

@@ -107,9 +107,9 @@ def _status_fields() -> list[T.StructField]:
 
 def _calendar_fields() -> list[T.StructField]:
     return [
-        _f("hour_of_day", T.ByteType(), False, "0-23 in the station's time zone (fleet file)"),
-        _f("day_of_week", T.ByteType(), False, "ISO: 1 Monday .. 7 Sunday, station time"),
-        _f("is_weekend", T.BooleanType(), False, "Saturday or Sunday, station time"),
+        _f("hour_of_day", T.ByteType(), True, "0-23 in the station's time zone (fleet file)"),
+        _f("day_of_week", T.ByteType(), True, "ISO: 1 Monday .. 7 Sunday, station time"),
+        _f("is_weekend", T.BooleanType(), True, "Saturday or Sunday, station time"),
     ]
 
 

@@ -57,9 +57,13 @@ class _Station:
         self.got = threading.Condition()
         self.client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="station-hot")
         self.client.on_message = self._on_message
+        subscribed = threading.Event()
+        self.client.on_subscribe = lambda *_: subscribed.set()
         self.client.connect("127.0.0.1", port)
         self.client.subscribe("altaviz/v1/org-a/STATION-1/ack", qos=1)
         self.client.loop_start()
+        # An ack sent before the broker has the subscription would be lost to this client.
+        assert subscribed.wait(10), "the station's ack subscription was not confirmed"
 
     def _on_message(self, _c, _u, message) -> None:  # type: ignore[no-untyped-def]
         with self.got:

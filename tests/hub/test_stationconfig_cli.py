@@ -59,7 +59,8 @@ def test_push_signs_and_publishes_retained(
     config.write_text(yaml.safe_dump({
         "database_url": f"sqlite:///{tmp_path / 'serving.db'}", "data_dir": str(tmp_path),
         "mqtt": {"port": mosquitto.port},
-        "models": {"dev_signing_key_file": str(tmp_path / "dev-key.pem")},
+        # A generated signing key is a development convenience (production names its key).
+        "development": True, "models": {"dev_signing_key_file": str(tmp_path / "dev-key.pem")},
     }))  # fmt: skip
     upgrade(f"sqlite:///{tmp_path / 'serving.db'}")
     with session_scope(make_engine(f"sqlite:///{tmp_path / 'serving.db'}")) as session:
