@@ -84,10 +84,10 @@ def observe_micro_batch(
     readings: int,
     lag_s: float | None = None,
     *,
-    query: str = "silver_gold",
+    query: str = "lake",
     committed_at: float | None = None,
 ) -> None:
-    """The pipeline finished one micro-batch of `query` (bronze, silver_gold, ...).
+    """The pipeline finished one micro-batch of `query` (the lakehouse's one query: lake).
 
     `lag_s`: how far behind the newest landed data the query still is (None: unknown).
     """
