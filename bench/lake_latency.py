@@ -35,8 +35,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
@@ -45,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.edge_common import start_mosquitto, wait_for
 from bench.lake_common import REPO, bench_settings, fresh, load_average
-from bench.latency_paths import HotPoller, hot_latencies, result_line
+from bench.latency_paths import HotPoller, Publisher, _stats, hot_latencies, result_line
 from hub.db.session import make_engine, session_scope
 from hub.ingest.hotpath import HotPath
 from hub.ingest.worker import IngestWorker
@@ -53,64 +51,13 @@ from hub.lakehouse.pipeline import ContinuousPipeline
 from hub.lakehouse.spark import build_spark
 from hub.serving.models import StationFreshness
 from hub.serving.sync import prepare_serving
-from shared.batch import BatchMeta, encode_batch
 from shared.fleet import load_fleet
-from shared.ids import make_batch_id
-from shared.mqtt import MqttSettings, connect_async, make_client
-from shared.topics import Kind, topic
+from shared.mqtt import MqttSettings
 from simulator.engine import Simulation
 from simulator.history import write_history
 from simulator.scenario import load_scenario
 
 FLEET = REPO / "config" / "fleet.yaml"
-
-
-class Publisher(threading.Thread):
-    """Releases each station's readings in real time, one batch per interval."""
-
-    def __init__(self, readings: pa.Table, org_of: dict[str, str], port: int, interval: float):
-        super().__init__(daemon=True)
-        self.stations = {
-            station: readings.filter(pc.equal(readings["station_id"], station)).sort_by("seq")
-            for station in sorted(org_of)
-        }
-        self.org_of = org_of
-        self.interval = interval
-        self.sent: dict[str, int] = dict.fromkeys(org_of, 0)
-        self.published: list[tuple[str, str, datetime, float]] = []  # station, batch, newest, at
-        self.stop = threading.Event()
-        self.client = make_client(MqttSettings(port=port), client_id="bench-edge")
-        connect_async(self.client, MqttSettings(port=port))
-        self.client.loop_start()
-
-    def run(self) -> None:
-        while not self.stop.wait(self.interval):
-            now = datetime.now(UTC)
-            for station, table in self.stations.items():
-                due = int(pc.sum(pc.less_equal(table["timestamp"], now)).as_py() or 0)
-                if due <= self.sent[station]:
-                    continue
-                batch = table.slice(self.sent[station], due - self.sent[station])
-                self.sent[station] = due
-                first, last = batch["seq"][0].as_py(), batch["seq"][-1].as_py()
-                meta = BatchMeta(
-                    org_id=self.org_of[station], station_id=station,
-                    batch_id=make_batch_id(station, first, last), first_seq=first,
-                    last_seq=last, row_count=batch.num_rows, producer="bench-edge",
-                )  # fmt: skip
-                payload = encode_batch(batch, meta)
-                at = time.time()
-                self.client.publish(
-                    topic(meta.org_id, station, Kind.TELEMETRY), payload, qos=1
-                ).wait_for_publish(30)
-                newest = pc.max(batch["timestamp"]).as_py()
-                self.published.append((station, meta.batch_id, newest, at))
-
-    def close(self) -> None:
-        self.stop.set()
-        self.join()
-        self.client.disconnect()
-        self.client.loop_stop()
 
 
 class Poller(threading.Thread):
@@ -143,13 +90,6 @@ class Poller(threading.Thread):
             if shown >= newest:
                 return at
         return None
-
-
-def _stats(values: list[float]) -> str:
-    if not values:
-        return "no samples"
-    p50, p95 = np.percentile(values, [50, 95])
-    return f"p50 {p50:.1f} s, p95 {p95:.1f} s, max {max(values):.1f} s (n={len(values)})"
 
 
 def main() -> int:
