@@ -177,7 +177,7 @@ def test_panel_clock_register_gives_the_panel_skew(tmp_path: Path) -> None:
     from tests.edge_agent.test_modbus import HEALTHY
 
     data = find_register_map("standard-scaled").model_dump(mode="json", exclude_none=True)
-    data["points"].append({"name": "panel_clock_s", "address": 20, "type": "uint32", "unit": "s"})
+    assert any(p["name"] == "panel_clock_s" for p in data["points"])  # the map's own RTC register
     (tmp_path / "clocked.yaml").write_text(yaml.safe_dump({**data, "name": "clocked"}))
     register_map = parse_register_map(data | {"name": "clocked"}, source="test")
     behind = _time.time() - 30.0  # the panel's clock is 30 s behind the gateway's
