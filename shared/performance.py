@@ -35,6 +35,9 @@ DEFAULT_GAS_Z = 0.97
 DEFAULT_STAGE_INLET_TEMP_F = 90.0
 #: Gas horsepower reaches the crankshaft through the frame's mechanical losses.
 DEFAULT_MECHANICAL_EFFICIENCY = 0.95
+#: An hour counts toward performance (gold's hourly figures, the portal's baselines) when
+#: the unit ran at least this many of its minutes: start-up and shut-down are not steady.
+MIN_RUNNING_MINUTES_PER_HOUR = 50
 
 
 def psia_from_psig(pressure_psig: Quantity) -> Quantity:

@@ -36,6 +36,7 @@ from hub.lakehouse.calendar import calendar_columns
 from hub.lakehouse.diff import NEW_ROW, changed, missing
 from hub.lakehouse.io import Lake, Txn
 from hub.lakehouse.output import BatchOutput
+from hub.lakehouse.performance import hourly_performance_columns
 from hub.lakehouse.scope import (
     FAR_FUTURE,
     TimeRange,
@@ -449,12 +450,18 @@ class MicroBatch:
         output: BatchOutput,
     ) -> None:
         minutes = within(signals, ranges_frame(spark, hour_ranges), "minute_start")
+        stages = self._assets(spark).select(*silver.COMPRESSOR, F.col("stages").alias("_stages"))
         new = (
             self._sensor_status(
-                aggregates.hourly_aggregates(minutes).join(
+                aggregates.hourly_aggregates(minutes)
+                .join(
                     status.hourly_health(minutes), on=[*silver.COMPRESSOR, "hour_start"], how="left"
                 )
+                .join(stages, on=list(silver.COMPRESSOR), how="left")
             )
+            # Unknown stages (no fleet entry): no figures rather than a guessed ratio.
+            .withColumns(hourly_performance_columns(stages=F.col("_stages").cast("double")))
+            .drop("_stages")
             .withColumns(calendar_columns("hour_start", self.timezones))
             .localCheckpoint(eager=True)
         )

@@ -19,6 +19,7 @@ from pyspark.errors import AnalysisException
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from hub.errors import LakehouseError
 from hub.lakehouse.diff import NEW_ROW
 from hub.lakehouse.tables import SILVER_AND_GOLD, LakePaths, TableSpec
 
@@ -73,8 +74,12 @@ class Lake:
     # -- tables -------------------------------------------------------------
 
     def ensure_tables(self) -> None:
-        """Create every silver and gold table that does not exist yet (bronze: its stream does)."""
+        """Create every silver and gold table that does not exist yet (bronze: its stream
+        does); add to an existing table the nullable columns a newer version defines."""
         for spec in SILVER_AND_GOLD:
+            if self.exists(spec):
+                self._add_new_columns(spec)
+                continue
             builder = (
                 DeltaTable.createIfNotExists(self.spark)
                 .location(self.path(spec))
@@ -88,6 +93,27 @@ class Lake:
             for key, value in spec.properties.items():
                 builder = builder.property(key, value)
             builder.execute()
+
+    def _add_new_columns(self, spec: TableSpec) -> None:
+        present = set(self.read(spec).columns)
+        added = [f for f in spec.schema.fields if f.name not in present]
+        if not added:
+            return
+        required = [f.name for f in added if not f.nullable]
+        if required:
+            raise LakehouseError(
+                f"{spec.layer}.{spec.name} at {self.path(spec)} lacks the required column(s) "
+                f"{', '.join(required)} of this version; rebuild the lake from the landing zone"
+            )
+        columns = ", ".join(
+            f"`{f.name}` {f.dataType.simpleString()}"
+            + (f" COMMENT '{_quoted(f.metadata['comment'])}'" if f.metadata.get("comment") else "")
+            for f in added
+        )
+        self.spark.sql(f"ALTER TABLE delta.`{self.path(spec)}` ADD COLUMNS ({columns})")
+        log.info(
+            "%s.%s: added column(s) %s", spec.layer, spec.name, ", ".join(f.name for f in added)
+        )
 
     def exists(self, spec: TableSpec) -> bool:
         return DeltaTable.isDeltaTable(self.spark, self.path(spec))
@@ -215,3 +241,7 @@ class Lake:
         if timestamp is not None:
             reader = reader.option("timestampAsOf", timestamp)
         return reader.load(self.path(spec))
+
+
+def _quoted(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("'", "\\'")

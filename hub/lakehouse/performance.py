@@ -1,10 +1,11 @@
-"""Compressor performance as Spark Columns over minute aggregates (features_1m). Pure.
+"""Compressor performance as Spark Columns over minute or hour aggregates. Pure.
 
 The formulas are `shared.performance`'s, applied to Columns (they use only arithmetic,
 so there is one definition for gold, the portal and the simulator). Inputs are the
-`<sensor>_mean` columns of a minute aggregate and the unit's number of stages; a value
-is null where the unit was not running all minute or an input is missing or not
-physical. Gold adds them with `frame.withColumns(performance_columns(...))`.
+`<sensor><means>` columns of an aggregate (`_mean`, or `_running_mean` for an hour) and
+the unit's number of stages; a value is null where the unit was not running (all the
+minute, or `perf.MIN_RUNNING_MINUTES_PER_HOUR` of the hour) or an input is missing or
+not physical. Gold's hourly table adds them with `hourly_performance_columns()`.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ def performance_columns(
     gas_k: float = perf.DEFAULT_GAS_K,
     gas_z: float = perf.DEFAULT_GAS_Z,
     mechanical_efficiency: float = perf.DEFAULT_MECHANICAL_EFFICIENCY,
+    means: str = "_mean",
 ) -> dict[str, Column]:
     """Name -> Column of each performance figure of a compressor-minute.
 
@@ -41,11 +43,11 @@ def performance_columns(
     stages = F.col("stages").cast("double") if stages is None else stages
     if running is None:
         running = (F.col("n_running") == F.col("n_readings")) & (F.col("n_readings") > 0)
-    suction_psig = F.col("suction_pressure_psi_mean")
-    discharge_psig = F.col("discharge_pressure_psi_mean")
-    measured_f = F.col("discharge_temp_f_mean")
-    brake_hp = F.col("horsepower_consumption_mean")
-    flow_mmscfd = perf.mmscfd_from_mcfd(F.col("gas_flow_mcf_mean"))
+    suction_psig = F.col(f"suction_pressure_psi{means}")
+    discharge_psig = F.col(f"discharge_pressure_psi{means}")
+    measured_f = F.col(f"discharge_temp_f{means}")
+    brake_hp = F.col(f"horsepower_consumption{means}")
+    flow_mmscfd = perf.mmscfd_from_mcfd(F.col(f"gas_flow_mcf{means}"))
 
     ratio = perf.stage_compression_ratio(suction_psig, discharge_psig, stages)
     ideal_f = perf.isentropic_discharge_temp_f(F.lit(inlet_temp_f), ratio, gas_k)
@@ -68,3 +70,13 @@ def performance_columns(
             powered, perf.adiabatic_efficiency(gas_hp, brake_hp, mechanical_efficiency)
         ),
     }
+
+
+def hourly_performance_columns(*, stages: Column) -> dict[str, Column]:
+    """The figures of a compressor-hour from its running means (the minutes the unit ran),
+    null for an hour it ran fewer than `perf.MIN_RUNNING_MINUTES_PER_HOUR` minutes."""
+    return performance_columns(
+        stages=stages,
+        running=F.col("n_running_minutes") >= perf.MIN_RUNNING_MINUTES_PER_HOUR,
+        means="_running_mean",
+    )

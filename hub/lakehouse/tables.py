@@ -192,11 +192,23 @@ def _hourly_schema() -> T.StructType:
             *_aggregate_fields(),
             _f("health_score_min", T.IntegerType(), True, "0-100, physics/threshold based"),
             _f("health_score_mean", T.DoubleType()),
+            *_performance_fields(),
             *_status_fields(),
             *_calendar_fields(),
             _f("aggregate_date", T.DateType(), False, "partition"),
         ]
     )
+
+
+def _performance_fields() -> list[T.StructField]:
+    """hub/lakehouse/performance.py over the hour's running means (docs/maintenance.md)."""
+    return [
+        _f("stage_compression_ratio", T.DoubleType(), True, "per stage, absolute pressures"),
+        _f("ideal_discharge_temp_f", T.DoubleType(), True, "isentropic, °F"),
+        _f("discharge_temp_excess_f", T.DoubleType(), True, "measured minus ideal, °F"),
+        _f("isentropic_gas_hp", T.DoubleType(), True, "hp, from flow and pressures"),
+        _f("adiabatic_efficiency", T.DoubleType(), True, "gas hp / (brake hp x mech. eff.)"),
+    ]
 
 
 def _daily_schema() -> T.StructType:

@@ -101,6 +101,12 @@ class HourlyAggregate(_OfCompressor, _Aggregate, Base):
     _sensor_columns(locals(), ("mean", "min", "max", "std"))
     health_score_min: Mapped[int | None] = mapped_column(Integer)
     health_score_mean: Mapped[float | None] = mapped_column(Float)
+    #: Gold's performance figures of the hour (hub/lakehouse/performance.py, docs/maintenance.md).
+    stage_compression_ratio: Mapped[float | None] = mapped_column(Float)
+    ideal_discharge_temp_f: Mapped[float | None] = mapped_column(Float)
+    discharge_temp_excess_f: Mapped[float | None] = mapped_column(Float)
+    isentropic_gas_hp: Mapped[float | None] = mapped_column(Float)
+    adiabatic_efficiency: Mapped[float | None] = mapped_column(Float)
 
 
 class DailyAggregate(_OfCompressor, _Aggregate, Base):

@@ -8,6 +8,7 @@ baseline its "rising" conditions compare with.
 
 from __future__ import annotations
 
+import statistics
 from datetime import timedelta
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from hub.lakehouse.tables import (
     ALERT_EPISODES,
     ALL_TABLES,
     DATA_QUALITY,
+    HOURLY,
     MODEL_SCORES,
     SILVER_READINGS,
 )
@@ -40,7 +42,8 @@ from hub.serving.models import (
     StationFreshness,
 )
 from hub.serving.sync import prepare_serving
-from shared.fleet import load_fleet
+from shared import performance as perf
+from shared.fleet import Fleet, load_fleet
 from simulator.engine import Simulation
 from simulator.history import write_history
 from simulator.scenario import load_scenario_data
@@ -162,6 +165,8 @@ def test_simulator_history_to_postgres(spark, postgres: Postgres, tmp_path: Path
     assert degrading and all(at(26) <= e.opened_at <= at(38) for e in degrading)  # before the trip
     assert any(e.condition == "comm_loss" and e.compressor_id == "COMP-009" for e in episodes)
 
+    _hourly_performance_matches_the_formulas(lake, fleet, degrading_from=at(30))
+
     engine = make_engine(settings.database_url)  # the application role: row-level security on
     with session_scope(engine, org_id="demo-org") as session:
         assert session.scalar(select(func.count()).select_from(CompressorStatus)) == 10
@@ -174,12 +179,54 @@ def test_simulator_history_to_postgres(spark, postgres: Postgres, tmp_path: Path
         served = session.scalars(select(AlertEpisode)).all()
         assert {e.episode_id for e in served} == {e.episode_id for e in episodes}
         assert all(e.org_id == "demo-org" for e in served)
+        served_perf = session.scalars(
+            select(HourlyAggregate.adiabatic_efficiency).where(
+                HourlyAggregate.compressor_id == "COMP-001",
+                HourlyAggregate.adiabatic_efficiency.is_not(None),
+            )
+        ).all()
+        assert len(served_perf) >= 30 and all(0.3 < e < 1.2 for e in served_perf)
         hot = session.get(CompressorStatus, ("demo-org", "COMP-003"))
         assert hot is not None and hot.as_of is not None
     with session_scope(engine, org_id="another-org") as session:
         assert session.scalars(select(AlertEpisode)).all() == []
 
     _independent_reader_agrees(lake)
+
+
+def _hourly_performance_matches_the_formulas(lake: Lake, fleet: Fleet, degrading_from) -> None:  # type: ignore[no-untyped-def]
+    """Gold's hourly performance figures are shared.performance over the hour's running means;
+    the failing unit's discharge temperature climbs away from the ideal before its trip."""
+    stages = {
+        c.id: c.stages for o in fleet.organisations for s in o.stations for c in s.compressors
+    }
+    rows = lake.read(HOURLY).collect()
+    checked = 0
+    for row in rows:
+        if row.n_running_minutes < perf.MIN_RUNNING_MINUTES_PER_HOUR:
+            assert row.stage_compression_ratio is None and row.adiabatic_efficiency is None
+            continue
+        n = stages[row.compressor_id]
+        ratio = perf.stage_compression_ratio(
+            row.suction_pressure_psi_running_mean, row.discharge_pressure_psi_running_mean, n
+        )
+        ideal = perf.isentropic_discharge_temp_f(perf.DEFAULT_STAGE_INLET_TEMP_F, ratio)
+        assert row.stage_compression_ratio == pytest.approx(ratio)
+        assert row.ideal_discharge_temp_f == pytest.approx(ideal)
+        measured = row.discharge_temp_f_running_mean  # none when the sensor failed all hour
+        assert row.discharge_temp_excess_f == (
+            None if measured is None else pytest.approx(measured - ideal)
+        )
+        checked += 1
+    assert checked >= 10 * 30
+
+    def excess(after: bool) -> float:
+        values = [r.discharge_temp_excess_f for r in rows if r.compressor_id == "COMP-003"
+                  and r.discharge_temp_excess_f is not None
+                  and (r.hour_start >= degrading_from) == after]  # fmt: skip
+        return statistics.median(values)
+
+    assert excess(after=True) > excess(after=False) + 5.0
 
 
 _DELTA_TYPES = {"bigint": "long", "int": "integer", "smallint": "short", "tinyint": "byte"}

@@ -1,7 +1,7 @@
 """Compressor performance from the serving database's minute/hour data (shared.performance
 applied to bucket means), and the fleet ranked by how far each unit has moved from its own
-baseline. Computed here from serving rows until gold carries the columns
-(hub/lakehouse/performance.py)."""
+baseline. Gold's hourly rows carry the same figures (hub/lakehouse/performance.py); the page
+computes them for whatever bucket its range shows, with the same functions."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from shared.fleet import Cylinder, Fleet, load_fleet
 log = logging.getLogger(__name__)
 
 #: Hours count toward performance when the unit ran at least this many minutes of them.
-MIN_RUNNING_MINUTES = 50
+MIN_RUNNING_MINUTES = perf.MIN_RUNNING_MINUTES_PER_HOUR
 #: The baseline is the unit's median over this window, ending where the recent window starts.
 BASELINE_DAYS = 14
 RECENT_HOURS = 24
