@@ -27,7 +27,7 @@ def verdicts(**fields: Any) -> dict[str, str]:
 
 
 def test_property_damage_against_the_threshold_in_force_on_the_event_date() -> None:
-    # $130,000 is above $122,000 (Jan 2021 - Jun 2022) but below $139,700 (from 1 Jul 2023).
+    # $130,000 is above $122,000 (12 Mar 2021 - Jun 2022) but below $139,700 (from 1 Jul 2023).
     assert (
         verdicts(occurred_at="2022-03-01T00:00:00Z", property_damage_usd=130_000)[
             "property damage (excluding gas lost)"
@@ -42,6 +42,24 @@ def test_property_damage_against_the_threshold_in_force_on_the_event_date() -> N
                                   property_damage_usd=130_000))  # fmt: skip
     assert later.reportable == "undetermined"
     assert "not loaded" in later.criteria[1].detail
+
+
+def test_the_122000_threshold_starts_on_the_effective_date_of_86_fr_2210() -> None:
+    # 86 FR 2210 was published on 11 Jan 2021 but took effect on 12 Mar 2021: $60,000 of
+    # damage on 11 Mar 2021 is at or above $50,000; the next day it is below $122,000.
+    criterion = "property damage (excluding gas lost)"
+    on_11_march = screen_incident(
+        event(occurred_at="2021-03-11T12:00:00Z", property_damage_usd=60_000)
+    )
+    assert on_11_march.criteria[1].verdict == "met"
+    assert "$60,000 vs $50,000" in on_11_march.criteria[1].detail
+    assert (
+        verdicts(occurred_at="2021-02-01T00:00:00Z", property_damage_usd=60_000)[criterion] == "met"
+    )
+    assert (
+        verdicts(occurred_at="2021-03-12T00:00:00Z", property_damage_usd=60_000)[criterion]
+        == "not_met"
+    )
 
 
 def test_gas_loss_and_harm_criteria() -> None:
