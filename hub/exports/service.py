@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -40,6 +40,16 @@ class ExportRequest:
     end: datetime
     station_id: str | None = None
     compressor_id: str | None = None
+    #: Compressors whose rows stay out of the file (beyond the caller's plan).
+    excluded_compressors: frozenset[str] = field(default_factory=frozenset)
+    #: The start asked for, when it was moved later to the oldest data the caller may see.
+    clipped_from: datetime | None = None
+
+    def clipped_to(self, oldest: datetime | None) -> ExportRequest:
+        """The same request, starting no earlier than `oldest` (None: no limit)."""
+        if oldest is None or self.start >= oldest:
+            return self
+        return replace(self, start=oldest, clipped_from=self.start)
 
     def check(self) -> None:
         if self.dataset not in DATASETS:
@@ -66,6 +76,8 @@ class Export:
     media_type: str
     chunks: Iterator[bytes]
     batches: Iterator[pa.RecordBatch]
+    #: Where the file starts when that is later than the start asked for (None: as asked).
+    clipped_start: datetime | None = None
 
     def close(self) -> None:
         """End the stream early: the cursor (or the lake scan) is released now."""
@@ -93,6 +105,8 @@ def _table_batches(
         statement = statement.where(model.station_id == request.station_id)
     if request.compressor_id:
         statement = statement.where(model.compressor_id == request.compressor_id)
+    if request.excluded_compressors:
+        statement = statement.where(model.compressor_id.not_in(request.excluded_compressors))
     statement = statement.order_by(at, *[c for c in model.__table__.primary_key.columns])
     with factory() as session, session.begin():
         set_tenant(session, org_id)
@@ -133,6 +147,8 @@ def _reading_batches(
         where = where & (ds.field("station_id") == request.station_id)
     if request.compressor_id:
         where = where & (ds.field("compressor_id") == request.compressor_id)
+    if request.excluded_compressors:
+        where = where & ~ds.field("compressor_id").isin(sorted(request.excluded_compressors))
     scanner = table.to_pyarrow_dataset().scanner(
         columns=schema.names, filter=where, batch_size=CHUNK_ROWS
     )
@@ -165,5 +181,6 @@ def open_export(
     everything = itertools.chain([first], batches)
     write = csv_chunks if request.format == "csv" else parquet_chunks
     return Export(
-        request.filename(org_id), MEDIA_TYPES[request.format], write(schema, everything), batches
-    )
+        request.filename(org_id), MEDIA_TYPES[request.format], write(schema, everything), batches,
+        clipped_start=request.start if request.clipped_from is not None else None,
+    )  # fmt: skip

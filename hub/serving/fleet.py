@@ -60,7 +60,9 @@ def ensure_assets(session, org_id: str, assets: Iterable[AssetKey]) -> None:  # 
     """Rows for an org's stations and compressors that telemetry names but nobody seeded.
 
     The ingest verified that each station belongs to its org; the names are the ids
-    until someone (the fleet file, the portal) describes them.
+    until someone (the fleet file, the portal) describes them. A unit is registered
+    whatever its org's plan allows, so its data is never dropped: the portal decides what
+    it shows (hub/portal/billing/gates.py, compressors beyond the plan's limit).
     """
     listed = sorted({a for a in assets if a[0] == org_id})
     if not listed:

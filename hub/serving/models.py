@@ -142,7 +142,7 @@ class AlertEpisode(_OfCompressor, Timestamps, Base):
     @declared_attr.directive
     def __table_args__(cls) -> tuple[Any, ...]:
         return (
-            *_OfCompressor.__table_args__,  # type: ignore[misc]
+            *_OfCompressor.__table_args__,
             Index("ix_alert_episodes_org_status", "org_id", "status"),
             Index("ix_alert_episodes_org_compressor", "org_id", "compressor_id"),
         )

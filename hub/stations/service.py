@@ -2,7 +2,8 @@
 credentials and ACL lines, and the edge config its gateway needs.
 
 Checks come first and nothing is changed when one fails: an unknown org, a station
-that is already provisioned. The database rows are flushed, the broker files written,
+that is already provisioned, a new station past the org's plan (billing.gates, as in the
+portal; a station the portal created is provisioned whatever the plan). The database rows are flushed, the broker files written,
 and only then does the caller commit; a failure writing the files rolls the rows back.
 """
 
@@ -16,6 +17,8 @@ from sqlalchemy.orm import Session
 
 from hub.db.models import Organization, Station
 from hub.errors import HubError
+from hub.portal.billing import gates
+from hub.portal.errors import PlanLimit
 from hub.portal.fleet.credentials import mosquitto_hash, topic_prefix, username_for
 from hub.portal.fleet.models import StationCredential
 from hub.stations import broker_files
@@ -64,12 +67,18 @@ def provision(
             f"station {org_id}/{station_id} is already provisioned; revoke it first "
             "(or rotate its password in the portal); nothing changed"
         )
+    new_station = session.get(Station, (org_id, station_id)) is None
+    if new_station:
+        try:
+            gates.require_within(session=session, org_id=org_id, what="stations")
+        except PlanLimit as exc:
+            raise ProvisioningError(f"{exc.message} Nothing changed.") from None
     username = username_for(org_id, station_id)
     if username in broker_files.password_users(settings.password_file):
         raise ProvisioningError(
             f"{settings.password_file} already has a user {username!r}; nothing changed"
         )
-    if session.get(Station, (org_id, station_id)) is None:
+    if new_station:
         session.add(Station(org_id=org_id, id=station_id, name=name or station_id))
     password = secrets.token_urlsafe(24)
     password_hash = mosquitto_hash(password)

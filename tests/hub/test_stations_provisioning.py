@@ -164,7 +164,7 @@ def test_provisioned_stations_are_confined_and_a_revoked_one_is_refused(workdir:
     assert (workdir / "acl").read_text().startswith("user hub\n")
 
 
-def test_unknown_org_or_existing_station_is_refused_and_changes_nothing(
+def test_unknown_org_existing_station_or_one_past_the_plan_is_refused_and_changes_nothing(
     workdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = _config(workdir, None)
@@ -183,9 +183,12 @@ def test_unknown_org_or_existing_station_is_refused_and_changes_nothing(
                 session.scalar(select(func.count()).select_from(StationCredential)) or 0,
             )
 
+    with session_scope(engine, org_id="org-a") as session:  # Pilot: 5 stations, now all used
+        session.add_all(Station(org_id="org-a", id=f"ST-{n}", name="x") for n in range(2, 6))
     before = counts()
     for argv, expected in [
         (["stations", "provision", "org-zz", "ST-X"], "no organisation 'org-zz'"),
+        (["stations", "provision", "org-a", "ST-6"], "The Pilot plan includes 5 stations"),
         (["stations", "provision", "org-a", "ST-A"], "org-a/ST-A is already provisioned"),
         (["stations", "revoke", "org-a", "ST-NEVER"], "has no credentials to revoke"),
         (["stations", "provision", "org-a", "bad id!"], "station id"),
@@ -196,3 +199,5 @@ def test_unknown_org_or_existing_station_is_refused_and_changes_nothing(
         assert expected in errors[0]
     assert counts() == before
     assert {name: (workdir / name).read_bytes() for name in files} == files
+    # A station the portal created within the plan still gets its credentials.
+    assert _provision(config, "org-a", "ST-5", workdir / "five.yaml")["station_id"] == "ST-5"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
@@ -37,23 +37,30 @@ def _status(org_id: str, station_id: str, compressor_id: str, status: str, **val
     )  # fmt: skip
 
 
+def hourly_row(
+    org_id: str, station_id: str, compressor_id: str, hour_start: datetime, **values: float
+) -> HourlyAggregate:
+    """One hour of a running unit (HEALTHY values unless given)."""
+    sensors = {**HEALTHY, **values}
+    row: dict[str, Any] = {
+        "org_id": org_id, "compressor_id": compressor_id, "station_id": station_id,
+        "hour_start": hour_start, "n_readings": 3600, "n_running_minutes": 60,
+    }  # fmt: skip
+    for name in SENSOR_FIELDS:
+        row |= {f"{name}_mean": sensors[name], f"{name}_min": sensors[name] * 0.98,
+                f"{name}_max": sensors[name] * 1.02, f"{name}_std": 0.5}  # fmt: skip
+    return HourlyAggregate(**row)
+
+
 def _hours(org_id: str, station_id: str, compressor_id: str, hours: int, hot: bool) -> list[Any]:
     end = utc_now().replace(minute=0, second=0, microsecond=0)
-    rows = []
-    for h in range(hours):
-        values = dict(HEALTHY)
-        if hot:
-            values["discharge_temp_f"] += 100.0 * h / hours
-        row: dict[str, Any] = {
-            "org_id": org_id, "compressor_id": compressor_id, "station_id": station_id,
-            "hour_start": end - timedelta(hours=hours - 1 - h), "n_readings": 3600,
-            "n_running_minutes": 60,
-        }  # fmt: skip
-        for name in SENSOR_FIELDS:
-            row |= {f"{name}_mean": values[name], f"{name}_min": values[name] * 0.98,
-                    f"{name}_max": values[name] * 1.02, f"{name}_std": 0.5}  # fmt: skip
-        rows.append(HourlyAggregate(**row))
-    return rows
+    return [
+        hourly_row(
+            org_id, station_id, compressor_id, end - timedelta(hours=hours - 1 - h),
+            discharge_temp_f=HEALTHY["discharge_temp_f"] + (100.0 * h / hours if hot else 0.0),
+        )
+        for h in range(hours)
+    ]  # fmt: skip
 
 
 def _episode(org_id: str, station_id: str, compressor_id: str) -> AlertEpisode:

@@ -6,20 +6,27 @@ history is the pipeline's alert_events plus the audit log's alert actions plus t
 workflows' timeline (escalations, auto-resolve, assignments, comments). The queue also
 holds the alerts the workflows raise themselves (hub.workflows: station offline, sensor
 data quality, alert rules), which have the same workflow columns.
+
+The plan's history (billing.gates.history_start) applies: a resolved alert whose episode
+ended before it is not shown (402 when asked for by id); an alert still active or not yet
+resolved is work, not history, and is always shown. Alerts of compressors beyond the plan's
+limit are shown too: an alarm is never held back by billing.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, literal, select, union_all
+from sqlalchemy import and_, func, literal, not_, select, union_all
 from sqlalchemy.orm import Session
 
-from hub.db.base import utc_now
+from hub.db.base import as_utc, utc_now
 from hub.portal.alerts.schemas import AlertDetail, AlertEvent, AlertRead
 from hub.portal.audit import service as audit
 from hub.portal.audit.models import AuditEvent
 from hub.portal.auth.models import User
+from hub.portal.billing import gates
 from hub.portal.errors import Conflict, NotFound
 from hub.portal.pagination import PageParams
 from hub.portal.tenancy import OrgScope
@@ -62,6 +69,14 @@ def read(episode: Alert) -> AlertRead:
     )  # fmt: skip
 
 
+def _before_history(model: Any, start: datetime) -> Any:
+    """Resolved, and its episode opened and ended before the history the plan shows."""
+    return and_(
+        model.resolved_at.is_not(None), model.closed_at.is_not(None),
+        model.opened_at < start, model.closed_at < start,
+    )  # fmt: skip
+
+
 def _queue_rows(
     model: Any,
     org_id: str,
@@ -69,11 +84,14 @@ def _queue_rows(
     severity: str | None,
     station_id: str | None,
     compressor_id: str | None,
+    history_from: datetime | None,
 ) -> Any:
     query = select(
         model.episode_id.label("id"), model.opened_at.label("opened_at"),
         literal(model.__tablename__).label("kind"),
     ).where(model.org_id == org_id)  # fmt: skip
+    if history_from is not None:
+        query = query.where(not_(_before_history(model, history_from)))
     if model is WorkflowAlert:
         query = query.where(WorkflowAlert.archived_at.is_(None))
     if state == "resolved":
@@ -101,8 +119,9 @@ def list_alerts(
     station_id: str | None,
     compressor_id: str | None,
 ) -> tuple[list[AlertRead], int]:
+    history_from = gates.history_start(session=session, org_id=org_id)
     both = union_all(
-        *(_queue_rows(model, org_id, state, severity, station_id, compressor_id)
+        *(_queue_rows(model, org_id, state, severity, station_id, compressor_id, history_from)
           for model in (AlertEpisode, WorkflowAlert))
     ).subquery()  # fmt: skip
     total = session.scalar(select(func.count()).select_from(both)) or 0
@@ -126,6 +145,9 @@ def get(*, session: Session, org_id: str, alert_id: str) -> Alert:
     episode = episode or session.get(WorkflowAlert, (org_id, alert_id))
     if episode is None:
         raise NotFound("No such alert.")
+    if episode.resolved_at is not None and episode.closed_at is not None:
+        ended = max(as_utc(episode.opened_at), as_utc(episode.closed_at))
+        gates.require_history(session=session, org_id=org_id, newest=ended)
     return episode
 
 
@@ -211,9 +233,11 @@ def summaries_for_compressor(
     *, session: Session, org_id: str, compressor_id: str
 ) -> list[AlertRead]:
     """Unresolved and the last few resolved alert episodes of one compressor."""
+    history_from = gates.history_start(session=session, org_id=org_id)
+    kept = [] if history_from is None else [not_(_before_history(AlertEpisode, history_from))]
     rows = session.scalars(
         select(AlertEpisode)
-        .where(AlertEpisode.org_id == org_id, AlertEpisode.compressor_id == compressor_id)
+        .where(AlertEpisode.org_id == org_id, AlertEpisode.compressor_id == compressor_id, *kept)
         .order_by(AlertEpisode.resolved_at.is_not(None), AlertEpisode.opened_at.desc())
         .limit(10)
     ).all()

@@ -7,7 +7,11 @@ Other packages call these; none of them reads a plan itself:
     require_within(session=session, org_id=org_id, what="stations")   # before adding one
     require_channel(session=session, org_id=org_id, channel="sms")
     retention_days(session=session, org_id=org_id)       # None = no limit
+    history_start(session=session, org_id=org_id)        # oldest moment shown; None = all
+    require_history(session=session, org_id=org_id, newest=moment)   # 402 when older
     require_writable(session=session, org_id=org_id)     # trial over / unpaid past grace
+    hidden_compressors(session=session, org_id=org_id)   # beyond the limit, past their grace
+    require_compressor_shown(session=session, org_id=org_id, compressor_id=unit)
 
 Each raises PlanLimit (402, "not included in the plan") or OrgReadOnly (402) with a
 message saying what to do. An org's standing: active (a paid subscription, a plan set
@@ -138,7 +142,7 @@ def usage(*, session: Session, org_id: str) -> dict[str, int]:
 
 def over_limits(plan: Plan, used: dict[str, int]) -> list[str]:
     """What the org has more of than `plan` includes (after a downgrade)."""
-    over = []
+    over: list[str] = []
     for what in LIMITED:
         limit = plan.limit(what)
         if limit is not None and used.get(what, 0) > limit:
@@ -169,6 +173,79 @@ def require_channel(*, session: Session, org_id: str, channel: str) -> Plan:
 def retention_days(*, session: Session, org_id: str) -> int | None:
     """Days of history the org's plan keeps and shows (None: no limit)."""
     return standing(session=session, org_id=org_id).plan.retention_days
+
+
+def history_start(*, session: Session, org_id: str) -> datetime | None:
+    """The oldest moment the org's plan shows (None: all of it): `retention_days` before the
+    data's clock where the portal reads ages on it (portal.clock `data`), else the wall clock.
+    Older rows are left out of reads and exports, never deleted."""
+    from hub.portal.fleet.telemetry import data_now
+
+    days = retention_days(session=session, org_id=org_id)
+    if days is None:
+        return None
+    return data_now(session=session, org_id=org_id) - timedelta(days=days)
+
+
+def require_history(*, session: Session, org_id: str, newest: datetime) -> datetime | None:
+    """`history_start`, or 402 when the newest moment asked for is older than it."""
+    start = history_start(session=session, org_id=org_id)
+    if start is not None and as_utc(newest) < start:
+        plan = standing(session=session, org_id=org_id).plan
+        raise PlanLimit(
+            f"The {plan.title} plan shows {plan.retention_days} days of history (from "
+            f"{start:%Y-%m-%d %H:%M} UTC); what was asked for is older. Nothing is deleted: "
+            "upgrade under Settings → Billing to see it."
+        )
+    return start
+
+
+def compressors_beyond_limit(*, session: Session, org_id: str) -> dict[str, datetime]:
+    """Compressors beyond the plan's limit (the newest registered) -> when they stop being
+    shown: GRACE_DAYS after they were registered (telemetry registers a unit it names) or
+    after the org went over its limits (a downgrade), whichever is later. Their data keeps
+    arriving and is kept; an upgrade shows them again with all of it."""
+    limit = standing(session=session, org_id=org_id).plan.max_compressors
+    if limit is None:
+        return {}
+    beyond = session.execute(
+        select(Compressor.id, Compressor.created_at)
+        .where(Compressor.org_id == org_id)
+        .order_by(Compressor.created_at, Compressor.id)
+        .offset(limit)
+    ).all()
+    if not beyond:
+        return {}
+    account = session.get(BillingAccount, org_id)
+    over_since = account.over_limit_since if account is not None else None
+    grace = timedelta(days=GRACE_DAYS)
+    return {
+        compressor_id: max(as_utc(created), as_utc(over_since or created)) + grace
+        for compressor_id, created in beyond
+    }
+
+
+def hidden_compressors(*, session: Session, org_id: str) -> frozenset[str]:
+    """Compressors beyond the plan's limit whose grace has passed: kept, not shown (once
+    per session: every list and count of a request agrees)."""
+    key = ("hidden_compressors", org_id)
+    hidden: frozenset[str] | None = session.info.get(key)
+    if hidden is None:
+        now = utc_now()
+        beyond = compressors_beyond_limit(session=session, org_id=org_id)
+        hidden = frozenset(unit for unit, until in beyond.items() if now >= until)
+        session.info[key] = hidden
+    return hidden
+
+
+def require_compressor_shown(*, session: Session, org_id: str, compressor_id: str) -> None:
+    if compressor_id in hidden_compressors(session=session, org_id=org_id):
+        plan = standing(session=session, org_id=org_id).plan
+        raise PlanLimit(
+            f"The {plan.title} plan includes {plan.max_compressors} compressors: "
+            f"{compressor_id} is beyond it and is not shown (its data keeps arriving and is "
+            "kept) until the organisation upgrades under Settings → Billing."
+        )
 
 
 def _over_limit_after_grace(session: Session, org_id: str) -> bool:

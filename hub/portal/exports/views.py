@@ -25,6 +25,10 @@ Format = Literal["csv", "parquet"]
 IdFilter = Annotated[str | None, Query(pattern=ID_PATTERN, max_length=64)]
 #: The plan feature (billing/plans.py) that includes exports.
 FEATURE = "exports"
+#: Records the org writes itself, not monitoring history: the plan's history does not apply.
+OWN_RECORDS = ("work_orders",)
+#: Set when the file starts later than asked: the oldest moment the plan shows (ISO 8601).
+HISTORY_FROM_HEADER = "X-Altaviz-History-From"
 
 
 def _open(
@@ -48,7 +52,18 @@ def _open(
         fleet.get_station(session=session, org_id=scope.org_id, station_id=station_id)
     if compressor_id:
         fleet.get_compressor(session=session, org_id=scope.org_id, compressor_id=compressor_id)
-    wanted = ExportRequest(dataset, format, start, end, station_id, compressor_id)
+    wanted = ExportRequest(
+        dataset, format, start, end, station_id, compressor_id,
+        excluded_compressors=gates.hidden_compressors(session=session, org_id=scope.org_id),
+    )  # fmt: skip
+    wanted.check()
+    if dataset not in OWN_RECORDS:
+        # [start, end): its newest moment. Older history is kept, not shown: 402 when all of
+        # the range is older, else the file starts where the plan's history does.
+        oldest = gates.require_history(
+            session=session, org_id=scope.org_id, newest=end - timedelta(microseconds=1)
+        )
+        wanted = wanted.clipped_to(oldest)
     return open_export(
         factory=request.app.state.session_factory, lake_root=request.app.state.settings.lake_root,
         org_id=scope.org_id, request=wanted,
@@ -59,7 +74,10 @@ Opened = Annotated[Export, Depends(_open)]
 
 
 def _headers(found: Export) -> dict[str, str]:
-    return {"content-disposition": f'attachment; filename="{found.filename}"'}
+    headers = {"content-disposition": f'attachment; filename="{found.filename}"'}
+    if found.clipped_start is not None:
+        headers[HISTORY_FROM_HEADER] = found.clipped_start.isoformat()
+    return headers
 
 
 @api.get(
@@ -70,7 +88,12 @@ def _headers(found: Export) -> dict[str, str]:
 def export(found: Opened) -> Response:
     """Stream one dataset (`dataset`) for the org, a station or a compressor over
     [start, end) as CSV or Parquet (`format`); plan feature `exports`. An empty range is a
-    404 `empty_export`, not a file. HEAD answers the same status without the body."""
+    404 `empty_export`, not a file. HEAD answers the same status without the body.
+
+    The plan's history applies (not to work orders): a range that starts before it starts
+    where it does (header `X-Altaviz-History-From`, and the file name says so); a range
+    entirely before it is a 402 `plan_limit`. Compressors beyond the plan's limit are left
+    out (their data is kept)."""
     return StreamingResponse(found.chunks, media_type=found.media_type, headers=_headers(found))
 
 
@@ -90,6 +113,7 @@ def exports_page(
     return page(
         request, "exports/index.html", session=session, scope=scope, principal=found,
         nav="exports", plan=plan, allowed=plan.includes(FEATURE),
+        history_from=gates.history_start(session=session, org_id=scope.org_id),
         stations=fleet.list_stations(session=session, org_id=scope.org_id),
         compressors=fleet.list_compressors(session=session, org_id=scope.org_id, station_id=None),
         start=(today - timedelta(days=7)).strftime("%Y-%m-%dT%H:%M"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from hub.portal.billing import gates
 from hub.portal.fleet import service, telemetry
 from hub.portal.fleet.schemas import (
     AnomalyRead,
@@ -72,7 +73,14 @@ def fleet_overview(*, session: Session, org_id: str) -> FleetOverview:
                 ),
             )
         )
-    return FleetOverview(counts=counts, stations=rows)
+    hidden = gates.hidden_compressors(session=session, org_id=org_id)
+    beyond = gates.compressors_beyond_limit(session=session, org_id=org_id)
+    return FleetOverview(
+        counts=counts, stations=rows, compressors_not_shown=len(hidden),
+        compressors_shown_until=min(
+            (until for unit, until in beyond.items() if unit not in hidden), default=None
+        ),
+    )  # fmt: skip
 
 
 def station_units(*, session: Session, org_id: str, station_id: str) -> list[CompressorDetail]:
@@ -108,6 +116,7 @@ def compressor_series(
     return SeriesRead.model_construct(
         range=range_name,
         t=data.t,
+        history_from=data.history_from,
         sensors={
             name: SensorSeries.model_construct(
                 label=sensor.label, unit=sensor.unit, avg=data.avg.get(name, []),
@@ -138,7 +147,7 @@ def compressor_predictions(*, session: Session, org_id: str, compressor_id: str)
             upper=p.rul_series_upper,
         ),
         drifting=p.drifting, drift_rate_f_per_day=p.drift_rate_f_per_day, versions=p.versions,
-        models=model_states(session=session, org_id=org_id),
+        models=model_states(session=session, org_id=org_id), history_from=p.history_from,
     )  # fmt: skip
 
 

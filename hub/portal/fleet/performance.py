@@ -6,7 +6,7 @@ computes them for whatever bucket its range shows, with the same functions."""
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from hub.db.base import as_utc
 from hub.db.models import Compressor
+from hub.portal.billing import gates
 from hub.portal.fleet import service, telemetry
 from hub.serving.models import HourlyAggregate
 from shared import performance as perf
@@ -63,6 +64,8 @@ class PerformanceRead(BaseModel):
     adiabatic_efficiency: list[float | None]
     rod_load: RodLoadRead | None = None
     assumptions: PerformanceAssumptions
+    #: The oldest moment the plan shows (None: all history); older buckets are left out.
+    history_from: datetime | None = None
 
 
 class UnitAgainstBaseline(BaseModel):
@@ -165,7 +168,7 @@ def compressor_performance(
     means = {name: _array(values) for name, values in data.avg.items()}
     figures = _figures(means, stages) if data.t else {}
     return PerformanceRead(
-        range=range_name, t=data.t,
+        range=range_name, t=data.t, history_from=data.history_from,
         measured_discharge_temp_f=_listed(means.get("discharge_temp_f", np.array([]))),
         brake_hp=_listed(means.get("horsepower_consumption", np.array([]))),
         assumptions=PerformanceAssumptions(stages=stages),
@@ -187,10 +190,16 @@ def _change(recent: float | None, baseline: float | None, scale: float = 1.0) ->
 
 def fleet_performance(*, session: Session, org_id: str) -> FleetPerformance:
     """Each unit's recent day against its own preceding two weeks, worst first (by efficiency
-    drop, then by the rise of discharge temperature over ideal)."""
-    end = session.scalar(
-        select(func.max(HourlyAggregate.hour_start)).where(HourlyAggregate.org_id == org_id)
-    )
+    drop, then by the rise of discharge temperature over ideal); only the units and the
+    history the plan shows."""
+    shown: list[Any] = [HourlyAggregate.org_id == org_id]
+    hidden = gates.hidden_compressors(session=session, org_id=org_id)
+    if hidden:
+        shown.append(HourlyAggregate.compressor_id.not_in(hidden))
+    history_from = gates.history_start(session=session, org_id=org_id)
+    if history_from is not None:
+        shown.append(HourlyAggregate.hour_start >= history_from)
+    end = session.scalar(select(func.max(HourlyAggregate.hour_start)).where(*shown))
     if end is None:
         return FleetPerformance(units=[])
     recent_from = end - timedelta(hours=RECENT_HOURS - 1)
@@ -203,7 +212,7 @@ def fleet_performance(*, session: Session, org_id: str) -> FleetPerformance:
                *(getattr(HourlyAggregate, f"{n}_mean") for n in names))
         .join(Compressor, (Compressor.org_id == HourlyAggregate.org_id)
               & (Compressor.id == HourlyAggregate.compressor_id))
-        .where(HourlyAggregate.org_id == org_id, HourlyAggregate.hour_start >= start,
+        .where(*shown, HourlyAggregate.hour_start >= start,
                HourlyAggregate.n_running_minutes >= MIN_RUNNING_MINUTES)
         .order_by(HourlyAggregate.compressor_id, HourlyAggregate.hour_start)
     ).all()  # fmt: skip

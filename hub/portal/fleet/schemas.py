@@ -92,6 +92,11 @@ class StationHealth(StationRead):
 class FleetOverview(BaseModel):
     counts: HealthCounts
     stations: list[StationHealth]
+    #: Compressors beyond the plan's limit, past their grace: not shown (nor counted above),
+    #: their data kept.
+    compressors_not_shown: int = 0
+    #: When the first compressor beyond the limit that is still shown stops being shown.
+    compressors_shown_until: datetime | None = None
 
 
 class UnitStatusRead(BaseModel):
@@ -135,6 +140,8 @@ class SeriesRead(BaseModel):
     t: list[float]
     sensors: dict[str, SensorSeries]
     thresholds: dict[str, Threshold]
+    #: The oldest moment the plan shows (None: all history); older buckets are left out.
+    history_from: datetime | None = None
 
 
 class AnomalyRead(BaseModel):
@@ -183,3 +190,5 @@ class PredictionsRead(BaseModel):
     versions: dict[str, str] = {}
     #: anomaly | rul | temp_forecast -> the model's state at the hub (absent: never checked)
     models: dict[str, ModelStateRead] = {}
+    #: The oldest moment the plan shows (None: all history); older scores are left out.
+    history_from: datetime | None = None

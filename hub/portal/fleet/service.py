@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -72,10 +74,16 @@ def delete_station(*, session: Session, scope: OrgScope, station_id: str) -> Non
     session.flush()
 
 
+def _shown(session: Session, org_id: str) -> tuple[Any, ...]:
+    """Compressors the plan shows (those beyond its limit, past their grace, are kept only)."""
+    hidden = gates.hidden_compressors(session=session, org_id=org_id)
+    return (Compressor.id.not_in(hidden),) if hidden else ()
+
+
 def list_compressors(
     *, session: Session, org_id: str, station_id: str | None = None
 ) -> list[Compressor]:
-    query = select(Compressor).where(Compressor.org_id == org_id)
+    query = select(Compressor).where(Compressor.org_id == org_id, *_shown(session, org_id))
     if station_id is not None:
         query = query.where(Compressor.station_id == station_id)
     return list(session.scalars(query.order_by(Compressor.id)).all())
@@ -84,16 +92,18 @@ def list_compressors(
 def compressor_counts(*, session: Session, org_id: str) -> dict[str, int]:
     rows = session.execute(
         select(Compressor.station_id, func.count())
-        .where(Compressor.org_id == org_id)
+        .where(Compressor.org_id == org_id, *_shown(session, org_id))
         .group_by(Compressor.station_id)
     ).all()
     return {station_id: int(n) for station_id, n in rows}
 
 
 def get_compressor(*, session: Session, org_id: str, compressor_id: str) -> Compressor:
+    """The compressor, 404 if missing, 402 if beyond the plan's limit (see gates)."""
     compressor = session.get(Compressor, (org_id, compressor_id))
     if compressor is None:
         raise NotFound("No such compressor.")
+    gates.require_compressor_shown(session=session, org_id=org_id, compressor_id=compressor_id)
     return compressor
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session
 
 from hub.ingest.models import CompressorLatest, StationLatest
+from hub.portal.billing import gates
 from hub.serving.models import (
     AlertEpisode,
     CompressorStatus,
@@ -61,6 +62,8 @@ class UnitStatus:
 @dataclass
 class Series:
     t: list[float] = field(default_factory=list)
+    #: The oldest moment the plan shows (None: all history); older buckets are left out.
+    history_from: datetime | None = None
     avg: dict[str, list[float | None]] = field(default_factory=dict)
     min: dict[str, list[float | None]] = field(default_factory=dict)
     max: dict[str, list[float | None]] = field(default_factory=dict)
@@ -83,6 +86,8 @@ class Predictions:
     rul_series: list[float | None] = field(default_factory=list)
     rul_series_lower: list[float | None] = field(default_factory=list)
     rul_series_upper: list[float | None] = field(default_factory=list)
+    #: The oldest moment the plan shows (None: all history); older scores are left out.
+    history_from: datetime | None = None
     drifting: bool | None = None
     drift_rate_f_per_day: float | None = None
     model_version: str | None = None
@@ -106,6 +111,18 @@ def data_now(*, session: Session, org_id: str) -> datetime:
         now = newest if newest.tzinfo else newest.replace(tzinfo=UTC)
     session.info[("data_now", org_id)] = now
     return now
+
+
+def _shown(session: Session, org_id: str, column: Any) -> tuple[Any, ...]:
+    """Rows of compressors the plan shows (those beyond its limit past their grace are not)."""
+    hidden = gates.hidden_compressors(session=session, org_id=org_id)
+    return (column.not_in(hidden),) if hidden else ()
+
+
+def _since(session: Session, org_id: str, column: Any) -> tuple[tuple[Any, ...], datetime | None]:
+    """Rows inside the history the plan shows, and where that history starts."""
+    start = gates.history_start(session=session, org_id=org_id)
+    return ((column >= start,) if start is not None else ()), start
 
 
 def _stale_cut(session: Session, org_id: str) -> datetime:
@@ -235,7 +252,10 @@ def _latest_scores(
 def model_watch(*, session: Session, org_id: str, limit: int = 10) -> list[UnitStatus]:
     """Units whose latest RUL estimate is a number (shortest first), then drifting ones."""
     units: dict[str, UnitStatus] = {}
+    hidden = gates.hidden_compressors(session=session, org_id=org_id)
     for compressor_id, kind, score in _latest_scores(session, org_id, None):
+        if compressor_id in hidden:
+            continue
         unit = units.setdefault(compressor_id, UnitStatus(compressor_id, ""))
         if kind == "rul_hours" and score is not None:
             unit.rul_hours = score
@@ -264,7 +284,10 @@ def health_counts(*, session: Session, org_id: str) -> dict[str, dict[str, int]]
     )
     rows = session.execute(
         select(CompressorStatus.station_id, health, func.count())
-        .where(CompressorStatus.org_id == org_id)
+        .where(
+            CompressorStatus.org_id == org_id,
+            *_shown(session, org_id, CompressorStatus.compressor_id),
+        )
         .group_by(CompressorStatus.station_id, health)
     ).all()
     counts: dict[str, dict[str, int]] = {}
@@ -298,7 +321,11 @@ def attention(*, session: Session, org_id: str, limit: int = 25) -> list[UnitSta
     rows = session.execute(
         select(CompressorStatus, unresolved.c.n)
         .outerjoin(unresolved, unresolved.c.compressor_id == CompressorStatus.compressor_id)
-        .where(CompressorStatus.org_id == org_id, rank < 9)
+        .where(
+            CompressorStatus.org_id == org_id,
+            rank < 9,
+            *_shown(session, org_id, CompressorStatus.compressor_id),
+        )
         .order_by(rank, CompressorStatus.compressor_id)
         .limit(limit)
     ).all()
@@ -318,9 +345,10 @@ def series(*, session: Session, org_id: str, compressor_id: str, range_name: str
     if bucket == "day":
         table = HourlyAggregate  # 30 days of hourly rows: 720 points, the recorded detail
     at = table.minute_start if table is RecentMinute else table.hour_start
-    where = (table.org_id == org_id, table.compressor_id == compressor_id)
+    kept, start = _since(session, org_id, at)
+    where = (table.org_id == org_id, table.compressor_id == compressor_id, *kept)
     end = session.scalar(select(func.max(at)).where(*where))
-    result = Series()
+    result = Series(history_from=start)
     if end is None:
         return result
     columns = [at]
@@ -337,8 +365,9 @@ def series(*, session: Session, org_id: str, compressor_id: str, range_name: str
 
 
 def predictions(*, session: Session, org_id: str, compressor_id: str) -> Predictions:
-    where = (Prediction.org_id == org_id, Prediction.compressor_id == compressor_id)
-    result = Predictions()
+    kept, start = _since(session, org_id, Prediction.scored_at)
+    where = (Prediction.org_id == org_id, Prediction.compressor_id == compressor_id, *kept)
+    result = Predictions(history_from=start)
     anomaly = session.execute(
         select(
             Prediction.scored_at, Prediction.score, Prediction.model_version, Prediction.model_id

@@ -116,12 +116,17 @@ def test_readings_episodes_and_work_orders(setup) -> None:  # type: ignore[no-un
 def test_bad_requests_and_the_plan_gate(setup, portal_db: PortalDb) -> None:  # type: ignore[no-untyped-def]
     org, app, browser = setup
     url = f"/api/v1/orgs/{org.org_id}/exports"
-    empty = browser.api("GET", url, params={"dataset": "hourly", "start": "2020-01-01T00:00:00Z",
-                                            "end": "2020-02-01T00:00:00Z"})  # fmt: skip
+    month_ago = utc_now().replace(microsecond=0) - timedelta(days=30)  # before the data
+    empty = browser.api("GET", url, params={"dataset": "hourly", "start": month_ago.isoformat(),
+                                            "end": (month_ago + timedelta(days=1)).isoformat()})  # fmt: skip
     assert empty.status_code == 404
     assert empty.json()["error"]["message"].startswith(
-        "No hourly for the organisation between 2020-01-01"
+        f"No hourly for the organisation between {month_ago.isoformat()}"
     )
+    older = browser.api("GET", url, params={"dataset": "hourly", "start": "2020-01-01T00:00:00Z",
+                                            "end": "2020-02-01T00:00:00Z"})  # fmt: skip
+    assert older.status_code == 402  # older than the plan shows (Operations: 730 days)
+    assert "shows 730 days of history" in older.json()["error"]["message"]
     head = browser.client.head(url, params={"dataset": "hourly", **_range(24)})
     assert head.status_code == 200 and head.content == b""
     backwards = browser.api("GET", url, params={"dataset": "daily", "start": "2026-03-02T00:00:00Z",

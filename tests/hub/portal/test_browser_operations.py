@@ -8,10 +8,12 @@ import io
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from hub.db.base import utc_now
 from hub.portal.app import STATIC_DIR, create_app
 from hub.portal.tenancy import Role
 from tests.hub.portal.conftest import PortalDb, portal_settings
@@ -137,12 +139,18 @@ def test_export_downloads_and_says_when_there_is_nothing(chromium, site: Site) -
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == 48 and rows[0]["compressor_id"] == site.failing.compressor_id
     assert download.value.suggested_filename.startswith(f"hourly_{site.failing.compressor_id}_")
-    page.get_by_label("From (UTC)").fill("2020-01-01T00:00")
-    page.get_by_label("To (UTC)").fill("2020-01-02T00:00")
+    month_ago = utc_now() - timedelta(days=30)  # inside the plan's history, before the data
+    page.get_by_label("From (UTC)").fill(f"{month_ago:%Y-%m-%dT%H:%M}")
+    page.get_by_label("To (UTC)").fill(f"{month_ago + timedelta(days=1):%Y-%m-%dT%H:%M}")
     page.get_by_role("button", name="Download").click()
     expect(page.locator("#export-status")).to_have_text("Nothing to export in this range.")
+    page.get_by_label("From (UTC)").fill("2020-01-01T00:00")  # older than Operations shows
+    page.get_by_label("To (UTC)").fill("2020-01-02T00:00")
+    page.get_by_role("button", name="Download").click()
+    expect(page.locator("#export-status")).to_contain_text("plan shows 730 days of history")
     context.close()
-    assert errors == [e for e in errors if "404" in e], errors  # the HEAD probe's 404 is logged
+    # The HEAD probe's 404 and 402 (and the GET that reads the 402's message) are logged.
+    assert errors == [e for e in errors if "404" in e or "402" in e], errors
 
 
 def test_theme_follows_the_system_and_the_toggle_and_pricing_reads_settings(

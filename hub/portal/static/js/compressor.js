@@ -57,7 +57,9 @@
     if (!data.t.length) {
       var empty = document.createElement("p");
       empty.className = "muted";
-      empty.textContent = "No readings in this period.";
+      empty.textContent = "No readings in this period." + (data.history_from
+        ? " The plan shows history from " + new Date(data.history_from).toISOString().slice(0, 16).replace("T", " ") + " UTC; older data is kept."
+        : "");
       root.appendChild(empty);
       return;
     }

@@ -18,6 +18,17 @@
     return form.getAttribute("data-api") + "?" + params.toString();
   }
 
+  // HEAD has no body: ask again with GET for the plan's message (the error comes before data).
+  function explain(target) {
+    fetch(target, { credentials: "same-origin" }).then(function (response) {
+      return response.json();
+    }).then(function (body) {
+      status.textContent = body.error.message;
+    }).catch(function () {
+      status.textContent = "Your plan does not include this export.";
+    });
+  }
+
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var target = url();
@@ -26,9 +37,10 @@
     fetch(target, { method: "HEAD", credentials: "same-origin" }).then(function (response) {
       form.setAttribute("aria-busy", "false");
       if (response.status === 404) { status.textContent = "Nothing to export in this range."; return; }
-      if (response.status === 402) { status.textContent = "Your plan does not include exports."; return; }
+      if (response.status === 402) { explain(target); return; }
       if (!response.ok) { status.textContent = "The export failed (" + response.status + ")."; return; }
-      status.textContent = "Downloading…";
+      var from = response.headers.get("X-Altaviz-History-From");
+      status.textContent = from ? "Downloading from " + from + ", where the plan's history starts…" : "Downloading…";
       var link = document.createElement("a");
       link.href = target;
       link.setAttribute("download", "");
