@@ -10,13 +10,14 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import suppress
 from datetime import timedelta
 from typing import Any
 
 import psutil
 
-from edge_agent import reconfigure
+from edge_agent import reconfigure, storage_faults
 from edge_agent.alarms import AlarmStore, AlarmTracker
 from edge_agent.buffer import Buffer, BufferStats
 from edge_agent.gateway import STORAGE_ERRORS, ClockSkew, StorageGuard
@@ -76,7 +77,7 @@ class Agent:
         self.tracker = AlarmTracker(org_id=settings.org_id, station_id=settings.station_id)
         self.tracker.restore(self.alarm_store.open_episodes())
         self.site = SiteAlarms(settings.annunciation, self.alarm_store)
-        self.storage = StorageGuard(settings.buffer.hold_readings)
+        self.storage = StorageGuard(settings.buffer.hold_readings, last_seq=self.buffer.last_seq())
         self.clock = ClockSkew(settings.clock.max_skew_s)
         self.notifier = Notifier()
         self.last_values = LastValues()
@@ -154,18 +155,21 @@ class Agent:
         self.notifier.ready(self._one_line())
         try:
             while not self.stop_event.is_set():
-                try:
-                    self.step()
-                except STORAGE_ERRORS as exc:  # a buffer write failed: keep running, say so
-                    self.storage.trouble(exc)
-                    self.site.set_station_fault(True)
+                self._guarded(self.step)
                 self.notifier.tick(self._one_line())
                 if deadline is not None and time.monotonic() >= deadline:
                     break
                 self._wait_for_event(self._idle_time())
-            self._drain(self.settings.uplink.drain_on_stop_s)
+            self._guarded(lambda: self._drain(self.settings.uplink.drain_on_stop_s))
         finally:
             self.close()
+
+    def _guarded(self, work: Callable[[], object]) -> None:
+        """Do one piece of the loop's work; a buffer write that fails must not stop the agent."""
+        try:
+            work()
+        except STORAGE_ERRORS as exc:
+            storage_faults.failed(self, exc)
 
     def _idle_time(self) -> float:
         """Sleep until the next scheduled work; network events wake the loop earlier."""
@@ -174,7 +178,7 @@ class Agent:
 
     def _drain(self, timeout_s: float) -> None:
         """Clean stop: close the open batch and give in-flight batches a moment to be acked."""
-        if timeout_s <= 0 or not self.uplink.connected:
+        if timeout_s <= 0 or not self.uplink.connected or self.storage.failing:
             return
         self.sender.cut(force_partial=True)
         deadline = time.monotonic() + timeout_s
@@ -198,7 +202,12 @@ class Agent:
 
     def close(self) -> None:
         self.notifier.stopping()
-        self.stats = self.buffer.stats()
+        with suppress(*STORAGE_ERRORS):  # an unreadable buffer: the stats read last stand
+            self.stats = self.buffer.stats()
+        lost = self.storage.abandon()
+        if lost:
+            log.error("%d reading(s) held in memory REFUSED at stop: the buffer cannot be written",
+                      lost)  # fmt: skip
         self._refresh_snapshot(online=False)
         self.uplink.stop(self._station_status(online=False))
         try:
@@ -234,25 +243,29 @@ class Agent:
             self._next_poll = now + self.source.poll_interval_s
             self._acquire()
         self._drain_events()
-        for outbox_id, alarm in self.site.take_acks(
-            org_id=self.settings.org_id, station_id=self.settings.station_id
-        ):
-            self._publish_alarm(outbox_id, encode_message(alarm))
+        self._guarded(self._take_site_acks)
         self.models.tick()
         if self._dirty or now >= self._next_send_check:
             self._dirty = False
             self._next_send_check = now + _SEND_CHECK_S
-            try:
-                self.sender.cut()
-                self.sender.send()
-            except STORAGE_ERRORS as exc:  # a full disk must not keep the rest of the turn away
-                self.storage.trouble(exc)
+            if not self.buffer.released:  # a full disk must not keep the rest of the turn away
+                self._guarded(self._cut_and_send)
         if now >= self._next_alarm_retry:
             self._next_alarm_retry = now + _ALARM_RETRY_S
-            self._publish_alarms()
+            self._guarded(self._publish_alarms)
         if now >= self._next_housekeeping:
             self._next_housekeeping = now + _HOUSEKEEPING_S
             self._housekeeping(now)
+
+    def _take_site_acks(self) -> None:
+        for outbox_id, alarm in self.site.take_acks(
+            org_id=self.settings.org_id, station_id=self.settings.station_id
+        ):
+            self._publish_alarm(outbox_id, encode_message(alarm))
+
+    def _cut_and_send(self) -> None:
+        self.sender.cut()
+        self.sender.send()
 
     def _acquire(self) -> None:
         self.store(self.source.poll())
@@ -264,17 +277,18 @@ class Agent:
         if not self.storage.due():
             self.storage.postpone(readings)
             return
+        if self.buffer.released and not storage_faults.reopened(self, readings):
+            return
         batch = self.storage.hold(readings)
         try:
             stored = self.buffer.append_readings(batch)
         except STORAGE_ERRORS as exc:
-            self.storage.failed(batch, exc)
-            self.site.set_station_fault(True)
-            self.models.changed = True  # tell the hub at once
+            storage_faults.failed(self, exc, batch)
             return
+        if stored is not None:
+            self.storage.committed(int(stored.seq[0]), batch)
         if self.storage.succeeded():
-            self.site.set_station_fault(False)
-            self.models.changed = True
+            storage_faults.recovered(self)
         self.sender.on_stored()
         self._dirty = True
         if stored is None or not self.settings.scoring.enabled:
@@ -293,7 +307,7 @@ class Agent:
         self._publish_alarm(outbox_id, encode_message(alarm))
 
     def _publish_alarms(self) -> None:
-        if not self.uplink.connected:
+        if not self.uplink.connected or self.buffer.released:
             return
         waiting = set(self._alarm_inflight.values())
         for outbox_id, payload in self.alarm_store.unpublished(limit=100):
@@ -306,8 +320,23 @@ class Agent:
             self._alarm_inflight[mid] = outbox_id
 
     def _housekeeping(self, now: float) -> None:
-        buffer_settings = self.settings.buffer
         reconfigure.watch(self)
+        if not self.buffer.released:  # else the stats read last stand in the status
+            self._guarded(lambda: self._buffer_housekeeping(now))
+        self._refresh_snapshot()
+        if now >= self._next_status_file or self.models.changed:
+            self._next_status_file = now + _STATUS_FILE_INTERVAL_S
+            try:
+                write_status_file(self.settings.status_file, self._snapshot)
+            except OSError as exc:  # a full or read-only disk must not stop the agent
+                storage_faults.failed(self, exc)
+        if now >= self._next_status or self.models.changed:
+            self._next_status = now + self.settings.uplink.status_interval_s
+            self.models.changed = False
+            self.uplink.publish_status(self._station_status(online=True))
+
+    def _buffer_housekeeping(self, now: float) -> None:
+        buffer_settings = self.settings.buffer
         if now >= self._next_cap:
             self._next_cap = now + buffer_settings.cap_check_interval_s
             self._enforce_cap()
@@ -318,17 +347,6 @@ class Agent:
             if deleted:
                 log.info("deleted %d acknowledged reading(s) past retention", deleted)
         self.stats = self.buffer.stats()
-        self._refresh_snapshot()
-        if now >= self._next_status_file or self.models.changed:
-            self._next_status_file = now + _STATUS_FILE_INTERVAL_S
-            try:
-                write_status_file(self.settings.status_file, self._snapshot)
-            except OSError as exc:  # a full or read-only disk must not stop the agent
-                self.storage.trouble(exc)
-        if now >= self._next_status or self.models.changed:
-            self._next_status = now + self.settings.uplink.status_interval_s
-            self.models.changed = False
-            self.uplink.publish_status(self._station_status(online=True))
 
     def _enforce_cap(self) -> None:
         report = self.buffer.enforce_cap(self.settings.buffer.max_bytes)
@@ -367,14 +385,17 @@ class Agent:
 
     def _handle(self, event: Event) -> None:
         self._dirty = True
+        self._guarded(lambda: self._dispatch(event))
+
+    def _dispatch(self, event: Event) -> None:
         if isinstance(event, Connected):
-            self.sender.on_connected()
             self._alarm_inflight.clear()
             last_report = self.config.store.last_report
             if last_report is not None and not self.config.reports:
                 self.config.reports.append(last_report)  # the hub may have missed it
             self._next_status = 0.0
             self._next_alarm_retry = 0.0
+            self.sender.on_connected()  # last: it reads the buffer, which may be failing
         elif isinstance(event, Disconnected):
             self.sender.on_disconnected()
             self._alarm_inflight.clear()

@@ -175,6 +175,10 @@ class AlarmStore:
             if statement.strip():
                 self._con.execute(statement).fetchall()
 
+    def attach(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Use the buffer's connection again after the buffer reopened its file."""
+        self._con = con
+
     def record(self, alarm: Alarm) -> int:
         """Store the episode change and queue the message; return its outbox id."""
         self._con.execute("BEGIN TRANSACTION")

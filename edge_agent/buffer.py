@@ -136,6 +136,12 @@ class BufferStats:
     usage_bytes: int = 0
 
 
+def invalidates(exc: BaseException) -> bool:
+    """A fatal DuckDB error (a checkpoint the disk refused) invalidates the open database:
+    it refuses all further work until the file is opened again."""
+    return isinstance(exc, duckdb.FatalException)
+
+
 class Buffer:
     """Owns the DuckDB connection; call it from one thread only."""
 
@@ -144,20 +150,28 @@ class Buffer:
     ) -> None:
         self.path = path
         self.station_id = station_id
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._con = duckdb.connect(str(path))
-        except duckdb.Error as exc:
-            raise BufferError_(f"cannot open buffer {path}: {exc}") from None
-        for stale in path.parent.glob(f"{path.name}.batch-*.parquet"):
-            stale.unlink(missing_ok=True)  # a payload being written when the agent died
+        self._memory_limit_mb = memory_limit_mb
+        self._threads = threads
         self._cache: dict[str, int] = {}
         #: Bumped whenever a batch is recorded: pending batches only ever appear then.
         self.batches_recorded = 0
+        #: True from `release()` until `reopen()` succeeds: every query fails meanwhile.
+        self.released = False
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._con: duckdb.DuckDBPyConnection
+        self._open()
+
+    def _open(self) -> None:
+        try:
+            self._con = duckdb.connect(str(self.path))
+        except duckdb.Error as exc:
+            raise BufferError_(f"cannot open buffer {self.path}: {exc}") from None
+        for stale in self.path.parent.glob(f"{self.path.name}.batch-*.parquet"):
+            stale.unlink(missing_ok=True)  # a payload being written when the agent died
         self._sql("SET TimeZone = 'UTC'")
         # A gateway's memory and cores are shared with polling and scoring.
-        self._sql(f"SET memory_limit = '{memory_limit_mb}MB'")
-        self._sql(f"SET threads = {threads}")
+        self._sql(f"SET memory_limit = '{self._memory_limit_mb}MB'")
+        self._sql(f"SET threads = {self._threads}")
         for statement in _DDL.split(";"):
             if statement.strip():
                 self._sql(statement)
@@ -165,8 +179,37 @@ class Buffer:
     def close(self) -> None:
         self._con.close()
 
+    def release(self) -> None:
+        """Let go of the file (read-only, or invalidated by DuckDB) until `reopen()`.
+
+        A file system the kernel remounted read-only stays so until it is unmounted,
+        checked and mounted again, which an open file prevents. Committed rows stay in
+        the file; the cached counters go (the file is read again when reopened).
+        """
+        if self.released:
+            return
+        self.released = True
+        self._cache.clear()
+        with suppress(duckdb.Error):
+            self._con.close()
+
+    def reopen(self) -> None:
+        """Open the released file again, as it was at its last commit; never create it."""
+        if not self.released:
+            return
+        if not self.path.exists():  # an unmounted file system shows its empty mount point
+            raise BufferError_(f"buffer {self.path} is missing (is its file system mounted?)")
+        try:
+            self._open()
+        except (duckdb.Error, OSError):
+            with suppress(duckdb.Error):
+                self._con.close()
+            raise
+        self.released = False
+
     def set_threads(self, threads: int) -> None:
         self._sql(f"SET threads = {int(threads)}")
+        self._threads = int(threads)
 
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
@@ -257,6 +300,17 @@ class Buffer:
         self._set_state("next_seq", self._state("next_seq") + count)
         if newest_us is not None and newest_us > self._state("newest_reading_us"):
             self._set_state("newest_reading_us", newest_us)
+
+    def last_seq(self) -> int:
+        return self._state("next_seq") - 1
+
+    def reading_keys(self, first_seq: int, last_seq: int) -> list[tuple[str, datetime]]:
+        """(compressor, time) of the stored readings `first_seq..last_seq`, in seq order."""
+        rows = self._sql(
+            'SELECT compressor_id, "timestamp" FROM readings WHERE seq BETWEEN ? AND ? ORDER BY seq',
+            [first_seq, last_seq],
+        )
+        return [(str(compressor), at) for compressor, at in rows]
 
     def newest_reading_time(self) -> datetime | None:
         """The newest reading time ever stored (kept after acknowledged rows are purged)."""

@@ -136,6 +136,9 @@ def render_status(doc: dict[str, Any], *, buffer_path: str) -> list[str]:
             f"DATA LOSS {forced} unacknowledged reading(s) forced out by the disk cap, "
             f"seq ranges {doc.get('forced_out_ranges')}"
         )
+    lost = (doc.get("storage") or {}).get("lost_readings") or 0
+    if lost:
+        lines.append(f"DATA LOSS {lost} acknowledged reading(s) lost by a failing file system")
     if buffer.get("rejected_batches"):
         lines.append(
             f"rejected  {buffer.get('rejected_batches')} batch(es) refused by the hub (rows kept)"

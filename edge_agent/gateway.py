@@ -4,7 +4,12 @@ Storage: when the DuckDB buffer refuses a write, what is already buffered stays 
 is deleted to make room); new readings are held in memory, oldest first, up to
 `buffer.hold_readings`, and written as soon as the buffer takes writes again. Past
 that limit new readings are refused, counted and reported; the station's horn/beacon
-(annunciation) and /health say so meanwhile.
+(annunciation) and /health say so meanwhile. A read-only file system (ext4 remounts
+itself so after an error) or a database DuckDB invalidated is closed by the agent, so
+the partition can be checked and mounted again, and reopened once it takes writes.
+A file system that fails under a commit may lose the last commits it acknowledged, or
+keep one it reported failed: on reopening, the file's last seq is checked against the
+agent's, and the difference is written again from memory or dropped from the held ones.
 
 Clocks: the agent's UTC clock is compared with the hub's (each ack carries the hub's
 time) and with each panel's (a panel exposing its clock). A skew beyond
@@ -18,20 +23,24 @@ import logging
 import statistics
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
 
+from edge_agent.errors import BufferError_
 from shared.messages import PanelStatus
 from shared.sources import RawReading
 
 log = logging.getLogger(__name__)
 
 #: What a failed buffer write raises (DuckDB's own errors, the file system's).
-STORAGE_ERRORS = (duckdb.Error, OSError)
+STORAGE_ERRORS = (duckdb.Error, OSError, BufferError_)
 _RETRY_S = 5.0
+#: Commits this recent are kept in memory: a failing file system may lose them (ext4
+#: commits its journal every 5 s) though DuckDB was told they were durable.
+_IN_DOUBT_S = 10.0
 
 
 def storage_state_of(exc: BaseException) -> str:
@@ -45,13 +54,18 @@ def storage_state_of(exc: BaseException) -> str:
 
 
 class StorageGuard:
-    def __init__(self, hold_readings: int) -> None:
+    def __init__(self, hold_readings: int, *, last_seq: int = 0) -> None:
         self.hold_readings = hold_readings
         self.state = "ok"
         self.error: str | None = None
         self.since: str | None = None
         self.held: list[RawReading] = []
         self.refused_readings = 0
+        #: Readings a failing file system lost after acknowledging them, not in memory any more.
+        self.lost_readings = 0
+        #: The last seq the buffer acknowledged.
+        self.last_seq = last_seq
+        self._recent: deque[tuple[float, int, Sequence[RawReading]]] = deque()
         self._next_try = 0.0
 
     @property
@@ -105,6 +119,57 @@ class StorageGuard:
         self.state, self.error, self.since, self.held = "ok", None, None, []
         return True
 
+    def committed(self, first_seq: int, readings: Sequence[RawReading]) -> None:
+        """The buffer acknowledged `readings` as `first_seq...`: keep them a while."""
+        now = time.monotonic()
+        self._recent.append((now, first_seq, readings))
+        self.last_seq = first_seq + len(readings) - 1
+        while now - self._recent[0][0] > _IN_DOUBT_S:
+            self._recent.popleft()
+
+    def reconcile(
+        self, file_last_seq: int, keys_of: Callable[[int, int], list[tuple[str, datetime]]]
+    ) -> list[RawReading]:
+        """The reopened file ends at `file_last_seq`: return the acknowledged readings it lost
+        (to be written again first); drop held readings a failed commit stored after all."""
+        expected = self.last_seq
+        if file_last_seq > expected:
+            self._drop_landed(expected, file_last_seq, keys_of(expected + 1, file_last_seq))
+        self.last_seq = file_last_seq
+        if file_last_seq >= expected:
+            return []
+        lost: list[RawReading] = []
+        kept: deque[tuple[float, int, Sequence[RawReading]]] = deque()
+        for at, first, readings in self._recent:
+            keep = max(0, file_last_seq - first + 1)
+            lost.extend(readings[keep:])
+            if keep:
+                kept.append((at, first, readings[:keep]))
+        self._recent = kept
+        self.lost_readings += expected - file_last_seq - len(lost)
+        log.error("the file system lost %d acknowledged reading(s), seq %d-%d; %d written again "
+                  "from memory", expected - file_last_seq, file_last_seq + 1, expected,
+                  len(lost))  # fmt: skip
+        return lost
+
+    def _drop_landed(
+        self, expected: int, file_last_seq: int, keys: list[tuple[str, datetime]]
+    ) -> None:
+        landed = self.held[: file_last_seq - expected]
+        if [(r.compressor_id, r.timestamp) for r in landed] != keys:
+            log.error("the buffer has readings past seq %d that the agent did not write", expected)
+            return
+        self.held = self.held[len(landed) :]
+        self.committed(expected + 1, landed)
+        log.warning("%d reading(s) whose write failed were stored after all (seq %d-%d)",
+                    len(landed), expected + 1, file_last_seq)  # fmt: skip
+
+    def abandon(self) -> int:
+        """The agent stops while failing: the held readings are refused (counted); how many."""
+        lost, self.held = len(self.held), []
+        self.refused_readings += lost
+        return lost
+
     def document(self) -> dict[str, Any]:
         return {
             "state": self.state,
@@ -112,6 +177,7 @@ class StorageGuard:
             "since": self.since,
             "held_readings": len(self.held),
             "refused_readings": self.refused_readings,
+            "lost_readings": self.lost_readings,
             "hold_limit": self.hold_readings,
         }
 

@@ -95,6 +95,8 @@ def health_of(doc: dict[str, Any]) -> dict[str, Any]:
     storage = doc.get("storage") or {}
     if storage.get("state") not in (None, "ok"):
         problems.append(f"buffer storage {storage.get('state')}: {storage.get('error')}")
+    if storage.get("lost_readings"):
+        problems.append(f"a failing file system lost {storage['lost_readings']} reading(s)")
     clock = doc.get("clock") or {}
     if clock.get("skewed"):
         problems.append(f"clock skew: {clock.get('problem')}")

@@ -4,19 +4,37 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from edge_agent import __version__
+from edge_agent.gateway import STORAGE_ERRORS
 from shared.messages import StationStatus
 
 if TYPE_CHECKING:
     from edge_agent.agent import Agent
 
 
+T = TypeVar("T")
+
+
+def _stored(read: Callable[[], T], last: T) -> T:
+    """What the buffer says, or what it said last while it cannot be read (closed, failing)."""
+    try:
+        return read()
+    except STORAGE_ERRORS:
+        return last
+
+
 def station_status(agent: Agent, *, online: bool) -> StationStatus:
     stats = agent.stats
     model = agent.models.running
+    forced_out_ranges = (
+        _stored(agent.buffer.forced_out_ranges, agent.snapshot.get("forced_out_ranges", []))
+        if stats.forced_out_readings
+        else []
+    )
     return StationStatus(
         online=online,
         agent_version=__version__,
@@ -29,7 +47,7 @@ def station_status(agent: Agent, *, online: bool) -> StationStatus:
         active_alarms=agent.tracker.active,
         panels=agent.panels(),
         forced_out_readings=stats.forced_out_readings,
-        forced_out_ranges=agent.buffer.forced_out_ranges() if stats.forced_out_readings else [],
+        forced_out_ranges=forced_out_ranges,
         buffer_bytes=stats.usage_bytes,
         clock_jumps=int(getattr(agent.source, "clock_jumps", 0)),
         config_version=agent.config.running.version,
@@ -45,6 +63,7 @@ def snapshot_document(agent: Agent, *, online: bool) -> dict[str, Any]:
     model = agent.models.running
     cpu = agent.process.cpu_times()
     counters = asdict(agent.sender.counters)
+    last_alarms = agent.snapshot.get("alarms") or {}
     return {
         **status.model_dump(mode="json"),
         "org_id": agent.settings.org_id,
@@ -68,8 +87,12 @@ def snapshot_document(agent: Agent, *, online: bool) -> dict[str, Any]:
         "acked_batches": counters["acked_batches"],
         "alarms": {
             "active": agent.tracker.active,
-            "unpublished": agent.alarm_store.pending_count(),
-            "recent": agent.alarm_store.recent(limit=10),
+            "unpublished": _stored(
+                agent.alarm_store.pending_count, last_alarms.get("unpublished", 0)
+            ),
+            "recent": _stored(
+                lambda: agent.alarm_store.recent(limit=10), last_alarms.get("recent", [])
+            ),
         },
         "model": {
             "model_id": model.manifest.model_id if model else None,

@@ -138,6 +138,8 @@ def render_metrics(doc: dict[str, Any]) -> str:
           storage.get("held_readings"))  # fmt: skip
     counter("refused_readings_total", "New readings refused while the buffer could not be written",
             storage.get("refused_readings"))  # fmt: skip
+    counter("lost_readings_total", "Acknowledged readings a failing file system lost for good",
+            storage.get("lost_readings"))  # fmt: skip
     gauge("config_version", "Remote configuration version running (0: the file's)",
           doc.get("config_version"))  # fmt: skip
     clock = doc.get("clock") or {}

@@ -7,11 +7,13 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
 from edge_agent.buffer import BatchRecord, BatchState, Buffer
+from edge_agent.errors import BufferError_
 from shared.batch import decode_batch, encode_batch
 from shared.batch_meta import BatchMeta
 from shared.errors import BatchMetadataError
@@ -37,6 +39,24 @@ def test_sequence_numbers_continue_across_reopen(tmp_path: Path) -> None:
     assert reopened.append(source.poll()) == (201, 250)
     assert reopened.stats().last_seq == 250
     assert reopened.newest_reading_time() is not None
+
+
+def test_a_released_buffer_reopens_where_its_last_commit_left_it(tmp_path: Path) -> None:
+    buffer = _buffer(tmp_path)
+    source = FiniteSource(total=300, per_poll=100)
+    assert buffer.append(source.poll()) == (1, 100)
+    buffer.release()  # a read-only file system: the agent lets go of the file
+    with pytest.raises(duckdb.Error):
+        buffer.append(source.poll())
+    moved = buffer.path.rename(tmp_path / "elsewhere.duckdb")  # as if its file system were gone
+    with pytest.raises(BufferError_, match="is missing"):
+        buffer.reopen()
+    assert not buffer.path.exists() and buffer.released, "reopen created an empty buffer"
+    moved.rename(buffer.path)
+    buffer.reopen()
+    assert buffer.append(source.poll()) == (101, 200)
+    assert buffer.stats().readings_stored == 200
+    buffer.close()
 
 
 def test_append_table_renumbers(tmp_path: Path) -> None:
