@@ -113,7 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         metavar="SECONDS",
         help="hold each instant until every unit has been polled (at most this long), so a "
-        "gateway sees every value however fast simulated time runs",
+        "gateway sees every value however fast simulated time runs; a panel no gateway has "
+        "been connected to for this long follows the clock (a stopped gateway misses it)",
     )
     serve.add_argument(
         "--rtu",

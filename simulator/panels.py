@@ -131,6 +131,8 @@ class StationPanel:
         #: Units asked for their values since `instant_s` was served (lockstep time).
         self.polled: set[int] = set()
         self.served_since = 0.0
+        #: When a gateway was last connected to this panel (time.monotonic()).
+        self.gateway_seen_at = time.monotonic()
         self._cached: tuple[Chunk, int, int] | None = None
 
     def _chunk(self, instant_s: int, step_s: int) -> tuple[Chunk, int]:
@@ -222,7 +224,9 @@ class PanelServers:
         `lockstep_wait_s`: accelerated time for a gateway that must see every value: a
         panel moves to its next instant only once every answering unit has been asked
         for this one (or after this many wall seconds without), so no instant is lost
-        when simulated seconds pass faster than the gateway polls."""
+        when simulated seconds pass faster than the gateway polls. A panel no gateway has
+        been connected to for that long follows the clock instead: a stopped gateway
+        misses what happens meanwhile, as on site."""
         self.sim = sim
         self.clock = clock
         station_ids = list(stations) if stations else list(dict.fromkeys(sim.units.station_ids))
@@ -241,18 +245,36 @@ class PanelServers:
         }
         self.lockstep_wait_s = lockstep_wait_s
         self._servers: list[ModbusTcpServer] = []
+        self._server_of: dict[str, ModbusTcpServer] = {}
         self.addresses: dict[str, tuple[str, int]] = {}
 
     def refresh(self) -> None:
         instant = int(self.clock.now_s()) // self.step_s * self.step_s
         for panel in self.panels.values():
+            self._note_gateway(panel)
             self._refresh(panel, instant)
+
+    def _note_gateway(self, panel: StationPanel) -> None:
+        server = self._server_of.get(panel.station_id)
+        if server is None or server.active_connections:  # not serving yet: nobody is late
+            panel.gateway_seen_at = time.monotonic()
+
+    def _gateway_gone(self, panel: StationPanel) -> bool:
+        """No gateway connected for `lockstep_wait_s`: nobody to hold an instant for (an
+        agent's reconnect after a timeout takes far less)."""
+        wait = self.lockstep_wait_s
+        return wait is not None and time.monotonic() - panel.gateway_seen_at >= wait
 
     def _refresh(self, panel: StationPanel, instant: int) -> None:
         current = panel.instant_s
         if current == instant:
             return
-        if self.lockstep_wait_s is None or current is None or instant < current:
+        if (
+            self.lockstep_wait_s is None
+            or current is None
+            or instant < current
+            or self._gateway_gone(panel)
+        ):
             panel.refresh(instant, step_s=self.step_s)
         elif panel.all_polled() or time.monotonic() - panel.served_since >= self.lockstep_wait_s:
             panel.refresh(current + self.step_s, step_s=self.step_s)
@@ -296,6 +318,7 @@ class PanelServers:
     ) -> ExcCodes | None:
         if unit_id == 0:
             return ExcCodes.GATEWAY_NO_RESPONSE  # no such unit behind this gateway
+        panel.gateway_seen_at = time.monotonic()  # a request: a gateway is connected
         self._refresh(panel, int(self.clock.now_s()) // self.step_s * self.step_s)
         panel.polled.add(unit_id)
         now = self.clock.now_s()
@@ -336,6 +359,8 @@ class PanelServers:
                     f"station {station_id}: cannot listen on {address[0]}:{address[1]} ({exc})"
                 ) from None
             self._servers.append(server)
+            self._server_of[station_id] = server
+            panel.gateway_seen_at = time.monotonic()
             self.addresses[station_id] = address
             log.info(
                 "panel %s listening on %s:%d (%d units, %s framing)",
@@ -360,3 +385,4 @@ class PanelServers:
         for server in self._servers:
             await server.shutdown()
         self._servers.clear()
+        self._server_of.clear()

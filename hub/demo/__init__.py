@@ -6,7 +6,9 @@ on day 6.4, COMP-007 degrades from day 5). The simulator serves each station's c
 panel over Modbus (hub.demo.panels); one edge agent per station — each its own
 process, as on a gateway — polls it, scores, alarms, buffers and forwards through an
 embedded MQTT broker; the hub ingests, runs the lakehouse continuously into Delta and
-the SQLite serving database, and serves the portal with a demo sign-in.
+the SQLite serving database, and serves the portal with a demo sign-in. On day 1 an
+outage drill stops BN-FTWORTH's agent for a while, so the hub raises a station-offline
+alert and resolves it once the agent is back (hub.demo.drill).
 
 Simulated time is used end to end and owned here (hub.demo.clock): panels, agents and
 the hub's receipt stamps follow one clock, paced so the stations never run more than a

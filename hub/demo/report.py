@@ -45,6 +45,8 @@ class Report:
         self.pacer = pacer
         self.engine = make_engine(hub.database_url)
         self.bronze_before = 0
+        #: What the stations wait for when the clock holds (the outage drill may hold it).
+        self.held_by = "the lake"
 
     # -- start -------------------------------------------------------------
 
@@ -98,14 +100,16 @@ class Report:
         return min(served.get(s.station_id, resume) for s in self.edges.stations)
 
     def stations_s(self) -> float:
-        """Simulated time every station has read to (the panels' clocks), else the clock."""
+        """Simulated time every running station has read to (the panels' clocks), else the
+        clock. An agent the outage drill stopped reads nothing, so it is left out."""
         newest = []
         for station in self.edges.stations:
-            stamps = [p.get("last_ok_at") for p in (station.status().get("panels") or {}).values()]
-            seen = [datetime.fromisoformat(s).timestamp() for s in stamps if s]
-            if not seen:
+            if station.paused:
+                continue
+            seen = station.newest_reading_s()
+            if seen is None:
                 return self.clock.now_s()
-            newest.append(max(seen))
+            newest.append(seen)
         return min(newest) if newest else self.clock.now_s()
 
     def _day(self, moment: datetime | float | None) -> str:
@@ -126,18 +130,23 @@ class Report:
 
     def progress(self, elapsed: float, ingest: Any, pipeline: Any) -> None:
         statuses = [s.status() for s in self.edges.stations]
-        up = sum(1 for s in statuses if s.get("link") == "up")
+        # A stopped agent's last status file still says what its link was when it stopped.
+        running = [s for s, st in zip(statuses, self.edges.stations, strict=True) if not st.paused]
+        up = sum(1 for s in running if s.get("link") == "up")
+        paused = [st.station_id for st in self.edges.stations if st.paused]
+        stopped = f" ({', '.join(paused)} stopped: drill)" if paused else ""
         backlog = sum(int(s.get("backlog_readings") or 0) for s in statuses)
         alarms = sum(int((s.get("alarms") or {}).get("active") or 0) for s in statuses)
         processed = pipeline.readings
         episodes = self._open_episodes()
         names = ", ".join(f"{e.compressor_id} {e.condition} ({e.severity})" for e in episodes[:3])
-        held = ", waiting for the lake" if self.clock.held else ""
+        held = f", waiting for {self.held_by}" if self.clock.held else ""
         print(
             f"[{elapsed:5.0f}s] stations {self._day(self.stations_s())} "
             f"(x{self.clock.segment.speed:.0f}{held}) | lake served {self._day(self.lake_s())}, "
             f"working to {self._day(self.pacer.taken_s)} "
-            f"| edges: {up}/{len(statuses)} linked, backlog {backlog}, {alarms} alarm(s) active "
+            f"| edges: {up}/{len(statuses)} linked{stopped}, backlog {backlog}, "
+            f"{alarms} alarm(s) active "
             f"| hub: {ingest.service.landed} batch(es) landed | lake: {pipeline.runs} run(s), "
             f"{processed} reading(s) through silver/gold | "
             f"{len(episodes)} open episode(s){': ' + names if names else ''}"

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.demo.clock import PacedClock, Pacer
+from hub.demo.drill import OutageDrill, silver_gap
 from hub.demo.hooks import DemoContext, default_hooks
 from hub.demo.panels import DemoPanels
 from hub.demo.report import Report
@@ -30,6 +31,26 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def demo_settings(data_dir: Path, *, broker_port: int, interval_s: int) -> Any:
+    """The hub's settings in the demo: everything under `data_dir`/hub, the embedded broker."""
+    from hub.settings import HubSettings
+
+    hub_dir = data_dir / "hub"
+    return HubSettings.load(
+        None,
+        development=True,  # asked for: plain-http cookies on 127.0.0.1, generated keys
+        data_dir=hub_dir,
+        lake_root=str((hub_dir / "lake").resolve()),
+        database_url=f"sqlite:///{(hub_dir / 'serving.db').resolve()}",
+        # amqtt speaks MQTT 3.1.1 and has no shared subscriptions.
+        mqtt=MqttSettings(port=broker_port, protocol="3.1.1"),
+        ingest={"shared_group": None},
+        quality={"expected_interval_s": float(interval_s)},
+        # Ages and staleness against the data's (simulated) clock, not the wall clock.
+        portal={"clock": "data"},
+    )
 
 
 class PipelineLoop(threading.Thread):
@@ -102,24 +123,6 @@ class Demo:
         self.stop = threading.Event()
         self.started = time.monotonic()
 
-    def _settings(self) -> Any:
-        from hub.settings import HubSettings
-
-        hub_dir = self.data_dir / "hub"
-        return HubSettings.load(
-            None,
-            development=True,  # asked for: plain-http cookies on 127.0.0.1, generated keys
-            data_dir=hub_dir,
-            lake_root=str((hub_dir / "lake").resolve()),
-            database_url=f"sqlite:///{(hub_dir / 'serving.db').resolve()}",
-            # amqtt speaks MQTT 3.1.1 and has no shared subscriptions.
-            mqtt=MqttSettings(port=self.port, protocol="3.1.1"),
-            ingest={"shared_group": None},
-            quality={"expected_interval_s": float(self.args.interval)},
-            # Ages and staleness against the data's (simulated) clock, not the wall clock.
-            portal={"clock": "data"},
-        )
-
     def run(self) -> int:
         from hub.broker import EmbeddedBroker
         from hub.ingest.events import StationEventsWorker
@@ -134,7 +137,7 @@ class Demo:
         signal.signal(signal.SIGTERM, lambda *_: self.stop.set())
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._broker_log()
-        hub = self._settings()
+        hub = demo_settings(self.data_dir, broker_port=self.port, interval_s=self.args.interval)
         timeline_path = self.data_dir / "demo.json"
         timeline = Timeline.load_or_create(
             timeline_path,
@@ -174,6 +177,10 @@ class Demo:
         )
         report = Report(self.data_dir, hub, timeline, edges, portal, clock, pacer)
         report.banner(self.args.duration)
+        drill, drill_plan = OutageDrill.plan(
+            edges, report.engine, portal.org_id, timeline, acquisition=self.args.acquisition
+        )
+        print(f"  drill      {drill_plan}")
 
         serving = prepare_serving(hub)
         broker = EmbeddedBroker(port=self.port)
@@ -198,6 +205,9 @@ class Demo:
         # Until the lake's first run starts, the stations go at most one step ahead.
         clock.steer(speed=pacer.speed, hold_s=pacer.hold_s())
         spark = build_spark(hub.spark, app_name="altaviz-demo")
+        # PySpark's context takes SIGINT for itself (it cancels every job and raises
+        # KeyboardInterrupt): Ctrl-C must stop the demo in order and print its summary.
+        signal.signal(signal.SIGINT, lambda *_: self.stop.set())
         report.lake_before(spark)
         # The story's clock starts now: DURATION is the story's time, not the set-up's.
         self.started = time.monotonic()
@@ -216,7 +226,7 @@ class Demo:
         )
         sys.stdout.flush()
         try:
-            self._loop(report, pipeline, ingest, edges, clock, pacer, panels)
+            self._loop(report, pipeline, ingest, edges, clock, pacer, panels, drill)
         finally:
             clock.freeze()
             edges.stop()
@@ -236,6 +246,8 @@ class Demo:
             sys.stdout.flush()
             pipeline.catch_up()
             report.summary(spark, ingest, events.events.counts, pipeline)
+            if drill is not None:
+                self._drill_summary(drill, spark, hub, serving.engine)
             for line in hooks.run(hooks.summary, context):
                 print(line)
             sys.stdout.flush()
@@ -243,6 +255,22 @@ class Demo:
             portal.stop()
             spark.stop()
         return 0
+
+    @staticmethod
+    def _drill_summary(drill: OutageDrill, spark: Any, hub: Any, engine: Any) -> None:
+        """The drill's part of the summary; like a hook's, a failure is one line."""
+        from hub.workflows.demo import notifications_sent
+
+        try:
+            gap = None
+            if drill.last_read_s is not None:
+                gap = silver_gap(spark, hub.lake_root, drill.station.station_id, drill.last_read_s)
+            lines = drill.summary_lines(notifications_sent(engine), gap)
+        except Exception as exc:  # the rest of the summary still comes
+            logging.getLogger(__name__).warning("outage drill summary failed", exc_info=True)
+            lines = [f"  (outage drill summary failed: {type(exc).__name__}: {exc})"]
+        for line in lines:
+            print(line)
 
     def _wait_for_stations(self, edges: EdgeFleet, timeout_s: float = 60.0) -> None:
         """Until every agent has read its panel once (so no simulated minute passes unread)."""
@@ -277,6 +305,7 @@ class Demo:
         clock: PacedClock,
         pacer: Pacer,
         panels: DemoPanels,
+        drill: OutageDrill | None,
     ) -> None:
         deadline = self.started + self.args.duration if self.args.duration else None
         next_progress = time.monotonic() + PROGRESS_EVERY_S
@@ -296,9 +325,17 @@ class Demo:
                 break
             if pipeline.error is not None:
                 raise pipeline.error
+            if drill is not None:
+                for line in drill.step(clock.now_s()):
+                    print(line)
+                sys.stdout.flush()
             lake_s = report.lake_s()
             speed = pacer.speed_at(clock.now_s())
-            clock.steer(speed=speed, hold_s=pacer.hold_s())
+            hold_s, report.held_by = pacer.hold_s(), "the lake"
+            drill_hold_s = drill.hold_s() if drill is not None else None
+            if drill_hold_s is not None and drill_hold_s < hold_s:
+                hold_s, report.held_by = drill_hold_s, "the drill"
+            clock.steer(speed=speed, hold_s=hold_s)
             if time.monotonic() >= next_progress:
                 report.progress(time.monotonic() - self.started, ingest, pipeline)
                 next_progress = time.monotonic() + PROGRESS_EVERY_S

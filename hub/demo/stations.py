@@ -73,6 +73,8 @@ class EdgeStation:
     buffer_path: Path
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    #: Stopped on purpose (the outage drill): its exit is not a failure.
+    paused: bool = False
 
     @property
     def status_path(self) -> Path:
@@ -84,6 +86,12 @@ class EdgeStation:
             return dict(json.loads(self.status_path.read_text()))
         except (OSError, ValueError):
             return {}
+
+    def newest_reading_s(self) -> float | None:
+        """Simulated time of the newest reading its agent took from a panel (Unix s), if any."""
+        stamps = [p.get("last_ok_at") for p in (self.status().get("panels") or {}).values()]
+        seen = [datetime.fromisoformat(s).timestamp() for s in stamps if s]
+        return max(seen) if seen else None
 
     @property
     def exited(self) -> int | None:
@@ -178,22 +186,36 @@ class EdgeFleet:
         }
 
     def start(self) -> None:
+        for station in self.stations:
+            self.start_station(station)
+
+    def start_station(self, station: EdgeStation) -> None:
+        """Start (or start again) one station's agent; it resumes from its buffer."""
         logs = self.data_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
-        for station in self.stations:
-            station.log_path = logs / f"edge-{station.station_id}.log"
-            with open(station.log_path, "ab") as log:
-                station.process = subprocess.Popen(
-                    [sys.executable, "-m", "edge_agent", "run", "--config", str(self.config_file)],
-                    env=self._env(station),
-                    cwd=REPO,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,  # Ctrl-C reaches the demo; it stops them in order
-                )
+        station.log_path = logs / f"edge-{station.station_id}.log"
+        with open(station.log_path, "ab") as log:
+            station.process = subprocess.Popen(
+                [sys.executable, "-m", "edge_agent", "run", "--config", str(self.config_file)],
+                env=self._env(station),
+                cwd=REPO,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # Ctrl-C reaches the demo; it stops them in order
+            )
+        station.paused = False
+
+    def pause_station(self, station: EdgeStation) -> None:
+        """SIGTERM to one agent, without waiting: it drains, reports offline and exits."""
+        station.paused = True
+        if station.process is not None and station.process.poll() is None:
+            station.process.send_signal(signal.SIGTERM)
+
+    def station(self, station_id: str) -> EdgeStation | None:
+        return next((s for s in self.stations if s.station_id == station_id), None)
 
     def failed(self) -> EdgeStation | None:
-        return next((s for s in self.stations if s.exited is not None), None)
+        return next((s for s in self.stations if s.exited is not None and not s.paused), None)
 
     def stop(self, timeout_s: float = 30.0) -> None:
         """SIGTERM: each agent sends what it buffered (drain_on_stop_s), then exits."""

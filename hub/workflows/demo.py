@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import math
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, func, select
 
@@ -25,12 +26,15 @@ from hub.settings import HubSettings, SmtpSettings
 from hub.workflows.clock import Clock
 from hub.workflows.context import title_of
 from hub.workflows.jobs import WorkflowRunner
-from hub.workflows.models import Notification
+from hub.workflows.models import Notification, WorkflowAlert
 from hub.workflows.scheduler import org_ids
 from hub.workflows.smtp_sink import SmtpSink
-from hub.workflows.timeline import find_alert
+from hub.workflows.timeline import find_alert, timeline
 
 ONCALL_EMAIL = "oncall.admin@lonestar.example"
+#: Timeline events at one data time in the order an alert lives them (the demo's data
+#: clock holds between lake runs, so several ticks can share a time; ids are random).
+LIFECYCLE = ("raised", "reopened", "escalated", "acknowledged", "cleared", "auto_resolved")
 
 
 class DataClock:
@@ -62,6 +66,19 @@ class SentNotification:
     alert: str
     event: str
     status: str
+    episode_id: str | None = None
+
+
+@dataclass
+class AlertHistory:
+    """One alert the workflows raised, with its timeline (data time), for the demo's summary."""
+
+    episode_id: str
+    alert: str  # e.g. "Station offline on BN-FTWORTH"
+    opened_at: datetime
+    resolved_at: datetime | None
+    #: (kind, data time, detail) oldest first: raised, escalated, cleared, auto_resolved ...
+    events: list[tuple[str, datetime, dict[str, Any]]] = field(default_factory=list)
 
 
 @dataclass
@@ -148,9 +165,42 @@ def notifications_sent(engine: Engine) -> list[SentNotification]:
                 )
                 sent.append(
                     SentNotification(as_utc(row.data_time), row.channel, row.recipient, label,
-                                     row.event, row.status)
+                                     row.event, row.status, row.episode_id)
                 )  # fmt: skip
     return sent
+
+
+def workflow_alerts(
+    engine: Engine, *, org_id: str, station_id: str, condition: str
+) -> list[AlertHistory]:
+    """The workflows' alerts of one condition on one station, oldest first, with timelines."""
+    with session_scope(engine, org_id=org_id) as session:
+        rows = session.scalars(
+            select(WorkflowAlert)
+            .where(WorkflowAlert.org_id == org_id, WorkflowAlert.station_id == station_id,
+                   WorkflowAlert.condition == condition)
+            .order_by(WorkflowAlert.opened_at, WorkflowAlert.episode_id)
+        ).all()  # fmt: skip
+        return [
+            AlertHistory(
+                alert.episode_id,
+                f"{title_of(alert.condition)} on {alert.compressor_id or alert.station_id}",
+                as_utc(alert.opened_at),
+                as_utc(alert.resolved_at) if alert.resolved_at else None,
+                sorted(
+                    (
+                        (event.kind, as_utc(event.at), dict(event.detail or {}))
+                        for event in timeline(session, org_id, alert.episode_id)
+                    ),
+                    key=lambda e: (e[1], _lifecycle_rank(e[0])),
+                ),
+            )
+            for alert in rows
+        ]
+
+
+def _lifecycle_rank(kind: str) -> int:
+    return LIFECYCLE.index(kind) if kind in LIFECYCLE else len(LIFECYCLE)
 
 
 def summary_lines(sent: list[SentNotification]) -> list[str]:

@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -156,3 +157,64 @@ def test_a_restarted_agent_does_not_take_buffered_instants_again(
         source.close()
     assert polls > 10
     assert readings == []
+
+
+def _karnes_source(
+    servers: PanelServers, sim: Simulation, *, poll_interval_s: float, resume_after: datetime | None
+) -> Any:
+    station = sim.fleet.station("EF-KARNES")
+    host, port = servers.addresses["EF-KARNES"]
+    return ModbusSourceFactory(
+        station_id="EF-KARNES",
+        resume_after=resume_after,
+        options={
+            "panels": [
+                {"compressor_id": unit.id, "register_map": station.panel.register_map,
+                 "host": host, "port": port, "device_id": unit.unit_id, "clock": "panel",
+                 "poll_interval_s": poll_interval_s}
+                for unit in station.compressors
+            ]
+        },
+    )  # fmt: skip
+
+
+def _stamps(readings: list[Any]) -> list[int]:
+    return sorted({int(r.timestamp.timestamp()) for r in readings})
+
+
+def test_a_stopped_agent_misses_what_its_panel_served_meanwhile(
+    panels: tuple[Simulation, PanelServers, Path],
+) -> None:
+    """Lockstep waits for a slow gateway, not for one that is gone: once no gateway has been
+    connected for the lockstep wait, the panel follows the clock, and the agent that comes
+    back reads the current instant (the demo's outage drill leaves a real gap)."""
+    sim, servers, _ = panels
+    instants = [int(START.timestamp()) + INTERVAL_S * k for k in range(INSTANTS)]
+    # Slower than the clock: the panel holds each instant for this agent (lockstep).
+    first = _karnes_source(servers, sim, poll_interval_s=0.3, resume_after=None)
+    before: list[Any] = []
+    try:
+        deadline = time.monotonic() + 20
+        while len(_stamps(before)) < 3 and time.monotonic() < deadline:
+            before += first.poll()
+            time.sleep(0.05)
+    finally:
+        first.close()
+    read_before = _stamps(before)
+    assert read_before[:3] == instants[:3] and read_before[-1] < instants[-5], read_before
+    time.sleep(2.0 + 0.5)  # the lockstep wait with no gateway; the clock holds at its end
+    again = _karnes_source(
+        servers, sim, poll_interval_s=0.01,
+        resume_after=datetime.fromtimestamp(read_before[-1], UTC),
+    )  # fmt: skip
+    after: list[Any] = []
+    try:
+        deadline = time.monotonic() + 10
+        while not after and time.monotonic() < deadline:
+            after += again.poll()
+            time.sleep(0.05)
+        time.sleep(0.3)
+        after += again.poll()
+    finally:
+        again.close()
+    assert _stamps(after) == [instants[-1]]  # where the clock is, not where the agent left
