@@ -20,6 +20,7 @@ from hub.demo.hooks import DemoContext, default_hooks
 from hub.demo.panels import DemoPanels
 from hub.demo.report import Report
 from hub.demo.stations import EdgeFleet, Timeline
+from hub.demo.warmup import warm_up
 from shared.mqtt import MqttSettings
 
 #: Simulated seconds per second when neither --speed nor --duration says otherwise.
@@ -208,9 +209,14 @@ class Demo:
         # PySpark's context takes SIGINT for itself (it cancels every job and raises
         # KeyboardInterrupt): Ctrl-C must stop the demo in order and print its summary.
         signal.signal(signal.SIGINT, lambda *_: self.stop.set())
+        print("Warming Spark up: one micro-batch of an hour of fleet data on a throwaway lake ...")
+        sys.stdout.flush()
+        print(f"Spark warmed up in {warm_up(spark, hub):.0f}s (the demo's lake is untouched).")
         report.lake_before(spark)
         # The story's clock starts now: DURATION is the story's time, not the set-up's.
         self.started = time.monotonic()
+        if self.args.duration:
+            pacer.deadline = self.started + self.args.duration
         pipeline = PipelineLoop(
             spark,
             hub,
