@@ -6,21 +6,18 @@ Coils and holding registers are writable over the wire and read back the same wa
 
 from __future__ import annotations
 
-import asyncio
-import threading
-
 from pymodbus.client import ModbusTcpClient
 from pymodbus.constants import ExcCodes
-from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 from pymodbus.simulator.simutils import SimUtils
 
-from tests.support.services import free_port, wait_for_port
+from tests.edge_agent.panels import ThreadedModbusServer
+from tests.support.services import free_port
 
 _SIZE = 64
 
 
-class IoDevice:
+class IoDevice(ThreadedModbusServer):
     def __init__(self, *, device_id: int = 1) -> None:
         self.port = free_port()
         self.device_id = device_id
@@ -37,9 +34,7 @@ class IoDevice:
             ),
             action=self._action,
         )
-        self._loop = asyncio.new_event_loop()
-        self._server: ModbusTcpServer | None = None
-        self._thread: threading.Thread | None = None
+        self._init_server()
         self._client: ModbusTcpClient | None = None
 
     async def _action(
@@ -87,30 +82,7 @@ class IoDevice:
 
     # -- life cycle ------------------------------------------------------------------
 
-    def start(self) -> IoDevice:
-        async def serve_async() -> None:
-            self._server = ModbusTcpServer(self.device, address=("127.0.0.1", self.port))
-            await self._server.serve_forever()
-
-        def serve() -> None:
-            asyncio.set_event_loop(self._loop)
-            self._loop.run_until_complete(serve_async())
-
-        self._thread = threading.Thread(target=serve, daemon=True)
-        self._thread.start()
-        wait_for_port(self.port)
-        return self
-
     def stop(self) -> None:
         if self._client is not None:
             self._client.close()
-        if self._server is not None:
-            asyncio.run_coroutine_threadsafe(self._server.shutdown(), self._loop).result(10)
-        if self._thread is not None:
-            self._thread.join(10)
-
-    def __enter__(self) -> IoDevice:
-        return self.start()
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()
+        super().stop()

@@ -10,6 +10,7 @@ import asyncio
 import socket
 import threading
 from collections.abc import Mapping
+from typing import Any, Self
 
 from pymodbus.constants import ExcCodes
 from pymodbus.server import ModbusTcpServer
@@ -21,7 +22,55 @@ from tests.support.services import free_port, wait_for_port
 _SIZE = 200
 
 
-class PanelServer:
+class ThreadedModbusServer:
+    """A pymodbus server for `self.device` on its own event loop in a thread: Modbus TCP on
+    127.0.0.1:`self.port` unless `_make_server` says otherwise. Subclasses set `device`
+    and `port`, then call `_init_server()`."""
+
+    device: SimDevice
+    port: int
+
+    def _init_server(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    def _make_server(self) -> Any:
+        return ModbusTcpServer(self.device, address=("127.0.0.1", self.port))
+
+    def _wait_ready(self) -> None:
+        wait_for_port(self.port)
+
+    def start(self) -> Self:
+        async def serve_async() -> None:
+            self._server = self._make_server()
+            await self._server.serve_forever()
+
+        def serve() -> None:
+            asyncio.set_event_loop(self._loop)
+            self._loop.run_until_complete(serve_async())
+
+        self._thread = threading.Thread(target=serve, daemon=True)
+        self._thread.start()
+        self._wait_ready()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            asyncio.run_coroutine_threadsafe(self._server.shutdown(), self._loop).result(10)
+        if self._thread is not None:
+            self._thread.join(10)
+        self._server = None
+        self._loop = asyncio.new_event_loop()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+
+class PanelServer(ThreadedModbusServer):
     """A panel serving `values` through `register_map`; change them with `set`.
 
     Addresses outside the first `size` registers answer ILLEGAL_ADDRESS; set
@@ -56,9 +105,7 @@ class PanelServer:
             simdata=(block(bits), block(bits), block(registers), block(registers)),
             action=self._action,
         )
-        self._loop = asyncio.new_event_loop()
-        self._server: ModbusTcpServer | None = None
-        self._thread: threading.Thread | None = None
+        self._init_server()
 
     async def _action(
         self,
@@ -81,34 +128,6 @@ class PanelServer:
         image = encode_image(self.register_map, values)
         for kind, words in image.items():
             self._image[3 if kind is RegisterKind.HOLDING else 4].update(words)
-
-    def start(self) -> PanelServer:
-        async def serve_async() -> None:
-            self._server = ModbusTcpServer(self.device, address=("127.0.0.1", self.port))
-            await self._server.serve_forever()
-
-        def serve() -> None:
-            asyncio.set_event_loop(self._loop)
-            self._loop.run_until_complete(serve_async())
-
-        self._thread = threading.Thread(target=serve, daemon=True)
-        self._thread.start()
-        wait_for_port(self.port)
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            asyncio.run_coroutine_threadsafe(self._server.shutdown(), self._loop).result(10)
-        if self._thread is not None:
-            self._thread.join(10)
-        self._server = None
-        self._loop = asyncio.new_event_loop()
-
-    def __enter__(self) -> PanelServer:
-        return self.start()
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()
 
 
 class SilentServer:
@@ -205,17 +224,10 @@ class RtuPanelServer(PanelServer):
         super().__init__(register_map, values, **kwargs)
         self.serial_port = serial_port
 
-    def start(self) -> PanelServer:
+    def _make_server(self) -> Any:
         from pymodbus.server import ModbusSerialServer
 
-        async def serve_async() -> None:
-            self._server = ModbusSerialServer(self.device, port=self.serial_port, baudrate=19200)  # type: ignore[assignment]
-            await self._server.serve_forever()  # type: ignore[union-attr]
+        return ModbusSerialServer(self.device, port=self.serial_port, baudrate=19200)
 
-        def serve() -> None:
-            asyncio.set_event_loop(self._loop)
-            self._loop.run_until_complete(serve_async())
-
-        self._thread = threading.Thread(target=serve, daemon=True)
-        self._thread.start()
-        return self
+    def _wait_ready(self) -> None:  # a serial line has no port to wait for
+        pass
