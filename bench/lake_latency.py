@@ -35,7 +35,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-import pyarrow.parquet as pq
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
@@ -43,7 +42,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.edge_common import start_mosquitto, wait_for
 from bench.lake_common import REPO, bench_settings, fresh, load_average
-from bench.latency_paths import HotPoller, Publisher, _stats, hot_latencies, result_line
+from bench.latency_paths import (
+    HotPoller,
+    Publisher,
+    _stats,
+    hot_latencies,
+    live_readings,
+    result_line,
+)
 from hub.db.session import make_engine, session_scope
 from hub.ingest.hotpath import HotPath
 from hub.ingest.worker import IngestWorker
@@ -51,11 +57,7 @@ from hub.lakehouse.pipeline import ContinuousPipeline
 from hub.lakehouse.spark import build_spark
 from hub.serving.models import StationFreshness
 from hub.serving.sync import prepare_serving
-from shared.fleet import load_fleet
 from shared.mqtt import MqttSettings
-from simulator.engine import Simulation
-from simulator.history import write_history
-from simulator.scenario import load_scenario
 
 FLEET = REPO / "config" / "fleet.yaml"
 
@@ -102,15 +104,8 @@ def main() -> int:
     args = parser.parse_args()
     work = fresh(args.work)
     broker = start_mosquitto(work)
-    fleet = load_fleet(FLEET)
-    org_of = {station.id: fleet.org_of(station.id).id for station in fleet.stations()}
     total_s = int(args.seconds + args.warmup + 120)
-    start = datetime.fromtimestamp(int(time.time()) + 5, UTC)
-    scenario = load_scenario("random").with_overrides(
-        name="latency", start=start.isoformat(), duration=total_s, resolution_s=1
-    )
-    write_history(Simulation(fleet, scenario), work / "sim")
-    readings = pq.read_table(work / "sim" / "readings.parquet")
+    org_of, readings = live_readings(work, seconds=total_s, lead_s=5.0)
     settings = bench_settings(
         work,
         mqtt=MqttSettings(port=broker.port),

@@ -186,6 +186,21 @@ def _stats(values: list[float]) -> str:
     return f"p50 {p50:.2f} s, p95 {p95:.2f} s, max {max(values):.2f} s (n={len(values)})"
 
 
+def live_readings(
+    work: Path, *, seconds: float, lead_s: float = 3.0
+) -> tuple[dict[str, str], pa.Table]:
+    """Each station's org in the default fleet, and `seconds` of the fleet's readings at 1 Hz starting
+    `lead_s` from now (the simulator's `random` scenario, written under `work/sim`)."""
+    fleet = load_fleet(FLEET)
+    org_of = {station.id: fleet.org_of(station.id).id for station in fleet.stations()}
+    start = datetime.fromtimestamp(int(time.time() + lead_s), UTC)
+    scenario = load_scenario("random").with_overrides(
+        name="latency", start=start.isoformat(), duration=int(seconds), resolution_s=1
+    )
+    write_history(Simulation(fleet, scenario), work / "sim")
+    return org_of, pq.read_table(work / "sim" / "readings.parquet")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0)
@@ -195,15 +210,7 @@ def main() -> int:
     args = parser.parse_args()
     work = fresh(args.work)
     broker = start_mosquitto(work)
-    fleet = load_fleet(FLEET)
-    org_of = {station.id: fleet.org_of(station.id).id for station in fleet.stations()}
-    total_s = int(args.seconds + args.warmup + 30)
-    start = datetime.fromtimestamp(int(time.time()) + 3, UTC)
-    scenario = load_scenario("random").with_overrides(
-        name="latency", start=start.isoformat(), duration=total_s, resolution_s=1
-    )
-    write_history(Simulation(fleet, scenario), work / "sim")
-    readings = pq.read_table(work / "sim" / "readings.parquet")
+    org_of, readings = live_readings(work, seconds=args.seconds + args.warmup + 30)
     settings = bench_settings(
         work, mqtt=MqttSettings(port=broker.port), pipeline={"seed_fleet": str(FLEET)}
     )
