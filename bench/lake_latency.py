@@ -29,14 +29,10 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
-import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -50,7 +46,6 @@ from bench.latency_paths import (
     live_readings,
     result_line,
 )
-from hub.db.session import make_engine, session_scope
 from hub.ingest.hotpath import HotPath
 from hub.ingest.worker import IngestWorker
 from hub.lakehouse.pipeline import ContinuousPipeline
@@ -60,38 +55,6 @@ from hub.serving.sync import prepare_serving
 from shared.mqtt import MqttSettings
 
 FLEET = REPO / "config" / "fleet.yaml"
-
-
-class Poller(threading.Thread):
-    """Records, per station, when each newest-reading time first showed in serving."""
-
-    def __init__(self, url: str) -> None:
-        super().__init__(daemon=True)
-        self.engine = make_engine(url)
-        self.seen: dict[str, list[tuple[datetime, float]]] = {}
-        self.stop = threading.Event()
-
-    def run(self) -> None:
-        while not self.stop.wait(0.2):
-            try:
-                with session_scope(self.engine) as session:
-                    rows = session.execute(
-                        select(StationFreshness.station_id, StationFreshness.last_reading_at)
-                    ).all()
-            except OperationalError:  # the writer holds the file for a moment
-                continue
-            at = time.time()
-            for station, newest in rows:
-                newest = newest if newest.tzinfo else newest.replace(tzinfo=UTC)
-                history = self.seen.setdefault(station, [])
-                if not history or newest > history[-1][0]:
-                    history.append((newest, at))
-
-    def visible_at(self, station: str, newest: datetime) -> float | None:
-        for shown, at in self.seen.get(station, []):
-            if shown >= newest:
-                return at
-        return None
 
 
 def main() -> int:
@@ -118,7 +81,7 @@ def main() -> int:
     spark = build_spark(settings.spark, app_name="altaviz-bench-latency")
     pipeline = ContinuousPipeline(spark, settings, after_commit=serving)
     pipeline.start()
-    poller = Poller(settings.database_url)
+    poller = HotPoller(settings.database_url, every_s=0.2, table=StationFreshness)  # gold path
     poller.start()
     hot = HotPoller(settings.database_url)
     hot.start()

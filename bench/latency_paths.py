@@ -23,6 +23,7 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -54,9 +55,10 @@ FLEET = REPO / "config" / "fleet.yaml"
 Published = tuple[str, str, datetime, float]
 
 
-def _newest(engine: Engine) -> list[tuple[str, datetime]]:
+def newest_per_station(engine: Engine, table: Any = StationLatest) -> list[tuple[str, datetime]]:
+    """(station, newest reading time) from `table` (the hot path's, or gold's freshness)."""
     with session_scope(engine) as session:
-        rows = session.execute(select(StationLatest.station_id, StationLatest.last_reading_at))
+        rows = session.execute(select(table.station_id, table.last_reading_at))
         return [(s, t if t.tzinfo else t.replace(tzinfo=UTC)) for s, t in rows.all()]
 
 
@@ -68,7 +70,7 @@ def wait_hot(
     deadline = time.time() + timeout_s
     while time.time() < deadline:
         try:
-            shown = dict(_newest(engine)).get(station_id)
+            shown = dict(newest_per_station(engine)).get(station_id)
         except OperationalError:  # a writer holds the SQLite file for a moment
             shown = None
         if shown is not None and shown >= newest:
@@ -78,19 +80,21 @@ def wait_hot(
 
 
 class HotPoller(threading.Thread):
-    """Records, per station, when each newest-reading time first showed in `station_latest`."""
+    """Records, per station, when each newest-reading time first showed in `table`
+    (`station_latest`, the hot path's, unless told)."""
 
-    def __init__(self, url: str, *, every_s: float = 0.05) -> None:
+    def __init__(self, url: str, *, every_s: float = 0.05, table: Any = StationLatest) -> None:
         super().__init__(daemon=True)
         self.engine = make_engine(url)
         self.every_s = every_s
+        self.table = table
         self.seen: dict[str, list[tuple[datetime, float]]] = {}
         self.stop = threading.Event()
 
     def run(self) -> None:
         while not self.stop.wait(self.every_s):
             try:
-                rows = _newest(self.engine)
+                rows = newest_per_station(self.engine, self.table)
             except OperationalError:
                 continue
             at = time.time()
