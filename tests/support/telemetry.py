@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,13 +12,28 @@ from sqlalchemy import Engine
 
 from hub.db.base import utc_now
 from hub.db.session import session_scope
-from hub.serving.models import AlertEpisode, CompressorStatus, HourlyAggregate, Prediction
+from hub.serving.models import (
+    AlertEpisode,
+    CompressorStatus,
+    HourlyAggregate,
+    Prediction,
+    RecentMinute,
+)
 from shared.schema import SENSOR_FIELDS
 
 HEALTHY = {
     "vibration_mms": 3.1, "discharge_temp_f": 215.0, "suction_pressure_psi": 65.0,
     "discharge_pressure_psi": 1050.0, "horsepower_consumption": 1200.0, "gas_flow_mcf": 9000.0,
 }  # fmt: skip
+#: What gold stores for a HEALTHY hour of a 2-stage unit (hub/lakehouse/performance.py over
+#: the running means, rounded); the portal only reads these.
+HEALTHY_FIGURES: dict[str, float] = {
+    "stage_compression_ratio": 3.655, "ideal_discharge_temp_f": 270.18,
+    "discharge_temp_excess_f": -55.18, "isentropic_gas_hp": 1232.48,
+    "adiabatic_efficiency": 1.0811,
+}  # fmt: skip
+#: An hour gold has no figures for (ran under 50 minutes, unknown stages, older rows).
+NO_FIGURES: dict[str, None] = dict.fromkeys(HEALTHY_FIGURES)
 
 
 @dataclass
@@ -38,13 +54,21 @@ def _status(org_id: str, station_id: str, compressor_id: str, status: str, **val
 
 
 def hourly_row(
-    org_id: str, station_id: str, compressor_id: str, hour_start: datetime, **values: float
+    org_id: str,
+    station_id: str,
+    compressor_id: str,
+    hour_start: datetime,
+    *,
+    figures: Mapping[str, float | None] | None = None,
+    n_running_minutes: int = 60,
+    **values: float,
 ) -> HourlyAggregate:
-    """One hour of a running unit (HEALTHY values unless given)."""
+    """One hour of a running unit (HEALTHY values and HEALTHY_FIGURES unless given)."""
     sensors = {**HEALTHY, **values}
     row: dict[str, Any] = {
         "org_id": org_id, "compressor_id": compressor_id, "station_id": station_id,
-        "hour_start": hour_start, "n_readings": 3600, "n_running_minutes": 60,
+        "hour_start": hour_start, "n_readings": 3600, "n_running_minutes": n_running_minutes,
+        **HEALTHY_FIGURES, **(figures or {}),
     }  # fmt: skip
     for name in SENSOR_FIELDS:
         row |= {f"{name}_mean": sensors[name], f"{name}_min": sensors[name] * 0.98,
@@ -52,15 +76,37 @@ def hourly_row(
     return HourlyAggregate(**row)
 
 
+def minute_row(
+    org_id: str, station_id: str, compressor_id: str, minute_start: datetime, **values: float
+) -> RecentMinute:
+    """One minute of a running unit in recent_minutes (HEALTHY values unless given)."""
+    sensors = {**HEALTHY, **values}
+    row: dict[str, Any] = {
+        "org_id": org_id, "compressor_id": compressor_id, "station_id": station_id,
+        "minute_start": minute_start, "n_readings": 60, "n_running": 60,
+    }  # fmt: skip
+    for name in SENSOR_FIELDS:
+        row |= {f"{name}_mean": sensors[name], f"{name}_min": sensors[name] * 0.98,
+                f"{name}_max": sensors[name] * 1.02}  # fmt: skip
+    return RecentMinute(**row)
+
+
 def _hours(org_id: str, station_id: str, compressor_id: str, hours: int, hot: bool) -> list[Any]:
+    """`hours` running hours to now; a hot unit's discharge temperature (and so gold's excess
+    over the unchanged ideal) climbs 100 °F over them."""
     end = utc_now().replace(minute=0, second=0, microsecond=0)
-    return [
-        hourly_row(
-            org_id, station_id, compressor_id, end - timedelta(hours=hours - 1 - h),
-            discharge_temp_f=HEALTHY["discharge_temp_f"] + (100.0 * h / hours if hot else 0.0),
-        )
-        for h in range(hours)
-    ]  # fmt: skip
+    rows = []
+    for h in range(hours):
+        rise_f = 100.0 * h / hours if hot else 0.0
+        excess_f = HEALTHY_FIGURES["discharge_temp_excess_f"] + rise_f
+        rows.append(
+            hourly_row(
+                org_id, station_id, compressor_id, end - timedelta(hours=hours - 1 - h),
+                discharge_temp_f=HEALTHY["discharge_temp_f"] + rise_f,
+                figures={"discharge_temp_excess_f": excess_f},
+            )
+        )  # fmt: skip
+    return rows
 
 
 def _episode(org_id: str, station_id: str, compressor_id: str) -> AlertEpisode:

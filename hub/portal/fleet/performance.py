@@ -1,7 +1,11 @@
-"""Compressor performance from the serving database's minute/hour data (shared.performance
-applied to bucket means), and the fleet ranked by how far each unit has moved from its own
-baseline. Gold's hourly rows carry the same figures (hub/lakehouse/performance.py); the page
-computes them for whatever bucket its range shows, with the same functions."""
+"""Compressor performance from the serving database, and the fleet ranked by how far each
+unit has moved from its own baseline.
+
+The figures of an hour are gold's (hub/lakehouse/performance.py over the hour's running
+means), read from serving's hourly rows: null where the unit ran under 50 minutes of the
+hour or its stages are unknown. Minutes carry no stored figures, so the last hour's are
+shared.performance applied to the minute means here; the rod load, which needs the fleet
+file's cylinder, is computed from the bucket means for every range."""
 
 from __future__ import annotations
 
@@ -17,7 +21,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hub.db.base import as_utc
-from hub.db.models import Compressor
 from hub.portal.billing import gates
 from hub.portal.fleet import service, telemetry
 from hub.serving.models import HourlyAggregate
@@ -97,8 +100,9 @@ def _listed(values: np.ndarray) -> list[float | None]:
     return [None if not np.isfinite(v) else round(float(v), 4) for v in values]
 
 
-def _figures(means: dict[str, np.ndarray], stages: int) -> dict[str, np.ndarray]:
-    """Performance of each bucket; NaN where the unit was not compressing or inputs miss."""
+def _minute_figures(means: dict[str, np.ndarray], stages: int) -> dict[str, np.ndarray]:
+    """Performance of each minute bucket (serving stores figures per hour only); NaN where
+    the unit was not compressing or inputs miss."""
     suction, discharge = means["suction_pressure_psi"], means["discharge_pressure_psi"]
     brake_hp, flow = means["horsepower_consumption"], perf.mmscfd_from_mcfd(means["gas_flow_mcf"])
     inlet = perf.DEFAULT_STAGE_INLET_TEMP_F
@@ -166,7 +170,10 @@ def compressor_performance(
         session=session, org_id=org_id, compressor_id=compressor_id, range_name=range_name
     )
     means = {name: _array(values) for name, values in data.avg.items()}
-    figures = _figures(means, stages) if data.t else {}
+    if data.figures:  # hourly buckets: gold's figures as stored
+        figures = {name: _array(values) for name, values in data.figures.items()}
+    else:  # minute buckets store none: the shared formulas over their means
+        figures = _minute_figures(means, stages) if data.t else {}
     return PerformanceRead(
         range=range_name, t=data.t, history_from=data.history_from,
         measured_discharge_temp_f=_listed(means.get("discharge_temp_f", np.array([]))),
@@ -204,32 +211,28 @@ def fleet_performance(*, session: Session, org_id: str) -> FleetPerformance:
         return FleetPerformance(units=[])
     recent_from = end - timedelta(hours=RECENT_HOURS - 1)
     start = recent_from - timedelta(days=BASELINE_DAYS)
-    names = ("suction_pressure_psi", "discharge_pressure_psi", "discharge_temp_f",
-             "horsepower_consumption", "gas_flow_mcf")  # fmt: skip
+    # Hours under the running minimum have no figures; leaving them out keeps the hour counts.
     rows = session.execute(
         select(HourlyAggregate.compressor_id, HourlyAggregate.station_id,
-               HourlyAggregate.hour_start, Compressor.stages,
-               *(getattr(HourlyAggregate, f"{n}_mean") for n in names))
-        .join(Compressor, (Compressor.org_id == HourlyAggregate.org_id)
-              & (Compressor.id == HourlyAggregate.compressor_id))
+               HourlyAggregate.hour_start, HourlyAggregate.adiabatic_efficiency,
+               HourlyAggregate.discharge_temp_excess_f)
         .where(*shown, HourlyAggregate.hour_start >= start,
                HourlyAggregate.n_running_minutes >= MIN_RUNNING_MINUTES)
         .order_by(HourlyAggregate.compressor_id, HourlyAggregate.hour_start)
     ).all()  # fmt: skip
     by_unit: dict[str, list[Any]] = {}
     for row in rows:
-        by_unit.setdefault(row[0], []).append(row)
+        by_unit.setdefault(row.compressor_id, []).append(row)
     units = []
     for compressor_id, unit_rows in by_unit.items():
-        means = {n: _array([r[4 + i] for r in unit_rows]) for i, n in enumerate(names)}
-        figures = _figures(means, unit_rows[0][3] or 1)
-        recent = np.array([as_utc(r[2]) >= as_utc(recent_from) for r in unit_rows])
-        eff, excess = figures["adiabatic_efficiency"], figures["discharge_temp_excess_f"]
+        recent = np.array([as_utc(r.hour_start) >= as_utc(recent_from) for r in unit_rows])
+        eff = _array([r.adiabatic_efficiency for r in unit_rows])
+        excess = _array([r.discharge_temp_excess_f for r in unit_rows])
         base_eff, new_eff = _median(eff[~recent]), _median(eff[recent])
         base_excess, new_excess = _median(excess[~recent]), _median(excess[recent])
         units.append(
             UnitAgainstBaseline(
-                compressor_id=compressor_id, station_id=unit_rows[0][1],
+                compressor_id=compressor_id, station_id=unit_rows[0].station_id,
                 baseline_efficiency=base_eff, recent_efficiency=new_eff,
                 efficiency_change_pts=_change(new_eff, base_eff, 100.0),
                 baseline_excess_f=base_excess, recent_excess_f=new_excess,

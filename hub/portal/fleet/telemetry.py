@@ -33,6 +33,16 @@ RANGES: dict[str, tuple[timedelta, str]] = {
     "30d": (timedelta(days=30), "day"),
 }
 
+#: Gold's performance figures of a compressor-hour, as serving's hourly rows carry them
+#: (hub/lakehouse/performance.py; null where the unit ran under 50 minutes of the hour).
+PERFORMANCE_FIGURES = (
+    "stage_compression_ratio",
+    "ideal_discharge_temp_f",
+    "discharge_temp_excess_f",
+    "isentropic_gas_hp",
+    "adiabatic_efficiency",
+)
+
 #: Score kinds shown per unit on the fleet and station pages.
 UNIT_KINDS = ("anomaly", "rul_hours", "drift_status")
 
@@ -67,6 +77,8 @@ class Series:
     avg: dict[str, list[float | None]] = field(default_factory=dict)
     min: dict[str, list[float | None]] = field(default_factory=dict)
     max: dict[str, list[float | None]] = field(default_factory=dict)
+    #: Gold's performance figures per bucket; empty for minute buckets (none are stored).
+    figures: dict[str, list[float | None]] = field(default_factory=dict)
 
 
 @dataclass
@@ -338,8 +350,9 @@ def attention(*, session: Session, org_id: str, limit: int = 25) -> list[UnitSta
 
 
 def series(*, session: Session, org_id: str, compressor_id: str, range_name: str) -> Series:
-    """Bucketed mean/min/max, ending at the compressor's latest bucket (the data's own clock,
-    so accelerated or replayed time reads right)."""
+    """Bucketed mean/min/max (and, for hourly buckets, gold's performance figures), ending at
+    the compressor's latest bucket (the data's own clock, so accelerated or replayed time
+    reads right)."""
     span, bucket = RANGES[range_name]
     table: Any = RecentMinute if bucket == "minute" else HourlyAggregate
     if bucket == "day":
@@ -355,12 +368,17 @@ def series(*, session: Session, org_id: str, compressor_id: str, range_name: str
     for name in SENSOR_FIELDS:
         columns += [getattr(table, f"{name}_mean"), getattr(table, f"{name}_min"),
                     getattr(table, f"{name}_max")]  # fmt: skip
+    figures = PERFORMANCE_FIGURES if table is HourlyAggregate else ()
+    columns += [getattr(table, name) for name in figures]
     rows = session.execute(select(*columns).where(*where, at > end - span).order_by(at)).all()
     result.t = [_epoch(row[0]) for row in rows]
     for i, name in enumerate(SENSOR_FIELDS):
         result.avg[name] = [row[1 + 3 * i] for row in rows]
         result.min[name] = [row[2 + 3 * i] for row in rows]
         result.max[name] = [row[3 + 3 * i] for row in rows]
+    first_figure = 1 + 3 * len(SENSOR_FIELDS)
+    for i, name in enumerate(figures):
+        result.figures[name] = [row[first_figure + i] for row in rows]
     return result
 
 
