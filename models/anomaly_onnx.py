@@ -1,7 +1,7 @@
 """The per-compressor detector as one ONNX graph in the edge agent's input layout.
 
 Inputs: `features` double [N, k] (the manifest's feature list, in order, exactly
-what `edge_agent.model_runtime.OnnxModel.select` builds) and `compressor_index`
+what `shared.bundle_model.BundleModel.select` builds) and `compressor_index`
 int64 [N] (the row's position in the model's compressor list, carried in the
 model metadata `altaviz.compressors`). Every baseline is a row of a stacked table
 and `Gather` picks the row's compressor, so one session scores the whole station.

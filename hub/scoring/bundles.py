@@ -1,8 +1,9 @@
 """The registry's model bundles as scorers, each checked against the inputs the hub can give it.
 
-- `AnomalyModel`: the very ONNX bundle the stations run (shared/bundle.py), scored with
-  ONNX Runtime on the shared features (shared/features.py), with the edge's rules for
-  which rows count (finite inputs, a compressor the model knows, a scored state).
+- `AnomalyModel`: the very ONNX bundle the stations run, loaded and checked as the edge
+  loads it (shared/bundle_model.py) and scored on the shared features (shared/features.py)
+  with the edge's rules for which rows count (finite inputs, a compressor the model
+  knows, a scored state).
 - `RulEstimator`: models/rul.py's quantile models, in a bundle of kind `rul_estimator`.
 - `DriftForecaster`: models/drift.py's forecaster settings and limits, kind `drift_forecaster`.
 
@@ -19,7 +20,6 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import onnxruntime as ort
 
 from hub.scoring.errors import ModelRefused
 from models.drift import DriftConfig, DriftLimits
@@ -32,8 +32,7 @@ from shared.bundle import (
     build_bundle,
     verify_files,
 )
-from shared.features import FEATURE_NAMES, FEATURE_SET_VERSION, FeatureSpec
-from shared.model_graph import COMPRESSOR_INPUT, META_COMPRESSORS, META_SCORED_STATES
+from shared.bundle_model import BundleModel, BundleModelError
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -58,100 +57,25 @@ def _checked_files(manifest: BundleManifest, files: Mapping[str, bytes]) -> Mapp
     return files
 
 
-class AnomalyModel:
-    """One anomaly detector bundle in an ONNX Runtime session, checked against our features."""
+class AnomalyModel(BundleModel):
+    """One anomaly detector bundle, checked against our features, scoring full feature rows."""
 
     def __init__(self, manifest: BundleManifest, files: Mapping[str, bytes]) -> None:
-        self.manifest = manifest
-        label = manifest.label
-        if manifest.feature_set_version != FEATURE_SET_VERSION:
-            raise ModelRefused(
-                label,
-                f"feature set version {manifest.feature_set_version}, the hub computes "
-                f"version {FEATURE_SET_VERSION}",
-            )
-        unknown = [f for f in manifest.features if f not in FEATURE_NAMES]
-        if unknown:
-            raise ModelRefused(label, f"unknown input feature(s) {unknown}")
         self._files = dict(_checked_files(manifest, files))
-        data = self._files.get(manifest.entrypoint)
-        if data is None:
-            raise ModelRefused(label, f"bundle has no entrypoint {manifest.entrypoint!r}")
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
         try:
-            self._session = ort.InferenceSession(
-                data, sess_options=options, providers=["CPUExecutionProvider"]
-            )
-        except Exception as exc:  # ORT raises its own untyped exceptions
-            raise ModelRefused(label, f"ONNX Runtime cannot load the model: {exc}") from None
-        inputs = {i.name: i for i in self._session.get_inputs()}
-        features_input = inputs.get(manifest.input_name)
-        if features_input is None:
-            raise ModelRefused(label, f"the graph has no input {manifest.input_name!r}")
-        width = features_input.shape[-1] if features_input.shape else None
-        if isinstance(width, int) and width != len(manifest.features):
-            raise ModelRefused(
-                label,
-                f"the graph takes {width} input column(s), the manifest lists "
-                f"{len(manifest.features)} feature(s)",
-            )
-        if manifest.score_output not in [o.name for o in self._session.get_outputs()]:
-            raise ModelRefused(label, f"the graph has no output {manifest.score_output!r}")
-        self._dtype = np.float64 if features_input.type == "tensor(double)" else np.float32
-        self.columns = np.array([FEATURE_NAMES.index(f) for f in manifest.features])
-        self.spec = FeatureSpec(window_s=manifest.window_s, min_samples=manifest.min_samples)
-        meta = self._session.get_modelmeta().custom_metadata_map
-        self.compressor_index: dict[str, int] | None = None
-        if COMPRESSOR_INPUT in inputs:
-            try:
-                names = json.loads(meta[META_COMPRESSORS])
-            except (KeyError, ValueError):
-                raise ModelRefused(label, f"{META_COMPRESSORS} metadata missing") from None
-            self.compressor_index = {str(name): i for i, name in enumerate(names)}
-        states = meta.get(META_SCORED_STATES)
-        self.scored_states = frozenset(json.loads(states)) if states else None
-
-    @property
-    def model_id(self) -> str:
-        return self.manifest.model_id
-
-    @property
-    def version(self) -> str:
-        return self.manifest.version
-
-    @property
-    def thresholds(self) -> ScoreThresholds:
-        return self.manifest.thresholds
+            super().__init__(manifest, self._files)
+        except BundleModelError as exc:
+            raise ModelRefused(exc.label, exc.problem) from None
 
     def score(self, features: np.ndarray, compressors: list[str], states: list[str]) -> np.ndarray:
         """Scores of full feature rows (FEATURE_NAMES order); NaN where the model does not score."""
-        inputs = np.ascontiguousarray(features[:, self.columns], dtype=self._dtype)
-        keep = np.isfinite(inputs).all(axis=1)
-        if self.compressor_index is not None:
-            keep &= np.array([c in self.compressor_index for c in compressors], dtype=bool)
-        if self.scored_states is not None:
-            keep &= np.array([s in self.scored_states for s in states], dtype=bool)
-        rows = np.flatnonzero(keep)
+        inputs = self.select(features)
+        rows = self.usable(inputs, compressors, states)
         scores = np.full(len(features), np.nan)
         if len(rows) == 0:
             return scores
-        feeds: dict[str, np.ndarray] = {self.manifest.input_name: inputs[rows]}
-        if self.compressor_index is not None:
-            index = self.compressor_index
-            feeds[COMPRESSOR_INPUT] = np.array(
-                [index[compressors[i]] for i in rows.tolist()], dtype=np.int64
-            )
-        (result,) = self._session.run([self.manifest.score_output], feeds)
-        scores[rows] = np.asarray(result, dtype=np.float64).reshape(-1)
+        scores[rows] = self.run(inputs[rows], [compressors[i] for i in rows.tolist()])
         return scores
-
-    def anomalous(self, scores: np.ndarray) -> np.ndarray:
-        t = self.thresholds
-        with np.errstate(invalid="ignore"):
-            return scores > t.raise_at if t.anomalous_when == "above" else scores < t.raise_at
 
     def __getstate__(self) -> dict[str, Any]:
         # Spark ships the model to its Python workers: send the bundle, not the session.

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from edge_agent.errors import ModelError
 from edge_agent.model_runtime import FeatureRows, OnnxModel
 from hub.scoring.anomaly import anomaly_minutes, context_start, model_hours
 from hub.scoring.bundles import AnomalyModel
@@ -84,6 +85,8 @@ def test_hourly_view_has_the_hours_features_peak_and_alarm() -> None:
         ({"feature_set_version": 2}, "feature set version 2"),
         ({"onnx_bytes": zscore_onnx([3.0, 215.0], [0.5, 5.0])}, "takes 2 input column(s)"),
         ({"input_name": "x"}, "no input 'x'"),
+        ({"score_output": "y"}, "no output 'y'"),
+        ({"features": ["vibration_mms_mean", "oil_temp_f_mean", "pressure_ratio"]}, "unknown"),
     ],
 )
 def test_a_model_whose_inputs_do_not_match_is_refused(bundle_args: dict, reason: str) -> None:  # type: ignore[type-arg]
@@ -91,3 +94,7 @@ def test_a_model_whose_inputs_do_not_match_is_refused(bundle_args: dict, reason:
     with pytest.raises(ModelRefused, match="anomaly-zscore@7 refused") as refused:
         AnomalyModel(bundle.manifest, bundle.files)
     assert reason in refused.value.reason
+    # A station refuses the very same bundle for the very same reason.
+    with pytest.raises(ModelError) as edge_refused:
+        OnnxModel(bundle)
+    assert str(edge_refused.value) == f"anomaly-zscore@7: {refused.value.reason}"

@@ -61,7 +61,8 @@ def test_states_go_from_not_registered_to_refused_to_active(
     # Only the scoring package's records (another test may have left the root at INFO).
     refusals = [r.getMessage() for r in caplog.records if r.name.startswith("hub.scoring")]
     assert refusals == [
-        "scoring: compressor-anomaly@2 refused: feature set version 2, the hub computes version 1"
+        "scoring: compressor-anomaly@2 refused: feature set version 2, "
+        "the features computed here are version 1"
     ]
     assert champions.anomaly is None
     with session_scope(engine, org_id=ORG) as session:
