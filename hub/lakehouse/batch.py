@@ -103,6 +103,23 @@ class _Silver:
 
 
 @contextmanager
+def _partitions(spark: SparkSession, partitions: int) -> Iterator[None]:
+    """Shuffle and Delta snapshot partitions for one micro-batch (restored afterwards)."""
+    keys = ("spark.sql.shuffle.partitions", "spark.databricks.delta.snapshotPartitions")
+    before = {key: spark.conf.get(key, None) for key in keys}
+    for key in keys:
+        spark.conf.set(key, str(partitions))
+    try:
+        yield
+    finally:
+        for key, value in before.items():
+            if value is None:
+                spark.conf.unset(key)
+            else:
+                spark.conf.set(key, value)
+
+
+@contextmanager
 def _step(output: BatchOutput, name: str) -> Iterator[None]:
     """Time one step of the micro-batch into `output.steps` (logged with the batch)."""
     started = time.monotonic()
@@ -193,22 +210,8 @@ class MicroBatch:
             ranges = time_ranges(readings)
         if ranges:
             output.readings = sum(r.rows for r in ranges)
-            output.orgs = sorted({r.org_id for r in ranges})
-            output.compressors = [r.compressor for r in ranges]  # type: ignore[misc]
-            with _step(output, "silver"):
-                state = self._silver(spark, readings, ranges, batch_id, output)
-            if state.gold:
-                self._gold(spark, state, batch_id, output)
-                if self.scoring is not None:
-                    with _step(output, "scoring"):
-                        self._score(spark, state, batch_id, output)
-            with _step(output, "freshness"):
-                self._freshness(spark, readings, batch_id, output)
-            with _step(output, "data_quality"):
-                self._data_quality(spark, state, batch_id, output)
-            if self.after_commit is not None:
-                with _step(output, "after_commit"):
-                    self.after_commit(spark, output)
+            with _partitions(spark, self._partitions_for(output.readings)):
+                self._process(spark, readings, ranges, batch_id, output)
         output.seconds = time.monotonic() - started
         self.results.append(output)
         log.info(
@@ -218,6 +221,36 @@ class MicroBatch:
             output.seconds,
             ", ".join(f"{name} {seconds:.1f}s" for name, seconds in output.steps.items()),
         )
+
+    def _partitions_for(self, readings: int) -> int:
+        spark = self.settings.spark
+        small = readings < spark.small_batch_readings
+        return 1 if small else spark.shuffle_partitions
+
+    def _process(
+        self,
+        spark: SparkSession,
+        readings: DataFrame,
+        ranges: list[TimeRange],
+        batch_id: int,
+        output: BatchOutput,
+    ) -> None:
+        output.orgs = sorted({r.org_id for r in ranges})
+        output.compressors = [r.compressor for r in ranges]  # type: ignore[misc]
+        with _step(output, "silver"):
+            state = self._silver(spark, readings, ranges, batch_id, output)
+        if state.gold:
+            self._gold(spark, state, batch_id, output)
+            if self.scoring is not None:
+                with _step(output, "scoring"):
+                    self._score(spark, state, batch_id, output)
+        with _step(output, "freshness"):
+            self._freshness(spark, readings, batch_id, output)
+        with _step(output, "data_quality"):
+            self._data_quality(spark, state, batch_id, output)
+        if self.after_commit is not None:
+            with _step(output, "after_commit"):
+                self.after_commit(spark, output)
 
     # -- silver -------------------------------------------------------------------
 
