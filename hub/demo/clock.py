@@ -29,6 +29,12 @@ TAIL_CYCLES = 2.0
 #: The lake serves at least this many steps of the story (so a short episode, such as
 #: COMP-003's critical hours before its trip, is on the portal while it lasts).
 MIN_STEPS = 12
+#: ... unless a DURATION leaves no room for that many lake cycles: then at least this many
+#: (the story's last step stays on the portal until the run ends, its summary after).
+DURATION_MIN_STEPS = 4
+#: The lake serves the story exactly this long before each unit's trip (a step ends
+#: there), so the critical hours before it are on the portal however large the steps.
+BEFORE_TRIP_S = 6 * 3600.0
 #: Speed limits (simulated seconds per wall second).
 MIN_SPEED, MAX_SPEED = 60.0, 10_000.0
 
@@ -43,8 +49,9 @@ class Pacer:
     """Speed and hold point of the simulated clock, from the run's budget and the lake's pace.
 
     The stations advance at most one lake cycle's worth of simulated time (at the
-    planned speed, and at most 1/MIN_STEPS of the story) past the data the lake's
-    current run took: when the lake is slower than that, the stations wait for its next
+    planned speed, and at most 1/MIN_STEPS of the story; a DURATION run's speed spreads
+    the story over the cycles its budget holds, at most 1/DURATION_MIN_STEPS each) past
+    the data the lake's current run took: when the lake is slower than that, the stations wait for its next
     run. A DURATION run plans the speed so the rest of the story fits before the end
     with TAIL_CYCLES lake cycles left to serve it, and runs faster after waiting.
     """
@@ -54,6 +61,9 @@ class Pacer:
     taken_s: float
     story_s: float  # the whole story's length (simulated s)  # simulated time of the newest data the lake's current run took
     deadline: float | None = None  # time.monotonic() when a DURATION run stops
+    #: Instants (simulated s) a step of the lake ends on: the stations wait there until
+    #: the lake's next run has taken them (BEFORE_TRIP_S before each trip of the story).
+    step_ends: tuple[float, ...] = ()
     cycles: list[float] = field(default_factory=list)  # the lake's recent cycle times (wall s)
 
     @classmethod
@@ -66,6 +76,7 @@ class Pacer:
         speed: float | None,
         default_speed: float,
         story_s: float,
+        step_ends: tuple[float, ...] = (),
     ) -> Pacer:
         """`speed` given wins; else a DURATION run fits the rest of the story in its budget."""
         remaining = None if story_end_s is None else story_end_s - now_s
@@ -81,6 +92,7 @@ class Pacer:
             now_s,
             story_s,
             deadline,
+            tuple(sorted(step_ends)),
         )
 
     def speed_at(self, now_s: float) -> float:
@@ -102,12 +114,20 @@ class Pacer:
         return statistics.median(self.cycles) if self.cycles else FIRST_CYCLE_S
 
     @property
+    def min_steps(self) -> int:
+        """Steps the lake serves the story in at least: fewer when a DURATION is short."""
+        return MIN_STEPS if self.deadline is None else DURATION_MIN_STEPS
+
+    @property
     def lead_s(self) -> float:
         """How far (simulated s) the stations may run past the data the lake has taken."""
-        return max(MIN_LEAD_S, min(self.cycle_s * self.speed, self.story_s / MIN_STEPS))
+        return max(MIN_LEAD_S, min(self.cycle_s * self.speed, self.story_s / self.min_steps))
 
     def hold_s(self) -> float:
         hold = self.taken_s + self.lead_s
+        ahead = [end for end in self.step_ends if end > self.taken_s]
+        if ahead:
+            hold = min(hold, ahead[0])
         return hold if self.story_end_s is None else min(hold, self.story_end_s)
 
 

@@ -68,6 +68,7 @@ class OutageDrill:
     phase: str = "planned"  # planned, stopping, down, starting, back
     exit_code: int | None = None
     last_read_s: float | None = None  # the agent's newest reading when it stopped
+    stopped_s: float | None = None  # the stations' clock when it was stopped
     restarted_s: float | None = None  # the stations' clock when it was started again
     back_s: float | None = None  # its first newer reading seen after the restart
     alert: AlertHistory | None = None  # the station-offline alert raised while it was down
@@ -111,6 +112,12 @@ class OutageDrill:
         )
 
     # -- the clocks ---------------------------------------------------------
+
+    @property
+    def stop_s(self) -> float:
+        """Where the agent stopped: `at_s`, or later when the stations' clock was already past
+        it (the drill waits for the lake's first run, so the hub has a clock to alert on)."""
+        return self.at_s if self.stopped_s is None else max(self.at_s, self.stopped_s)
 
     def _day(self, moment_s: float | None) -> str:
         return "-" if moment_s is None else f"day {day_of(moment_s, self.start_s):.2f}"
@@ -184,6 +191,7 @@ class OutageDrill:
             return []
         self._known_alerts = {a.episode_id for a in self._alerts()}
         self.edges.pause_station(self.station)
+        self.stopped_s = now_s
         self.phase = "stopping"
         return [
             f"[drill] stopping station {self.station.station_id}'s edge agent for "
@@ -226,12 +234,12 @@ class OutageDrill:
             return None
         if self.phase == "starting" and time.monotonic() - self._restarted_at > self.alert_wait_s:
             return None  # an agent that does not read again must not stop the story
-        opened_s = self.alert.opened_at.timestamp() if self.alert else self.at_s
-        return max(self.at_s, opened_s) + self.for_s + 5 * self.interval_s
+        opened_s = self.alert.opened_at.timestamp() if self.alert else self.stop_s
+        return max(self.stop_s, opened_s) + self.for_s + 5 * self.interval_s
 
     def _restart_due(self, now_s: float) -> bool:
         down_wall = time.monotonic() - self._exited_at
-        if now_s < self.at_s + self.for_s or down_wall < self.min_down_wall_s:
+        if now_s < self.stop_s + self.for_s or down_wall < self.min_down_wall_s:
             return False
         if self.alert is None:
             return down_wall >= self.alert_wait_s  # the workflows are not running: go on
@@ -249,7 +257,7 @@ class OutageDrill:
             hub = f"the hub's data has reached {self._day(self.hub_data_s())}"
         return [
             f"[drill] starting {self.station.station_id}'s agent again at {self._day(now_s)}, "
-            f"{_hours(now_s - self.at_s)} simulated hours after the stop ({hub}); same buffer: "
+            f"{_hours(now_s - self.stop_s)} simulated hours after the stop ({hub}); same buffer: "
             "its sequence numbers continue"
         ]
 
@@ -266,14 +274,14 @@ class OutageDrill:
         lines = [f"Outage drill: {name}'s edge agent (none of the story's faults is there)"]
         if self.restarted_s is None:
             lines.append(
-                f"  stopped at {self._day(self.at_s)} (last reading {self._day(self.last_read_s)}); "
+                f"  stopped at {self._day(self.stop_s)} (last reading {self._day(self.last_read_s)}); "
                 "the run ended before its restart"
             )
         else:
             back = f", reading again on {self._day(self.back_s)}" if self.back_s else ""
             lines.append(
-                f"  stopped at {self._day(self.at_s)} (last reading {self._day(self.last_read_s)}), "
-                f"started again {_hours(self.restarted_s - self.at_s)} simulated h later on the "
+                f"  stopped at {self._day(self.stop_s)} (last reading {self._day(self.last_read_s)}), "
+                f"started again {_hours(self.restarted_s - self.stop_s)} simulated h later on the "
                 f"same buffer{back}"
             )
         if gap is not None:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from hub.demo.clock import PacedClock, Pacer
+from hub.demo.clock import BEFORE_TRIP_S, PacedClock, Pacer
 from hub.demo.drill import OutageDrill, silver_gap
 from hub.demo.hooks import DemoContext, default_hooks
 from hub.demo.panels import DemoPanels
@@ -88,6 +88,7 @@ class PipelineLoop(threading.Thread):
     def run(self) -> None:
         last = time.monotonic()
         while not self._stopping.wait(self.interval_s):
+            before = self.readings
             try:
                 self.on_start()
                 self._once()
@@ -95,7 +96,8 @@ class PipelineLoop(threading.Thread):
                 self.error = exc
                 return
             now = time.monotonic()
-            self.on_cycle(now - last)
+            if self.readings > before:  # a run with nothing new says nothing of the lake's pace
+                self.on_cycle(now - last)
             last = now
 
     def catch_up(self) -> None:
@@ -153,6 +155,7 @@ class Demo:
             speed=self.args.speed,
             default_speed=DEFAULT_SPEED,
             story_s=timeline.story_end_s - timeline.start_s,
+            step_ends=tuple(trip - BEFORE_TRIP_S for trip in timeline.trips_s),
         )
         # Held until the panels and agents are up (a panel starts at the clock's instant).
         clock = PacedClock(

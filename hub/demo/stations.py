@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from shared.fleet import DEFAULT_FLEET_PATH, load_fleet
-from simulator.scenario import load_scenario
+from simulator.scenario import load_scenario, resolve_instant
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -60,6 +60,16 @@ class Timeline:
     def story_end_s(self) -> float:
         """Where the scenario's story ends (its `duration` after the start)."""
         return self.start_s + load_scenario(self.scenario).duration
+
+    @property
+    def trips_s(self) -> tuple[float, ...]:
+        """Where the story's units trip (simulated Unix s), those before its end."""
+        scenario = load_scenario(self.scenario)
+        trips = (
+            self.start_s + resolve_instant(fault.failure, scenario.start_s) - scenario.start_s
+            for fault in scenario.equipment_faults
+        )
+        return tuple(sorted(t for t in trips if t < self.story_end_s))
 
     @property
     def resume_s(self) -> float:

@@ -75,7 +75,8 @@ class EarlyWarning:
         return out
 
     def _day(self, moment: datetime) -> float:
-        return (moment - self.started_at).total_seconds() / 86400.0
+        # The story's first hour starts before its first minute: day 0.0, not "-0.0".
+        return max((moment - self.started_at).total_seconds() / 86400.0, 0.0)
 
 
 def failure_time(scenario: Scenario, compressor_id: str) -> datetime:

@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from hub.demo.clock import MAX_SPEED, MIN_STEPS, PacedClock, Pacer, day_of
+from hub.demo.clock import (
+    BEFORE_TRIP_S,
+    DURATION_MIN_STEPS,
+    MAX_SPEED,
+    MIN_STEPS,
+    PacedClock,
+    Pacer,
+    day_of,
+)
 from simulator.live import SharedClock
 
 DAY = 86_400.0
@@ -31,15 +39,29 @@ def test_a_duration_plans_a_speed_that_fits_the_story_with_time_to_serve_it() ->
 
 
 def test_the_stations_wait_for_the_lake_one_cycle_or_one_step_of_the_story_ahead() -> None:
+    # Before a lake cycle is measured, at most 1/MIN_STEPS of the story past what it took;
+    # a short DURATION has no room for that many lake cycles: 1/DURATION_MIN_STEPS.
+    assert _pacer(duration_s=None).hold_s() == pytest.approx(STORY / MIN_STEPS)
     pacer = _pacer(duration_s=300)
-    # Before a lake cycle is measured, at most 1/MIN_STEPS of the story past what it took.
-    assert pacer.hold_s() == pytest.approx(STORY / MIN_STEPS)
+    assert pacer.hold_s() == pytest.approx(STORY / DURATION_MIN_STEPS)
     pacer.lake_cycle(10.0)  # a fast lake: one cycle's worth of simulated time
     assert pacer.lead_s == pytest.approx(10.0 * pacer.speed)
     pacer.lake_run_started(3 * DAY)
     assert pacer.hold_s() == pytest.approx(3 * DAY + 10.0 * pacer.speed)
     pacer.lake_run_started(6.9 * DAY)
     assert pacer.hold_s() == STORY  # never past the story's end
+
+
+def test_a_step_of_the_lake_ends_before_each_trip_of_the_story() -> None:
+    trip = 6.4 * DAY
+    pacer = Pacer.for_run(
+        now_s=0.0, story_end_s=STORY, duration_s=300, speed=None, default_speed=1800.0,
+        story_s=STORY, step_ends=(trip - BEFORE_TRIP_S,),
+    )  # fmt: skip
+    pacer.lake_run_started(5 * DAY)  # a step of 1/4 of the story would pass the trip
+    assert pacer.hold_s() == trip - BEFORE_TRIP_S  # the stations wait there for the lake
+    pacer.lake_run_started(trip - BEFORE_TRIP_S)  # the lake's run took it: go on
+    assert pacer.hold_s() == pytest.approx(min(trip - BEFORE_TRIP_S + STORY / 4, STORY))
 
 
 def test_after_waiting_a_duration_run_goes_faster_to_end_in_time() -> None:
