@@ -36,7 +36,9 @@ def _tables(model: FleetAnomalyModel) -> dict[str, np.ndarray]:
         "whitening_table": np.stack([b.whitening for b in baselines]),
         "threshold_table": np.array([b.threshold for b in baselines]),
         "precision_table": np.stack([b.precision for b in baselines]),
-        "conditional_scale_table": np.stack([1.0 / np.sqrt(np.diag(b.precision)) for b in baselines]),
+        "conditional_scale_table": np.stack(
+            [1.0 / np.sqrt(np.diag(b.precision)) for b in baselines]
+        ),
         "conditional_threshold_table": np.array([b.conditional_threshold for b in baselines]),
         "row_axis": np.array([1], dtype=np.int64),
         "sum_axes": np.array([1, 2], dtype=np.int64),
