@@ -12,6 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shared.ids import check_id
 
+#: How long a SQLite writer waits for another's transaction before "database is locked".
+SQLITE_BUSY_TIMEOUT_MS = 60_000
+
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for the serving database; SQLite gets WAL and enforced foreign keys."""
@@ -25,7 +28,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys = ON")
             cursor.execute("PRAGMA journal_mode = WAL")
-            cursor.execute("PRAGMA busy_timeout = 5000")
+            # The serving sync writes a micro-batch in one transaction (seconds on a busy
+            # machine): another writer (a workflow tick, a sign-in) waits for it.
+            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
             cursor.close()
 
     return engine

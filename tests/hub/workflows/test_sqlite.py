@@ -3,13 +3,14 @@ and the demo's hook (scheduler + dispatcher threads, SMTP sink, summary)."""
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, select, text, update
 
 from hub.db.migrate import upgrade
 from hub.db.session import make_engine, session_scope
@@ -202,3 +203,27 @@ def test_cleanup_archive_and_a_model_score_rule(engine: Engine) -> None:
         # Scores >= 0.8 in every minute of (1, 6]: raised at the first tick, by version 3.
         assert (score.opened_at, score.rule_version, score.severity) == (minutes(6), 3, "warning")
         assert score.condition == "rule:Anomalous"
+
+
+def test_a_writer_waits_for_a_long_write_instead_of_failing(engine: Engine) -> None:
+    """The serving sync writes a micro-batch in one transaction, seconds long on a busy
+    machine; a workflow tick writing meanwhile waits for it ("database is locked" was
+    the demo's tick failing after 5 s)."""
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE probe (x INTEGER)"))
+    holding = threading.Event()
+
+    def long_write() -> None:
+        with engine.begin() as connection:
+            connection.execute(text("INSERT INTO probe VALUES (1)"))
+            holding.set()
+            time.sleep(6.0)
+
+    writer = threading.Thread(target=long_write)
+    writer.start()
+    assert holding.wait(10)
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO probe VALUES (2)"))
+    writer.join()
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM probe")).scalar_one() == 2
