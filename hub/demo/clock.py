@@ -51,7 +51,8 @@ class Pacer:
     The stations advance at most one lake cycle's worth of simulated time (at the
     planned speed, and at most 1/MIN_STEPS of the story; a DURATION run's speed spreads
     the story over the cycles its budget holds, at most 1/DURATION_MIN_STEPS each) past
-    the data the lake's current run took: when the lake is slower than that, the stations wait for its next
+    the data the lake's current run took, and never past a `step_ends` instant the lake
+    has not taken yet: when the lake is slower than that, the stations wait for its next
     run. A DURATION run plans the speed so the rest of the story fits before the end
     with TAIL_CYCLES lake cycles left to serve it, and runs faster after waiting.
     """

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from hub.db.base import as_utc
 from hub.db.session import make_engine, session_scope
-from hub.demo.clock import PacedClock, Pacer, day_of
+from hub.demo.clock import BEFORE_TRIP_S, PacedClock, Pacer, day_of
 from hub.demo.stations import EdgeFleet, Timeline
 from hub.serving.models import AlertEpisode, CompressorStatus, StationFreshness, StationLink
 
@@ -65,9 +65,10 @@ class Report:
         print(
             f"  time       x{pacer.speed:.0f} (a simulated day every {86_400 / pacer.speed:.0f}s), "
             f"one reading per unit every {t.interval_s}s; the stations wait for the lake when "
-            f"more than one lake cycle ({pacer.cycle_s:.0f}s until measured) or "
-            f"1/{pacer.min_steps} "
-            f"of the story ({pacer.lead_s / 3600:.1f} simulated h now) past the data it took last"
+            f"more than one lake cycle ({pacer.cycle_s:.0f}s until measured) or 1/"
+            f"{pacer.min_steps} of the story ({pacer.lead_s / 3600:.1f} simulated h now) past "
+            f"the data it took last, and {BEFORE_TRIP_S / 3600:.0f} h before each trip until the "
+            "lake has taken it"
         )
         stations = ", ".join(s.station_id for s in self.edges.stations)
         print(f"  stations   {len(self.edges.stations)} edge agents (own processes): {stations}")

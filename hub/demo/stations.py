@@ -64,11 +64,8 @@ class Timeline:
     @property
     def trips_s(self) -> tuple[float, ...]:
         """Where the story's units trip (simulated Unix s), those before its end."""
-        scenario = load_scenario(self.scenario)
-        trips = (
-            self.start_s + resolve_instant(fault.failure, scenario.start_s) - scenario.start_s
-            for fault in scenario.equipment_faults
-        )
+        story = load_scenario(self.scenario).with_overrides(start=self.start)
+        trips = (resolve_instant(f.failure, story.start_s) for f in story.equipment_faults)
         return tuple(sorted(t for t in trips if t < self.story_end_s))
 
     @property

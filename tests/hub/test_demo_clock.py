@@ -16,7 +16,10 @@ from hub.demo.clock import (
     Pacer,
     day_of,
 )
+from hub.demo.stations import Timeline
+from hub.scoring.summary import failure_time
 from simulator.live import SharedClock
+from simulator.scenario import load_scenario
 
 DAY = 86_400.0
 STORY = 7 * DAY
@@ -86,3 +89,12 @@ def test_other_processes_read_the_same_paced_time(tmp_path: Path) -> None:
     time.sleep(0.1)
     assert clock.now_s() == frozen and reader.now_s() == pytest.approx(frozen)
     assert day_of(1000.0 + 1.5 * DAY, 1000.0) == 1.5  # days count from 0
+
+
+def test_the_timeline_knows_where_the_story_trips_a_unit() -> None:
+    """The step before a trip is placed where the summary's early warning counts from."""
+    timeline = Timeline(scenario="prototype-7day", start="2026-12-07T21:00:00+00:00", interval_s=60)
+    story = load_scenario(timeline.scenario).with_overrides(start=timeline.start)
+    # COMP-003 trips in the story; COMP-007's bearing fails after it ends (day 9 of 7).
+    assert timeline.trips_s == (failure_time(story, "COMP-003").timestamp(),)
+    assert day_of(timeline.trips_s[0], timeline.start_s) == pytest.approx(6 + 10 / 24)
