@@ -99,7 +99,15 @@ def _lock_key(job: str) -> int:
 
 
 def _claim(session: Session, job: str, tick: int) -> bool:
-    """True when this transaction may run (job, tick): lock won and no run recorded."""
+    """True when this transaction may run (job, tick): lock won and no run recorded.
+
+    On SQLite the transaction first takes the database's write lock (`BEGIN IMMEDIATE`,
+    waiting up to the busy timeout): a job reads, then writes, and a deferred transaction
+    cannot turn into a writer once another connection (the hot path, the serving sync) has
+    committed after its first read — SQLite fails that write at once with "database is
+    locked", whatever the busy timeout says."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("BEGIN IMMEDIATE"))
     if session.get_bind().dialect.name == "postgresql":
         locked = session.execute(
             text(

@@ -26,7 +26,7 @@ from hub.workflows.demo import (
 )
 from hub.workflows.jobs import build_jobs, workflow_context
 from hub.workflows.models import AlertRule, WorkflowAlert
-from hub.workflows.scheduler import Scheduler
+from hub.workflows.scheduler import Job, Scheduler, per_org
 from hub.workflows.timeline import timeline
 from shared.schema import SENSOR_FIELDS
 from tests.hub.workflows.conftest import T0, hub_settings, minutes, seed_episode
@@ -227,3 +227,40 @@ def test_a_writer_waits_for_a_long_write_instead_of_failing(engine: Engine) -> N
     writer.join()
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM probe")).scalar_one() == 2
+
+
+def test_a_job_that_reads_then_writes_survives_a_commit_in_between(engine: Engine) -> None:
+    """A workflow job reads (open alerts, policy) and then writes. If another connection
+    — the hot path on a landed batch, the serving sync — commits in between, a deferred
+    SQLite transaction cannot become a writer: "database is locked" at once, whatever the
+    busy timeout (the demo's cleanup job failed so). The scheduler's transaction takes the
+    write lock before it reads; the other writer waits for the job instead."""
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE probe (who TEXT)"))
+    other_done = threading.Event()
+
+    def other_writer() -> None:
+        with engine.begin() as connection:
+            connection.execute(text("INSERT INTO probe VALUES ('hot path')"))
+        other_done.set()
+
+    def work(session: Any, org_id: str, now: Any) -> int:
+        if org_id != ORG:
+            return 0
+        session.execute(text("SELECT count(*) FROM probe")).scalar_one()  # the job reads
+        writer = threading.Thread(target=other_writer)
+        writer.start()
+        writer.join(timeout=2.0)  # before the fix the other write commits here
+        session.execute(text("INSERT INTO probe VALUES (:who)"), {"who": org_id})
+        return 1
+
+    scheduler = Scheduler(
+        engine, [Job("probe", per_org(work))], clock=DrivenClock(T0), interval_s=60
+    )
+    result = scheduler.run_tick(1)
+    assert result.failed == [] and result.partial == [], result
+    assert result.ran == ["probe"]
+    assert other_done.wait(30), "the other writer never got the lock after the job committed"
+    with engine.connect() as connection:
+        rows = [r[0] for r in connection.execute(text("SELECT who FROM probe ORDER BY rowid"))]
+    assert rows == [ORG, "hot path"]  # the job first, the other writer after it
