@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from common import REPO, commit
 
-REPO = Path(__file__).resolve().parents[1]
 BANNER = re.compile(r"portal\s+(http://\S+)\s+sign in as (\S+) / (\S+)")
 ATTENTION_ITEM = re.compile(
     r'<li><a href="[^"]*/compressors/(COMP-\d+)">[^<]*</a> at \S+ '
@@ -180,15 +180,12 @@ def main() -> int:
     print()
     for name, ok in checks.items():
         print(f"  {'ok  ' if ok else 'FAIL'} {name}")
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
-    ).stdout.strip()
     load = os.getloadavg()[0]
     first = {k: round(v) for k, v in sorted(seen.facts.items(), key=lambda kv: kv[1])}
     print(f"  seen (s after start): {first}; {seen.fetches} fetch(es) of 3 pages")
     print(
         f"RESULT demo_story duration={args.duration:g} wall_s={demo.elapsed:.0f} "
-        f"passed={sum(checks.values())}/{len(checks)} load1={load:.2f} commit={commit}"
+        f"passed={sum(checks.values())}/{len(checks)} load1={load:.2f} commit={commit()}"
     )
     return 0 if all(checks.values()) else 1
 

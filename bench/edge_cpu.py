@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+from common import commit
 from edge_common import (
     REPO,
     gateway_python,
@@ -161,12 +162,9 @@ def main() -> None:
 
     cpu_pct, rss_mb = result["cpu_percent_of_one_core"], result["rss_peak_mb"]
     load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO
-    ).stdout.strip()
     print(
         f"goal cpu < {GOAL_CPU_PCT} % rss < {GOAL_RSS_MB} MB: cpu {cpu_pct / GOAL_CPU_PCT:.2f}x "
-        f"of the goal, rss {rss_mb / GOAL_RSS_MB:.2f}x; commit {commit}; {load}"
+        f"of the goal, rss {rss_mb / GOAL_RSS_MB:.2f}x; commit {commit()}; {load}"
     )
     print(
         f"RESULT edge_cpu source={args.source} compressors={compressors} "

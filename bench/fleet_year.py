@@ -47,6 +47,7 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.common import commit  # noqa: E402
 from models.anomaly import AnomalyConfig  # noqa: E402
 from models.drift import DriftConfig, DriftLimits  # noqa: E402
 from models.episodes import Episode  # noqa: E402
@@ -188,12 +189,6 @@ def _uptime() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
 
 
-def _commit() -> str:
-    out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
-                         text=True, check=False)  # fmt: skip
-    return out.stdout.strip() or "unknown"
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--run", type=Path, help="an existing simulator run directory to reuse")
@@ -204,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1, help="seed of planned job durations")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    print(f"commit {_commit()}; before: {_uptime()}")
+    print(f"commit {commit()}; before: {_uptime()}")
     started = time.monotonic()
     run_dir = args.run
     if run_dir is None:

@@ -12,10 +12,10 @@ replica and for two; every batch must land exactly once.
 from __future__ import annotations
 
 import argparse
-import subprocess
 import time
 
 import paho.mqtt.client as paho
+from common import commit
 from edge_common import start_mosquitto, wait_for, workdir
 from lake_common import load_average
 
@@ -72,10 +72,7 @@ def main() -> None:
             )
         )
     size = sum(len(p) for _, p in payloads) / len(payloads)
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
-    ).stdout.strip()
-    print(f"commit {commit}; {args.batches} batches x {args.rows} readings ({size:,.0f} B each)")
+    print(f"commit {commit()}; {args.batches} batches x {args.rows} readings ({size:,.0f} B each)")
     print(f"load average before: {load_average()}")
     baseline, _ = run(1, payloads)
     print(f"1 replica : {baseline:6.2f} s  {args.batches / baseline:7.1f} batches/s  "

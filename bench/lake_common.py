@@ -10,9 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from bench.common import REPO
 from hub.settings import HubSettings
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def bench_settings(work: Path, **overrides: Any) -> HubSettings:

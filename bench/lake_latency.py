@@ -36,6 +36,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import commit
 from bench.edge_common import start_mosquitto, wait_for
 from bench.lake_common import REPO, bench_settings, fresh, load_average
 from bench.latency_paths import (
@@ -138,11 +139,8 @@ def main() -> int:
     hot_paths, hot_missing = hot_latencies(hot, publisher.published, after=began + args.warmup)
     print(f"published -> hot path (station_latest): {_stats(hot_paths)}; {hot_missing} never")
     print(f"load average after: {load_average()}")
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
-    ).stdout.strip()
     uptime = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-    print(f"commit {commit}; uptime: {uptime}")
+    print(f"commit {commit()}; uptime: {uptime}")
     print(result_line(hot_paths, from_publish))
     return 0 if from_publish and not missing else 1
 

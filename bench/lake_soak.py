@@ -52,6 +52,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import commit
 from bench.lake_common import REPO, bench_settings, fresh, load_average
 from bench.soak_checks import (
     BrokerStats,
@@ -89,14 +90,6 @@ def _arguments() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def _commit() -> str:
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True).stdout
-
-    dirty = " (with uncommitted changes)" if git("status", "--porcelain").strip() else ""
-    return git("rev-parse", "--short", "HEAD").strip() + dirty
-
-
 def _stats(values: list[float]) -> str:
     if not values:
         return "no samples"
@@ -118,7 +111,7 @@ def main() -> int:
     work = fresh(args.work)
     import hub.lakehouse
 
-    print(f"commit {_commit()}; hub.lakehouse from {Path(hub.lakehouse.__file__).parent}")
+    print(f"commit {commit()}; hub.lakehouse from {Path(hub.lakehouse.__file__).parent}")
     print(
         "uptime before:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     )

@@ -31,8 +31,9 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import commit
 from bench.lake_common import REPO, bench_settings, fresh, load_average
-from bench.lake_throughput import _commit, duckdb_reference
+from bench.lake_throughput import duckdb_reference
 from hub.ingest.landing import LandingZone
 from hub.lakehouse.backfill import land_history
 from hub.lakehouse.pipeline import run_once
@@ -97,7 +98,7 @@ def main() -> int:
               f"DuckDB reference {duckdb_s[-1] * 1000:.0f} ms", flush=True)  # fmt: skip
     later = spark_s[1:] or spark_s
     spark_median, duckdb_median = statistics.median(later), statistics.median(duckdb_s)
-    print(f"load average {load_average()}; commit {_commit()}")
+    print(f"load average {load_average()}; commit {commit()}")
     print(f"RESULT lake_steps steps={args.steps} readings_per_step={int(statistics.median(sizes))} "
           f"spark_s={spark_median:.1f} duckdb_s={duckdb_median:.3f} "
           f"ratio={spark_median / duckdb_median:.0f} "

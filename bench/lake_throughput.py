@@ -31,6 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import commit
 from bench.lake_common import REPO, bench_settings, fresh, load_average, timed
 from hub.ingest.landing import LandingZone
 from hub.lakehouse.backfill import land_history
@@ -86,13 +87,6 @@ def duckdb_reference(landing: Path, threads: int = 2) -> tuple[float, int, int]:
     minutes = connection.execute("SELECT count(*) FROM minutes").fetchone()[0]  # type: ignore[index]
     hours = connection.execute("SELECT count(*) FROM hours").fetchone()[0]  # type: ignore[index]
     return seconds, int(minutes), int(hours)
-
-
-def _commit() -> str:
-    out = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
-    )
-    return out.stdout.strip() or "unknown"
 
 
 def main() -> int:
@@ -153,7 +147,7 @@ def main() -> int:
     print(f"reference: one DuckDB query (dedup + minute and hourly aggregates, 2 threads) "
           f"{reference_s:.1f} s = {duckdb_rps:,.0f} readings/s; {ref_minutes:,} minutes "
           f"(gold has {minutes:,}), {ref_hours:,} hours")  # fmt: skip
-    print(f"commit {_commit()}; uptime:",
+    print(f"commit {commit()}; uptime:",
           subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())  # fmt: skip
     ok = bronze == readings and silver == readings and ref_minutes == minutes
     if not ok:

@@ -34,6 +34,7 @@ from sqlalchemy.exc import OperationalError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import commit
 from bench.edge_common import start_mosquitto, wait_for
 from bench.lake_common import REPO, bench_settings, fresh, load_average
 from hub.db.session import make_engine, session_scope
@@ -244,8 +245,7 @@ def main() -> int:
           f"hot path failures {hotpath.counts.failed}, dropped {hotpath.counts.dropped}")  # fmt: skip
     print(f"published -> hot path in serving: {_stats(hot)}")
     print("uptime:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    print(f"commit {commit.stdout.strip()}")
+    print(f"commit {commit()}")
     print(f"RESULT latency_paths hot_p50_s={_p(hot, 50)} hot_p95_s={_p(hot, 95)} "
           f"hot_max_s={f'{max(hot):.2f}' if hot else 'nan'} missing={missing}")  # fmt: skip
     return 0 if hot and not missing else 1

@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import commit
 from bench.lake_common import REPO, load_average
 from hub.scoring.anomaly import model_hours
 from hub.scoring.baseline import simulate_history, train_baseline
@@ -76,8 +77,7 @@ def main() -> int:
     print(f"baseline trained (simulation included) in {train_s:.1f} s")
     print("\n".join(warning.lines(every_h=12)))
     print("uptime:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    print(f"commit {commit.stdout.strip()}")
+    print(f"commit {commit()}")
     lead = f"{warning.lead_h:.1f}" if warning.lead_h is not None else "nan"
     print(f"RESULT scoring_baseline train_s={train_s:.1f} lead_h={lead}")
     return 0 if warning.lead_h is not None else 1

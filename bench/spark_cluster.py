@@ -25,6 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import commit
 from bench.lake_common import REPO, bench_settings, fresh, load_average
 from hub.ingest.landing import LandingZone
 from hub.lakehouse.audit import table_hashes
@@ -94,10 +95,7 @@ def main() -> int:
     landed = bench_settings(work / "landed", pipeline={"seed_fleet": str(FLEET)})
     zone = LandingZone(landed.landing_dir, landed.quarantine_dir)
     batches, readings = land_history(work / "sim", zone, fleet=fleet, rows_per_batch=5_000)
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO
-    ).stdout.strip()
-    print(f"commit {commit}; {readings:,} readings in {batches} batches; load {load_average()}")
+    print(f"commit {commit()}; {readings:,} readings in {batches} batches; load {load_average()}")
 
     def tree(name: str, **spark: str):  # type: ignore[no-untyped-def]
         settings = bench_settings(work / name, pipeline={"seed_fleet": str(FLEET)}, spark={**spark})
