@@ -2,8 +2,9 @@
 
 Each domain's code lives in its own package (hub/scoring, hub/workflows, hub/compliance,
 hub/stationconfig); these hooks only start it with the demo's settings and print what it
-did. `before_stations` hooks run once the portal, broker and ingest are up; `summary` hooks
-after the last lake run has been served (they also stop what their `before` hook started).
+did. `before_stations` hooks run once the portal, broker and ingest are up; `before_stop`
+hooks just before the stations are stopped at the end; `summary` hooks after the last lake
+run has been served (they also stop what their `before` hook started).
 """
 
 from __future__ import annotations
@@ -75,6 +76,15 @@ def workflows_before(context: DemoContext) -> list[str]:
     return [f"workflows: every 2 s on the data's clock; e-mails kept in {mail}"]
 
 
+def workflows_before_stop(context: DemoContext) -> list[str]:
+    """The end of the demo is planned, not an outage: no station-offline alert for it."""
+    workflows = _running.get("workflows")
+    if workflows is None:
+        return []
+    workflows.planned_stop()
+    return ["workflows: the stations stop as planned (not an outage): freshness checks paused"]
+
+
 def workflows_summary(context: DemoContext) -> list[str]:
     from hub.workflows.demo import summary_lines
 
@@ -140,5 +150,6 @@ def register(hooks: DemoHooks) -> DemoHooks:
     hooks.before_stations += [
         station_config_before, compliance_before, workflows_before, models_before,
     ]  # fmt: skip
+    hooks.before_stop += [workflows_before_stop]
     hooks.summary += [models_summary, workflows_summary, compliance_summary, station_config_summary]
     return hooks

@@ -238,6 +238,9 @@ class Demo:
             self._loop(report, pipeline, ingest, edges, clock, pacer, panels, drill)
         finally:
             clock.freeze()
+            # A planned stop, not an outage: what watches the stations is told first.
+            for line in hooks.run(hooks.before_stop, context):
+                print(line)
             edges.stop()
             panels.stop()
             time.sleep(1.0)  # the last acks on their way

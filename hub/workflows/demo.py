@@ -87,6 +87,13 @@ class DemoWorkflows:
     sink: SmtpSink
     engine: Engine
 
+    def planned_stop(self) -> None:
+        """The stations are about to be stopped on purpose (the demo ends): that is no
+        outage, so freshness (station offline, sensor data quality) checks no more. The
+        other workflows go on, so the lake's last run still escalates real alerts and the
+        dispatcher still sends what is queued."""
+        self.runner.scheduler.pause("freshness")
+
     def stop(self) -> None:
         self.runner.stop()
         self.runner.dispatcher.run_once()  # what the last tick queued

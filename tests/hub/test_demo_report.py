@@ -56,3 +56,39 @@ def test_a_failing_demo_hook_is_one_line_and_the_others_still_run() -> None:
     assert lines[0].startswith("  (") and "RuntimeError: no SMTP sink" in lines[0]
     assert lines[1] == "  models     for 1 station(s)"
     assert context.edge_env == {"ALTAVIZ_EDGE_MODEL__PUBLIC_KEY_FILE": "/tmp/key.pem"}
+
+
+def test_before_stop_hooks_run_in_order_and_a_failure_is_one_line() -> None:
+    """At the end of the run the workflows hear of the planned stop before the stations
+    stop; a broken hook next to it is one line and the others still run."""
+    from pathlib import Path
+
+    from hub.demo.hooks import DemoContext, DemoHooks
+    from hub.demo.plugins import _running, register, workflows_before_stop
+
+    told: list[str] = []
+
+    class Workflows:
+        def planned_stop(self) -> None:
+            told.append("planned_stop")
+
+    def broken(context: DemoContext) -> list[str]:
+        raise RuntimeError("gone")
+
+    def after(context: DemoContext) -> list[str]:
+        told.append("after")
+        return ["  after"]
+
+    hooks = register(DemoHooks())
+    assert hooks.before_stop == [workflows_before_stop]
+    context = DemoContext(None, None, "demo-org", Path("."), "prototype-7day",
+                          "2026-07-06T00:00:00+00:00", ("EF-KARNES",), 1883)  # fmt: skip
+    assert DemoHooks().run(hooks.before_stop, context) == []  # no workflows running: nothing
+    _running["workflows"] = Workflows()
+    try:
+        lines = hooks.run([broken, *hooks.before_stop, after], context)
+    finally:
+        _running.pop("workflows", None)
+    assert told == ["planned_stop", "after"]
+    assert "RuntimeError: gone" in lines[0]
+    assert lines[1].startswith("workflows: the stations stop as planned") and lines[2] == "  after"

@@ -15,17 +15,18 @@ from sqlalchemy import Engine, select, text, update
 from hub.db.migrate import upgrade
 from hub.db.session import make_engine, session_scope
 from hub.portal.demo import seed_demo
-from hub.serving.models import RecentMinute, StationFreshness
+from hub.serving.models import RecentMinute, StationFreshness, StationLink
 from hub.workflows.clock import DrivenClock
 from hub.workflows.demo import (
     ONCALL_EMAIL,
     DataClock,
+    DemoWorkflows,
     notifications_sent,
     start_demo_workflows,
     summary_lines,
 )
 from hub.workflows.jobs import build_jobs, workflow_context
-from hub.workflows.models import AlertRule, WorkflowAlert
+from hub.workflows.models import AlertRule, JobRun, WorkflowAlert
 from hub.workflows.scheduler import Job, Scheduler, per_org
 from hub.workflows.timeline import timeline
 from shared.schema import SENSOR_FIELDS
@@ -110,24 +111,53 @@ def test_frozen_sensor_and_a_rule_raise_close_and_resolve(engine: Engine) -> Non
         assert set(alerts) == {"sensor:vibration_mms", "rule:" + "r" * 32}  # nothing else
 
 
-def test_demo_hook_runs_sends_mail_and_summarises(engine: Engine, tmp_path: Path) -> None:
+def _demo_workflows(engine: Engine, tmp_path: Path, *, link: bool = False) -> DemoWorkflows:
+    """The demo's workflows every 0.2 s over a critical alert opened at T0 and a station
+    whose data (and, with `link`, its agent's online status) is at T0."""
     seed_episode(engine, ORG, "COMP-003", episode_id="demo-critical", severity="critical",
                  opened_at=T0)  # fmt: skip
     with session_scope(engine, org_id=ORG) as session:
         session.add(StationFreshness(org_id=ORG, station_id=STATION, last_reading_at=T0,
                                      last_received_at=T0, compressors_reporting=3,
                                      readings_last_hour=180))  # fmt: skip
+        if link:
+            session.add(StationLink(org_id=ORG, station_id=STATION, online=True,
+                                    reported_at=T0, received_at=T0))  # fmt: skip
+    return start_demo_workflows(hub_settings(str(engine.url)), engine,
+                                mail_dir=tmp_path / "mail", org_id=ORG, interval_s=0.2)  # fmt: skip
+
+
+def _data_at(engine: Engine, at_min: int) -> None:
+    """What the lake serves moves the demo's data clock on."""
+    with session_scope(engine, org_id=ORG) as session:
+        session.execute(update(StationFreshness).values(last_reading_at=minutes(at_min)))
+
+
+def _mails(mail_dir: Path, count: int, timeout_s: float = 20.0) -> list[Path]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and len(list(mail_dir.glob("*.eml"))) < count:
+        time.sleep(0.1)
+    return sorted(mail_dir.glob("*.eml"))
+
+
+def _whole_tick(engine: Engine, scheduler: Scheduler, timeout_s: float = 20.0) -> None:
+    """Until a tick that started after now has run every job that is not paused."""
+    now = scheduler.current_tick()
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with session_scope(engine) as session:
+            if session.scalar(select(JobRun).where(JobRun.job == "cleanup", JobRun.tick > now)):
+                return
+        time.sleep(0.1)
+    raise AssertionError("no whole workflow tick ran")
+
+
+def test_demo_hook_runs_sends_mail_and_summarises(engine: Engine, tmp_path: Path) -> None:
     mail_dir = tmp_path / "mail"
-    demo = start_demo_workflows(hub_settings(str(engine.url)), engine, mail_dir=mail_dir,
-                                org_id=ORG, interval_s=0.2)  # fmt: skip
+    demo = _demo_workflows(engine, tmp_path)
     try:
-        with session_scope(engine, org_id=ORG) as session:  # the data moves on 70 minutes
-            session.execute(
-                update(StationFreshness).values(last_reading_at=T0 + timedelta(minutes=70))
-            )
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and len(list(mail_dir.glob("*.eml"))) < 2:
-            time.sleep(0.1)
+        _data_at(engine, 70)  # the data moves on 70 minutes
+        _mails(mail_dir, 2)
     finally:
         demo.stop()
     assert DataClock(engine).now() == minutes(70)
@@ -147,6 +177,75 @@ def test_demo_hook_runs_sends_mail_and_summarises(engine: Engine, tmp_path: Path
     assert len(mails) == 2 and all(
         b"Discharge temp high on COMP-003" in m.read_bytes() for m in mails
     )
+
+
+def test_the_demos_planned_stop_raises_no_station_offline(engine: Engine, tmp_path: Path) -> None:
+    """The demo ends by stopping every edge agent on purpose, and each reports itself
+    offline. That is no outage: after `planned_stop` (the demo's before-stop hook) no
+    station-offline alert is raised and no e-mail sent for it, while what was raised before
+    is delivered and the lake's last run still escalates a real alert."""
+    mail_dir = tmp_path / "mail"
+    demo = _demo_workflows(engine, tmp_path, link=True)
+    try:
+        _data_at(engine, 70)  # COMP-003's ladder: the admin and the owner steps
+        assert len(_mails(mail_dir, 2)) == 2
+        demo.planned_stop()
+        with session_scope(engine, org_id=ORG) as session:  # the agent: "offline", cleanly
+            session.execute(update(StationLink).values(online=False, received_at=minutes(70)))
+        _whole_tick(engine, demo.runner.scheduler)
+        # The lake's last run: another hour of data, with a critical alert in it.
+        seed_episode(engine, ORG, "COMP-007", episode_id="late-critical", severity="critical",
+                     opened_at=minutes(70))  # fmt: skip
+        _data_at(engine, 140)  # an hour past the offline report: its warning ladder's step
+        assert len(_mails(mail_dir, 4)) == 4
+        _whole_tick(engine, demo.runner.scheduler)
+    finally:
+        demo.stop()
+    assert [a for a in _alerts(engine) if a[0] == "station_offline"] == []
+    sent = demo.notifications()
+    assert sorted((n.alert, n.recipient, n.event, n.status) for n in sent) == [
+        ("Discharge temp high on COMP-003", ONCALL_EMAIL, "escalated", "sent"),
+        ("Discharge temp high on COMP-003", "operator@lonestar.example", "escalated", "sent"),
+        ("Discharge temp high on COMP-007", ONCALL_EMAIL, "escalated", "sent"),
+        ("Discharge temp high on COMP-007", "operator@lonestar.example", "escalated", "sent"),
+    ]
+    assert not any("Station offline" in line for line in summary_lines(sent))
+    mails = sorted(mail_dir.glob("*.eml"))
+    assert len(mails) == 4 and not any(b"Station offline" in m.read_bytes() for m in mails)
+
+
+def test_pause_waits_for_the_tick_under_way_and_names_real_jobs(engine: Engine) -> None:
+    """A paused job runs no more once `pause` returns, so it waits for a tick under way
+    (a freshness run that began before the stations stopped finishes first)."""
+    started, release = threading.Event(), threading.Event()
+    runs: list[str] = []
+
+    def slow(session: Any, now: Any) -> int:
+        started.set()
+        release.wait(10)
+        runs.append("slow")
+        return 0
+
+    def fast(session: Any, now: Any) -> int:
+        runs.append("fast")
+        return 0
+
+    scheduler = Scheduler(engine, [Job("slow", slow), Job("fast", fast)], clock=DrivenClock(T0),
+                          interval_s=60)  # fmt: skip
+    ticking = threading.Thread(target=scheduler.run_tick, args=(1,))
+    ticking.start()
+    assert started.wait(10)
+    pausing = threading.Thread(target=scheduler.pause, args=("fast",))
+    pausing.start()
+    pausing.join(0.3)
+    assert pausing.is_alive()  # the tick under way first
+    release.set()
+    ticking.join(10)
+    pausing.join(10)
+    assert runs == ["slow", "fast"] and not pausing.is_alive()
+    assert scheduler.run_tick(2).ran == ["slow"]
+    with pytest.raises(ValueError, match="no such workflow job: freshnes"):
+        scheduler.pause("freshnes")
 
 
 def test_cleanup_archive_and_a_model_score_rule(engine: Engine) -> None:
