@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.util import inheritable_thread_target
 
 from hub.lakehouse import (
     aggregates,
@@ -117,6 +119,23 @@ def _partitions(spark: SparkSession, partitions: int) -> Iterator[None]:
                 spark.conf.unset(key)
             else:
                 spark.conf.set(key, value)
+
+
+def _side_by_side(parallel: bool, *steps: Callable[[], None]) -> None:
+    """Run independent steps, in threads when `parallel` (a small micro-batch's stages run
+    on one partition, so a second step keeps the other core busy, and one step's planning
+    and Delta commit overlap another's tasks). Every step has ended when this returns; the
+    first failure is raised after that, so no step writes once the micro-batch has failed.
+    """
+    if not parallel or len(steps) < 2:
+        for step in steps:
+            step()
+        return
+    with ThreadPoolExecutor(max_workers=len(steps), thread_name_prefix="micro-batch") as pool:
+        futures = [pool.submit(inheritable_thread_target(step)) for step in steps]
+        wait(futures)
+    for future in futures:
+        future.result()
 
 
 @contextmanager
@@ -239,15 +258,33 @@ class MicroBatch:
         output.compressors = [r.compressor for r in ranges]  # type: ignore[misc]
         with _step(output, "silver"):
             state = self._silver(spark, readings, ranges, batch_id, output)
-        if state.gold:
-            self._gold(spark, state, batch_id, output)
-            if self.scoring is not None:
-                with _step(output, "scoring"):
-                    self._score(spark, state, batch_id, output)
-        with _step(output, "freshness"):
-            self._freshness(spark, readings, batch_id, output)
-        with _step(output, "data_quality"):
-            self._data_quality(spark, state, batch_id, output)
+        parallel = output.readings < self.settings.spark.small_batch_readings
+
+        def gold() -> None:
+            self._gold(spark, state, batch_id, output, parallel=parallel)
+
+        def scoring() -> None:
+            with _step(output, "scoring"):
+                self._score(spark, state, batch_id, output)
+
+        def freshness() -> None:
+            with _step(output, "freshness"):
+                self._freshness(spark, readings, batch_id, output)
+
+        def data_quality() -> None:
+            with _step(output, "data_quality"):
+                self._data_quality(spark, state, batch_id, output)
+
+        # Gold, the models, freshness and data quality read silver (written above) and
+        # write tables of their own: none waits for another.
+        steps = [gold, scoring] if state.gold and self.scoring is not None else [gold]
+        _side_by_side(parallel, *(steps if state.gold else []), freshness, data_quality)
+        if output.model_scores is not None:
+            output.scores = (
+                output.model_scores
+                if output.scores is None
+                else output.scores.unionByName(output.model_scores)
+            )
         if self.after_commit is not None:
             with _step(output, "after_commit"):
                 self.after_commit(spark, output)
@@ -292,7 +329,13 @@ class MicroBatch:
     # -- gold ---------------------------------------------------------------------
 
     def _gold(
-        self, spark: SparkSession, state: _Silver, batch_id: int, output: BatchOutput
+        self,
+        spark: SparkSession,
+        state: _Silver,
+        batch_id: int,
+        output: BatchOutput,
+        *,
+        parallel: bool = False,
     ) -> None:
         gold = state.gold
         with _step(output, "episode_context"):
@@ -309,13 +352,22 @@ class MicroBatch:
             post_daily = self._daily(spark, gold, post_features, batch_id, output)
         with _step(output, "signals"):
             signals = self._signals(spark, gold, post_features, post_daily, signal_start)
-        with _step(output, "episodes"):
-            post_episodes = self._episodes(signals, stored, restarts, batch_id, output)
-        with _step(output, "hourly"):
-            hours = reshape(gold, _floor(HOUR), lambda r: FAR_FUTURE)
-            self._hourly(spark, signals, hours, batch_id, output)
+        after: dict[str, DataFrame] = {}
+
+        def episodes_step() -> None:
+            with _step(output, "episodes"):
+                after["episodes"] = self._episodes(signals, stored, restarts, batch_id, output)
+
+        def hourly_step() -> None:
+            with _step(output, "hourly"):
+                hours = reshape(gold, _floor(HOUR), lambda r: FAR_FUTURE)
+                self._hourly(spark, signals, hours, batch_id, output)
+
+        _side_by_side(parallel, episodes_step, hourly_step)
         with _step(output, "health"):
-            health = status.compressor_health(signals, post_episodes).localCheckpoint(eager=True)
+            health = status.compressor_health(signals, after["episodes"]).localCheckpoint(
+                eager=True
+            )
             self._upsert(COMPRESSOR_HEALTH, health, batch_id)
             output.health = health
 
@@ -533,7 +585,7 @@ class MicroBatch:
         if scores:
             new = _union(scores).localCheckpoint(eager=True)
             self.lake.merge(MODEL_SCORES, new, txn=self._txn(MODEL_SCORES, batch_id, "models"))
-            output.scores = new if output.scores is None else output.scores.unionByName(new)
+            output.model_scores = new
 
     def _score_org(
         self, spark: SparkSession, org_id: str, ranges: list[TimeRange]

@@ -9,6 +9,7 @@ micro-batch after a crash is skipped by Delta itself where it already committed.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -39,18 +40,25 @@ class Txn:
     version: int
 
 
+#: Delta reads a MERGE's txnAppId/txnVersion from the session's conf, which every thread
+#: of the session shares (a small micro-batch runs independent steps side by side): one
+#: MERGE at a time, so none commits under another's identity or under none.
+_MERGE_LOCK = threading.Lock()
+
+
 @contextmanager
 def _idempotent(spark: SparkSession, txn: Txn | None) -> Iterator[None]:
-    if txn is None:
-        yield
-        return
-    spark.conf.set(_TXN_APP_ID, txn.app_id)
-    spark.conf.set(_TXN_VERSION, str(txn.version))
-    try:
-        yield
-    finally:
-        spark.conf.unset(_TXN_APP_ID)
-        spark.conf.unset(_TXN_VERSION)
+    with _MERGE_LOCK:
+        if txn is None:
+            yield
+            return
+        spark.conf.set(_TXN_APP_ID, txn.app_id)
+        spark.conf.set(_TXN_VERSION, str(txn.version))
+        try:
+            yield
+        finally:
+            spark.conf.unset(_TXN_APP_ID)
+            spark.conf.unset(_TXN_VERSION)
 
 
 def conform(frame: DataFrame, spec: TableSpec) -> DataFrame:

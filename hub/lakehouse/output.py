@@ -14,7 +14,8 @@ class BatchOutput:
     batch_id: int
     readings: int = 0
     seconds: float = 0.0
-    #: Wall seconds of each step (silver, features, ..., serving), in the order they ran.
+    #: Wall seconds of each step (silver, features, ..., serving); steps a small batch runs
+    #: side by side overlap, so they may add up to more than the batch's `seconds`.
     steps: dict[str, float] = field(default_factory=dict)
     #: Silver rows the batch inserted or re-flagged (for a recent-readings window).
     silver_changes: DataFrame | None = None
@@ -26,6 +27,8 @@ class BatchOutput:
     health: DataFrame | None = None
     #: Model scores (gold model_scores): the physics health score per compressor-hour.
     scores: DataFrame | None = None
+    #: The champion models' scores (also in gold model_scores); joined to `scores` at the end.
+    model_scores: DataFrame | None = None
     freshness: DataFrame | None = None
     data_quality: DataFrame | None = None
     #: The last `recent_window_min` minutes of features per compressor.
