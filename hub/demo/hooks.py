@@ -3,11 +3,14 @@
 Each hook gets the run's `DemoContext` and returns lines to print. `before_stations`
 hooks run after the portal, broker and ingest are up and before the panels and agents
 start (the place to register and publish models, or to start an SMTP sink the
-workflows send to); `before_stop` hooks run at the end of the run just before the
-stations are stopped on purpose (the place to tell what watches them that this is no
-outage); `summary` hooks add lines to the closing summary after the last lake run has
-been served (RUL trajectory, notifications sent, CO2e per station). A hook that fails is
-reported in one line and does not stop the demo.
+workflows send to); `after_stations` hooks run once the panels and agents have started
+and reported in to the hub (or the wait for them timed out; the place to tell what
+watches the stations that their planned start is over: on a resumed run they had
+reported offline when the last run stopped them); `before_stop` hooks run at the end of
+the run just before the stations are stopped on purpose (the place to tell what watches
+them that this is no outage); `summary` hooks add lines to the closing summary after the
+last lake run has been served (RUL trajectory, notifications sent, CO2e per station). A
+hook that fails is reported in one line and does not stop the demo.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ Hook = Callable[[DemoContext], list[str]]
 @dataclass
 class DemoHooks:
     before_stations: list[Hook] = field(default_factory=list)
+    after_stations: list[Hook] = field(default_factory=list)
     before_stop: list[Hook] = field(default_factory=list)
     summary: list[Hook] = field(default_factory=list)
 

@@ -2,9 +2,10 @@
 
 Each domain's code lives in its own package (hub/scoring, hub/workflows, hub/compliance,
 hub/stationconfig); these hooks only start it with the demo's settings and print what it
-did. `before_stations` hooks run once the portal, broker and ingest are up; `before_stop`
-hooks just before the stations are stopped at the end; `summary` hooks after the last lake
-run has been served (they also stop what their `before` hook started).
+did. `before_stations` hooks run once the portal, broker and ingest are up;
+`after_stations` hooks once the panels and agents have started and reported in;
+`before_stop` hooks just before the stations are stopped at the end; `summary` hooks after
+the last lake run has been served (they also stop what their `before` hook started).
 """
 
 from __future__ import annotations
@@ -69,11 +70,25 @@ def workflows_before(context: DemoContext) -> list[str]:
     from hub.workflows.demo import start_demo_workflows
 
     mail = context.data_dir / "mail"
+    # The stations start after this, and on a resumed run they still carry the offline
+    # status the last run's planned stop left: freshness waits until they have reported in.
     _running["workflows"] = start_demo_workflows(
         context.settings, context.engine, mail_dir=mail, org_id=context.org_id,
-        speed=context.speed,
+        speed=context.speed, planned_start=True,
     )  # fmt: skip
-    return [f"workflows: every 2 s on the data's clock; e-mails kept in {mail}"]
+    return [
+        f"workflows: every 2 s on the data's clock; e-mails kept in {mail}; "
+        "freshness checks wait for the stations"
+    ]
+
+
+def workflows_after_stations(context: DemoContext) -> list[str]:
+    """The stations are up and have reported in: freshness (station offline) checks again."""
+    workflows = _running.get("workflows")
+    if workflows is None:
+        return []
+    workflows.stations_up()
+    return ["workflows: the stations are up and reported in: freshness checks on"]
 
 
 def workflows_before_stop(context: DemoContext) -> list[str]:
@@ -150,6 +165,7 @@ def register(hooks: DemoHooks) -> DemoHooks:
     hooks.before_stations += [
         station_config_before, compliance_before, workflows_before, models_before,
     ]  # fmt: skip
+    hooks.after_stations += [workflows_after_stations]
     hooks.before_stop += [workflows_before_stop]
     hooks.summary += [models_summary, workflows_summary, compliance_summary, station_config_summary]
     return hooks

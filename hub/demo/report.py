@@ -25,6 +25,26 @@ def _aware(moment: datetime | None) -> datetime | None:
     return None if moment is None else as_utc(moment)
 
 
+def not_reported_in(
+    engine: Any, org_id: str, stations: Sequence[str], *, since: datetime
+) -> list[str]:
+    """The stations whose agent has not told the hub it is online since `since` (the
+    station-events worker stored no such status): a resumed run's stations still carry the
+    offline status the last run's planned stop left until they do."""
+    with session_scope(engine, org_id=org_id) as session:
+        links = {
+            link.station_id: link
+            for link in session.scalars(select(StationLink).where(StationLink.org_id == org_id))
+        }
+    return [
+        station
+        for station in stations
+        if (link := links.get(station)) is None
+        or not link.online
+        or as_utc(link.received_at) < since
+    ]
+
+
 class Report:
     def __init__(
         self,

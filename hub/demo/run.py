@@ -18,7 +18,7 @@ from hub.demo.clock import BEFORE_TRIP_S, PacedClock, Pacer
 from hub.demo.drill import OutageDrill, silver_gap
 from hub.demo.hooks import DemoContext, default_hooks
 from hub.demo.panels import DemoPanels
-from hub.demo.report import Report
+from hub.demo.report import Report, not_reported_in
 from hub.demo.stations import EdgeFleet, Timeline
 from hub.demo.warmup import warm_up
 from shared.mqtt import MqttSettings
@@ -202,10 +202,15 @@ class Demo:
         hooks = default_hooks()
         for line in hooks.run(hooks.before_stations, context):
             print(line)
+        starting = datetime.now(UTC)
         if self.args.acquisition == "modbus":
             panels.start()
         edges.start()
         self._wait_for_stations(edges)
+        self._wait_for_reports(edges, report, portal.org_id, since=starting)
+        # The planned start is over: what watches the stations may judge them from now on.
+        for line in hooks.run(hooks.after_stations, context):
+            print(line)
         # Until the lake's first run starts, the stations go at most one step ahead.
         clock.steer(speed=pacer.speed, hold_s=pacer.hold_s())
         spark = build_spark(hub.spark, app_name="altaviz-demo")
@@ -294,6 +299,24 @@ class Demo:
                 return  # the main loop reports it
             panels = [s.status().get("panels") or {} for s in edges.stations]
             if all(p and all(u.get("last_ok_at") for u in p.values()) for p in panels):
+                return
+            time.sleep(0.2)
+
+    def _wait_for_reports(
+        self, edges: EdgeFleet, report: Report, org_id: str, *, since: datetime,
+        timeout_s: float = 60.0,
+    ) -> None:  # fmt: skip
+        """Until the hub has heard every agent say it is online (its status stored since
+        `since`): on a resumed run the stations still carry the offline status the last
+        run's planned stop left, and the after-stations hooks must not judge them by it."""
+        deadline = time.monotonic() + timeout_s
+        stations = [s.station_id for s in edges.stations]
+        while not self.stop.is_set() and edges.failed() is None:  # else the main loop reports
+            missing = not_reported_in(report.engine, org_id, stations, since=since)
+            if not missing:
+                return
+            if time.monotonic() >= deadline:
+                print(f"  not reported in to the hub after {timeout_s:g} s: {', '.join(missing)}")
                 return
             time.sleep(0.2)
 

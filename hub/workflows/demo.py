@@ -94,6 +94,13 @@ class DemoWorkflows:
         dispatcher still sends what is queued."""
         self.runner.scheduler.pause("freshness")
 
+    def stations_up(self) -> None:
+        """The stations started on purpose are up and have reported in: freshness checks
+        again (from the next tick), so a station that goes quiet or offline from now on
+        (the outage drill) raises its alert. Until then a resumed run's stations still
+        carry the offline status the last run's planned stop left (see `planned_start`)."""
+        self.runner.scheduler.resume("freshness")
+
     def stop(self) -> None:
         self.runner.stop()
         self.runner.dispatcher.run_once()  # what the last tick queued
@@ -128,6 +135,7 @@ def start_demo_workflows(
     clock: Clock | None = None,
     interval_s: float = 2.0,
     speed: float = 1.0,
+    planned_start: bool = False,
 ) -> DemoWorkflows:
     """Start the SMTP sink (e-mails as .eml files under `mail_dir`) and the workflows.
 
@@ -135,6 +143,12 @@ def start_demo_workflows(
     least ~20 real seconds of silence, so the lakehouse's own lag (stations land in
     different micro-batches) is not taken for a silent station; a stopped edge agent says
     it is offline and raises its alert at once whatever the SLA.
+
+    `planned_start`: the stations are about to be started on purpose, so the freshness
+    job waits (paused) until `stations_up()`. A resumed demo's stations all reported
+    offline when the last run stopped them, and the workflows start before the stations:
+    checking freshness before they have reported in would raise (and e-mail) a
+    station-offline alert for every station, only to clear it moments later.
     """
     sink = SmtpSink(mail_dir).start()
     smtp = SmtpSettings(host=sink.host, port=sink.port, sender="Altaviz <alerts@altaviz.local>")
@@ -149,6 +163,8 @@ def start_demo_workflows(
     )
     tuned = settings.model_copy(update={"workflows": workflows})
     runner = WorkflowRunner(engine, tuned, clock=clock or DataClock(engine), smtp=smtp)
+    if planned_start:
+        runner.scheduler.pause("freshness")  # before the first tick
     runner.start()
     return DemoWorkflows(runner, sink, engine)
 

@@ -166,11 +166,21 @@ class Scheduler:
     def pause(self, *jobs: str) -> None:
         """Run these jobs no more, the others as before (e.g. freshness while stations are
         stopped on purpose). Waits for a tick under way, so none of them runs after this."""
+        self._known(jobs)
+        with self._ticking:
+            self._paused.update(jobs)
+
+    def resume(self, *jobs: str) -> None:
+        """Run these paused jobs again from the next tick (e.g. freshness once the stations
+        started on purpose are up); resuming a job that runs is a no-op."""
+        self._known(jobs)
+        with self._ticking:
+            self._paused.difference_update(jobs)
+
+    def _known(self, jobs: tuple[str, ...]) -> None:
         unknown = set(jobs) - {job.name for job in self.jobs}
         if unknown:
             raise ValueError(f"no such workflow job: {', '.join(sorted(unknown))}")
-        with self._ticking:
-            self._paused.update(jobs)
 
     def _run_job(self, job: Job, tick: int) -> str:
         data_time = self.clock.now()

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
 from hub.demo.report import health_words, poll_stats
 from hub.serving.models import CompressorStatus
 
@@ -92,3 +98,99 @@ def test_before_stop_hooks_run_in_order_and_a_failure_is_one_line() -> None:
     assert told == ["planned_stop", "after"]
     assert "RuntimeError: gone" in lines[0]
     assert lines[1].startswith("workflows: the stations stop as planned") and lines[2] == "  after"
+
+
+def test_after_stations_hooks_turn_the_workflows_freshness_checks_on() -> None:
+    """Once the panels and agents are up and have reported in, the workflows hear of it
+    (freshness checks again); with no workflows running the hook says nothing."""
+    from pathlib import Path
+
+    from hub.demo.hooks import DemoContext, DemoHooks
+    from hub.demo.plugins import _running, register, workflows_after_stations
+
+    told: list[str] = []
+
+    class Workflows:
+        def stations_up(self) -> None:
+            told.append("stations_up")
+
+    hooks = register(DemoHooks())
+    assert hooks.after_stations == [workflows_after_stations]
+    context = DemoContext(None, None, "demo-org", Path("."), "prototype-7day",
+                          "2026-07-06T00:00:00+00:00", ("EF-KARNES",), 1883)  # fmt: skip
+    assert DemoHooks().run(hooks.after_stations, context) == []
+    _running["workflows"] = Workflows()
+    try:
+        lines = hooks.run(hooks.after_stations, context)
+    finally:
+        _running.pop("workflows", None)
+    assert told == ["stations_up"]
+    assert lines == ["workflows: the stations are up and reported in: freshness checks on"]
+
+
+def test_a_station_has_reported_in_once_the_hub_stored_its_online_status_since_the_start(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What the demo waits for before its after-stations hooks: each agent's online status
+    stored this run. The offline status the last run's planned stop left, a station never
+    heard of, and an online status from before this run (a run that was killed) do not count.
+    The wait gives up after its timeout, naming who did not report, and ends as soon as all
+    have."""
+    import argparse
+    import threading
+    from datetime import UTC, datetime, timedelta
+    from types import SimpleNamespace
+
+    from sqlalchemy import update
+
+    from hub.db.migrate import upgrade
+    from hub.db.session import make_engine, session_scope
+    from hub.demo.report import not_reported_in
+    from hub.demo.run import Demo
+    from hub.portal.demo import seed_demo
+    from hub.serving.models import StationLink
+
+    url = f"sqlite:///{tmp_path / 'serving.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    org_id = seed_demo(engine)
+    starting = datetime.now(UTC)
+    before = starting - timedelta(hours=1)
+    with session_scope(engine, org_id=org_id) as session:
+        for station, online, at in [
+            ("EF-KARNES", False, before),
+            ("PB-MIDLAND", True, before),
+            ("HV-CARTHAGE", True, starting + timedelta(seconds=1)),
+        ]:
+            session.add(StationLink(org_id=org_id, station_id=station, online=online,
+                                    reported_at=at, received_at=at))  # fmt: skip
+    stations = ("EF-KARNES", "PB-MIDLAND", "HV-CARTHAGE", "BN-FTWORTH")
+    assert not_reported_in(engine, org_id, stations, since=starting) == [
+        "EF-KARNES", "PB-MIDLAND", "BN-FTWORTH",
+    ]  # fmt: skip
+
+    demo = Demo(argparse.Namespace(data_dir=tmp_path))
+    edges: Any = SimpleNamespace(
+        stations=[SimpleNamespace(station_id=station) for station in stations],
+        failed=lambda: None,
+    )
+    report: Any = SimpleNamespace(engine=engine)
+    demo._wait_for_reports(edges, report, org_id, since=starting, timeout_s=0.3)
+    assert capsys.readouterr().out == (
+        "  not reported in to the hub after 0.3 s: EF-KARNES, PB-MIDLAND, BN-FTWORTH\n"
+    )
+
+    def agents_report() -> None:
+        time.sleep(0.5)
+        now = datetime.now(UTC)
+        with session_scope(engine, org_id=org_id) as session:
+            session.execute(update(StationLink).values(online=True, received_at=now))
+            session.add(StationLink(org_id=org_id, station_id="BN-FTWORTH", online=True,
+                                    reported_at=now, received_at=now))  # fmt: skip
+
+    reporting = threading.Thread(target=agents_report)
+    waited = time.monotonic()
+    reporting.start()
+    demo._wait_for_reports(edges, report, org_id, since=starting, timeout_s=30)
+    reporting.join()
+    assert 0.5 <= time.monotonic() - waited < 10 and capsys.readouterr().out == ""

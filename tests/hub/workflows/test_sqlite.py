@@ -3,9 +3,10 @@ and the demo's hook (scheduler + dispatcher threads, SMTP sink, summary)."""
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from hub.workflows.demo import (
     notifications_sent,
     start_demo_workflows,
     summary_lines,
+    workflow_alerts,
 )
 from hub.workflows.jobs import build_jobs, workflow_context
 from hub.workflows.models import AlertRule, JobRun, WorkflowAlert
@@ -216,7 +218,8 @@ def test_the_demos_planned_stop_raises_no_station_offline(engine: Engine, tmp_pa
 
 def test_pause_waits_for_the_tick_under_way_and_names_real_jobs(engine: Engine) -> None:
     """A paused job runs no more once `pause` returns, so it waits for a tick under way
-    (a freshness run that began before the stations stopped finishes first)."""
+    (a freshness run that began before the stations stopped finishes first); `resume`
+    runs it again from the next tick."""
     started, release = threading.Event(), threading.Event()
     runs: list[str] = []
 
@@ -246,6 +249,12 @@ def test_pause_waits_for_the_tick_under_way_and_names_real_jobs(engine: Engine) 
     assert scheduler.run_tick(2).ran == ["slow"]
     with pytest.raises(ValueError, match="no such workflow job: freshnes"):
         scheduler.pause("freshnes")
+    scheduler.resume("fast")  # the stations started on purpose are up
+    assert scheduler.run_tick(3).ran == ["slow", "fast"]
+    scheduler.resume("fast")  # running already: nothing changes
+    assert scheduler.run_tick(4).ran == ["slow", "fast"]
+    with pytest.raises(ValueError, match="no such workflow job: freshnes"):
+        scheduler.resume("freshnes")
 
 
 def test_cleanup_archive_and_a_model_score_rule(engine: Engine) -> None:
@@ -363,3 +372,86 @@ def test_a_job_that_reads_then_writes_survives_a_commit_in_between(engine: Engin
     with engine.connect() as connection:
         rows = [r[0] for r in connection.execute(text("SELECT who FROM probe ORDER BY rowid"))]
     assert rows == [ORG, "hot path"]  # the job first, the other writer after it
+
+
+def test_a_resumed_demo_raises_no_station_offline_before_its_stations_report(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second run over the same data: every agent reported itself offline when the last
+    run stopped them (on purpose), and the demo's workflows start before the stations do.
+    That stale status is no outage: until the stations are up and have reported in (the
+    `after_stations` hooks) no station-offline alert is raised and the org's e-mail contact
+    point hears nothing. Then freshness watches again: an agent that stops mid-run (the
+    outage drill) raises its alert and e-mail, clears when it is back and resolves."""
+    import hub.workflows.demo as workflows_demo
+    from hub.demo.hooks import DemoContext, DemoHooks
+    from hub.demo.plugins import _running, register
+    from hub.workflows.models import NotificationChannel
+
+    stations = ("EF-KARNES", "PB-MIDLAND")
+    mail_dir = tmp_path / "mail"
+    with session_scope(engine, org_id=ORG) as session:  # what the last run left behind
+        for station in stations:
+            session.add(StationFreshness(org_id=ORG, station_id=station, last_reading_at=T0,
+                                         last_received_at=T0, compressors_reporting=3,
+                                         readings_last_hour=180))  # fmt: skip
+            session.add(StationLink(org_id=ORG, station_id=station, online=False,
+                                    reported_at=T0, received_at=T0))  # fmt: skip
+        session.add(NotificationChannel(org_id=ORG, name="Ops list", kind="email",
+                                        target="ops@lonestar.example", secret="s" * 64,
+                                        severities=["warning", "critical"]))  # fmt: skip
+    monkeypatch.setattr(  # ticks of 0.2 s instead of the demo's 2 s
+        workflows_demo, "start_demo_workflows",
+        functools.partial(workflows_demo.start_demo_workflows, interval_s=0.2),
+    )  # fmt: skip
+    hooks = register(DemoHooks())
+
+    def workflows(kind: list[Any]) -> list[Any]:
+        return [hook for hook in kind if hook.__name__.startswith("workflows_")]
+
+    context = DemoContext(hub_settings(str(engine.url)), engine, ORG, tmp_path,
+                          "prototype-7day", T0.isoformat(), stations, 1883)  # fmt: skip
+
+    def report(station: str, *, online: bool) -> None:  # the agent's status reaches the hub
+        now = datetime.now(UTC)
+        with session_scope(engine, org_id=ORG) as session:
+            session.execute(
+                update(StationLink).where(StationLink.station_id == station)
+                .values(online=online, reported_at=now, received_at=now)
+            )  # fmt: skip
+
+    def offline_alerts() -> list[tuple[str, str, str | None]]:
+        return [a for a in _alerts(engine) if a[0] == "station_offline"]
+
+    try:
+        DemoHooks().run(workflows(hooks.before_stations), context)
+        scheduler = _running["workflows"].runner.scheduler
+        _whole_tick(engine, scheduler)  # the panels, the agents still starting
+        _whole_tick(engine, scheduler)
+        assert offline_alerts() == []
+        for station in stations:  # up, and they said so (what run.py waits for)
+            report(station, online=True)
+        DemoHooks().run(workflows(getattr(hooks, "after_stations", [])), context)
+        _whole_tick(engine, scheduler)
+        assert offline_alerts() == [] and list(mail_dir.glob("*.eml")) == []
+
+        report("EF-KARNES", online=False)  # the outage drill stops one agent
+        _whole_tick(engine, scheduler)
+        assert offline_alerts() == [("station_offline", "open", None)]
+        assert len(_mails(mail_dir, 1)) == 1
+        report("EF-KARNES", online=True)  # back
+        _whole_tick(engine, scheduler)
+        _data_at(engine, 20)  # clear for longer than the 15 minutes' hysteresis
+        _whole_tick(engine, scheduler)
+    finally:
+        summary = DemoHooks().run(workflows(hooks.summary), context)  # stops the workflows
+    assert offline_alerts() == [("station_offline", "closed", "workflows")]
+    (drill,) = workflow_alerts(engine, org_id=ORG, station_id="EF-KARNES",
+                               condition="station_offline")  # fmt: skip
+    assert [kind for kind, _at, _detail in drill.events] == ["raised", "cleared", "auto_resolved"]
+    mails = [m.read_bytes() for m in _mails(mail_dir, 2)]
+    assert len(mails) == 2 and all(b"Station offline on EF-KARNES" in m for m in mails)
+    assert not any(b"PB-MIDLAND" in m for m in mails)
+    assert [line for line in summary if "Station offline" in line] == [
+        line for line in summary if "Station offline on EF-KARNES" in line
+    ] and len(summary) == 3
