@@ -121,7 +121,7 @@ def _partitions(spark: SparkSession, partitions: int) -> Iterator[None]:
                 spark.conf.set(key, value)
 
 
-def _side_by_side(parallel: bool, *steps: Callable[[], None]) -> None:
+def _side_by_side(spark: SparkSession, parallel: bool, *steps: Callable[[], None]) -> None:
     """Run independent steps, in threads when `parallel` (a small micro-batch's stages run
     on one partition, so a second step keeps the other core busy, and one step's planning
     and Delta commit overlap another's tasks). Every step has ended when this returns; the
@@ -132,7 +132,8 @@ def _side_by_side(parallel: bool, *steps: Callable[[], None]) -> None:
             step()
         return
     with ThreadPoolExecutor(max_workers=len(steps), thread_name_prefix="micro-batch") as pool:
-        futures = [pool.submit(inheritable_thread_target(step)) for step in steps]
+        # Each thread gets the batch's local properties and job tags (the streaming query's).
+        futures = [pool.submit(inheritable_thread_target(spark)(step)) for step in steps]
         wait(futures)
     for future in futures:
         future.result()
@@ -278,7 +279,7 @@ class MicroBatch:
         # Gold, the models, freshness and data quality read silver (written above) and
         # write tables of their own: none waits for another.
         steps = [gold, scoring] if state.gold and self.scoring is not None else [gold]
-        _side_by_side(parallel, *(steps if state.gold else []), freshness, data_quality)
+        _side_by_side(spark, parallel, *(steps if state.gold else []), freshness, data_quality)
         if output.model_scores is not None:
             output.scores = (
                 output.model_scores
@@ -363,7 +364,7 @@ class MicroBatch:
                 hours = reshape(gold, _floor(HOUR), lambda r: FAR_FUTURE)
                 self._hourly(spark, signals, hours, batch_id, output)
 
-        _side_by_side(parallel, episodes_step, hourly_step)
+        _side_by_side(spark, parallel, episodes_step, hourly_step)
         with _step(output, "health"):
             health = status.compressor_health(signals, after["episodes"]).localCheckpoint(
                 eager=True

@@ -33,11 +33,11 @@ def test_steps_run_side_by_side_and_all_end_before_a_failure_is_raised(spark) ->
         finished.append("slow")
 
     with pytest.raises(RuntimeError, match="step failed"):
-        _side_by_side(True, failing, slow)
+        _side_by_side(spark, True, failing, slow)
     assert finished == ["slow"]  # the other step had ended when the failure surfaced
 
 
-def test_a_large_batch_runs_its_steps_one_after_the_other() -> None:
+def test_a_large_batch_runs_its_steps_one_after_the_other(spark) -> None:  # type: ignore[no-untyped-def]
     order: list[str] = []
     threads: set[int] = set()
 
@@ -48,7 +48,7 @@ def test_a_large_batch_runs_its_steps_one_after_the_other() -> None:
 
         return run
 
-    _side_by_side(False, step("a"), step("b"), step("c"))
+    _side_by_side(spark, False, step("a"), step("b"), step("c"))
     assert order == ["a", "b", "c"] and threads == {threading.get_ident()}
 
 
@@ -83,12 +83,12 @@ def test_concurrent_merges_commit_under_their_own_identity(spark, tmp_path) -> N
         return run
 
     for version in range(3):
-        _side_by_side(True, *(merge(spec, version) for spec in specs))
+        _side_by_side(spark, True, *(merge(spec, version) for spec in specs))
     for spec in specs:
         assert _txns(lake.path(spec)) == [(f"test:{spec.name}", v) for v in range(3)]
         values = {r.key: r.value for r in lake.read(spec).collect()}
         assert values == {"a": 2, "b": 2}
     # A replay of a committed version changes nothing, in whichever thread it runs.
-    _side_by_side(True, *(merge(spec, 1) for spec in specs))
+    _side_by_side(spark, True, *(merge(spec, 1) for spec in specs))
     for spec in specs:
         assert {r.value for r in lake.read(spec).collect()} == {2}
