@@ -61,9 +61,9 @@ class SparkSettings(BaseModel):
     jars_dir: Path = Path(".cache/jars")
     shuffle_partitions: int = Field(4, ge=1)
     #: A silver/gold micro-batch with fewer readings than this runs its shuffles and its
-    #: Delta snapshots in one partition (a continuous run's batches: every extra task of
-    #: a tiny stage costs more than it saves; docs/benchmarks.md). 0: always
-    #: `shuffle_partitions`.
+    #: Delta snapshots in one partition, and its independent steps side by side (a
+    #: continuous run's batches: every extra task of a tiny stage costs more than it
+    #: saves; docs/benchmarks.md). 0: always `shuffle_partitions`, one step at a time.
     small_batch_readings: int = Field(100_000, ge=0)
     driver_memory: str = "2g"
     #: Extra Spark settings, e.g. object-store credentials on a cluster.
