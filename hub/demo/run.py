@@ -20,6 +20,7 @@ from hub.demo.hooks import DemoContext, default_hooks
 from hub.demo.panels import DemoPanels
 from hub.demo.report import Report, not_reported_in
 from hub.demo.stations import EdgeFleet, Timeline
+from hub.demo.story import story_start
 from hub.demo.warmup import warm_up
 from shared.mqtt import MqttSettings
 
@@ -145,7 +146,7 @@ class Demo:
         timeline = Timeline.load_or_create(
             timeline_path,
             scenario=self.args.scenario,
-            start=datetime.now(UTC).replace(second=0, microsecond=0).isoformat(),
+            start=story_start(datetime.now(UTC)).isoformat(),
             interval_s=self.args.interval,
         )
         pacer = Pacer.for_run(
